@@ -1,0 +1,355 @@
+#include "ferry/manifest.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "ferry/encoding.h"
+#include "ferry/error.h"
+#include "ferry/json.h"
+
+namespace ferry {
+namespace {
+
+constexpr std::size_t kMaxEntries = 1'000'000;
+constexpr int kMaxTimeoutSeconds = 24 * 3600;
+
+const std::vector<std::string> kSourceFields = {
+    "format", "name", "version", "description", "publisher", "release", "rfcs",
+    "requirements", "dependencies", "timeouts", "reboot"};
+
+Error bad(const std::string& where, const std::string& what) {
+    return Error(ErrorCode::InvalidInput, where + ": " + what);
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+    std::vector<std::string> parts;
+    std::string current;
+    for (char c : path) {
+        if (c == '/') {
+            parts.push_back(current);
+            current.clear();
+        } else {
+            current.push_back(c);
+        }
+    }
+    parts.push_back(current);
+    return parts;
+}
+
+std::string parent_of(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+EntryType parse_entry_type(const std::string& text, const std::string& where) {
+    if (text == "file") return EntryType::File;
+    if (text == "dir") return EntryType::Directory;
+    if (text == "symlink") return EntryType::Symlink;
+    throw bad(where, "must be \"file\", \"dir\" or \"symlink\"");
+}
+
+// Fields shared by the source and the package manifest.
+void read_common_fields(const json::FieldReader& in, Manifest& m) {
+    m.format = static_cast<int>(in.integer("format", false, Manifest::kFormat, Manifest::kFormat,
+                                           Manifest::kFormat));
+    m.name = in.string("name", true, 64);
+    if (!is_valid_package_name(m.name)) {
+        throw bad(in.where("name"),
+                  "must be 1-64 characters of a-z, 0-9, '.', '+', '_' or '-', starting with a "
+                  "letter or digit");
+    }
+    m.version = in.string("version", true, 64);
+    if (!is_valid_version(m.version)) {
+        throw bad(in.where("version"),
+                  "must start with a digit and use only 0-9, A-Z, a-z, '.', '+', '~' or '-'");
+    }
+    m.description = in.string("description", false, 4096);
+    m.publisher = in.string("publisher", true, 256);
+    m.release = in.string("release", false, 64);
+    if (!m.release.empty() && !std::regex_match(m.release, std::regex("REL-[0-9]{4}-[0-9]{4,}"))) {
+        throw bad(in.where("release"), "must look like REL-YYYY-NNNN");
+    }
+    m.requirements = in.string("requirements", false, 4096);
+    m.reboot = in.boolean("reboot", false, false);
+
+    if (auto rfcs = in.array("rfcs", false)) {
+        for (std::size_t i = 0; i < rfcs->size(); ++i) {
+            const auto value = rfcs->get(static_cast<unsigned>(i));
+            const std::string where = in.where("rfcs") + "[" + std::to_string(i) + "]";
+            if (!value.isString()) throw bad(where, "must be a string");
+            const std::string rfc = value.extract<std::string>();
+            if (rfc.empty() || rfc.size() > 64 || !json::is_printable(rfc)) {
+                throw bad(where, "must be 1-64 printable characters");
+            }
+            m.rfcs.push_back(rfc);
+        }
+    }
+    if (auto deps = in.array("dependencies", false)) {
+        std::set<std::string> seen;
+        for (std::size_t i = 0; i < deps->size(); ++i) {
+            const std::string prefix = "dependencies[" + std::to_string(i) + "].";
+            auto object = deps->getObject(static_cast<unsigned>(i));
+            if (!object) throw bad(in.where("dependencies") + "[" + std::to_string(i) + "]", "must be an object");
+            json::FieldReader dep(object, in.source(), prefix);
+            dep.allow_only({"name", "min_version"});
+            Dependency d;
+            d.name = dep.string("name", true, 64);
+            if (!is_valid_package_name(d.name)) throw bad(dep.where("name"), "is not a valid package name");
+            if (d.name == m.name) throw bad(dep.where("name"), "a package cannot depend on itself");
+            if (!seen.insert(d.name).second) throw bad(dep.where("name"), "is listed twice");
+            d.min_version = dep.string("min_version", false, 64);
+            if (!d.min_version.empty() && !is_valid_version(d.min_version)) {
+                throw bad(dep.where("min_version"), "is not a valid version");
+            }
+            m.dependencies.push_back(d);
+        }
+    }
+    if (auto timeouts = in.object("timeouts", false)) {
+        json::FieldReader t(timeouts, in.source(), "timeouts.");
+        t.allow_only(known_hooks());
+        for (const auto& hook : known_hooks()) {
+            if (t.has(hook)) m.timeouts[hook] = static_cast<int>(t.integer(hook, true, 1, kMaxTimeoutSeconds));
+        }
+    }
+}
+
+void read_entries(const json::FieldReader& in, Manifest& m) {
+    auto files = in.array("files", true);
+    if (files->size() > kMaxEntries) throw bad(in.where("files"), "has too many entries");
+    for (std::size_t i = 0; i < files->size(); ++i) {
+        const std::string prefix = "files[" + std::to_string(i) + "].";
+        auto object = files->getObject(static_cast<unsigned>(i));
+        if (!object) throw bad(in.where("files") + "[" + std::to_string(i) + "]", "must be an object");
+        json::FieldReader f(object, in.source(), prefix);
+        f.allow_only({"path", "type", "mode", "size", "blake2b", "target"});
+        ManifestEntry e;
+        e.path = f.string("path", true, 4096);
+        e.type = parse_entry_type(f.string("type", true, 16), f.where("type"));
+        e.mode = static_cast<std::uint32_t>(f.integer("mode", true, 0, 07777));
+        if (e.type == EntryType::File) {
+            e.size = static_cast<std::uint64_t>(f.integer("size", true, 0, INT64_MAX));
+            e.blake2b = f.string("blake2b", true, 64);
+        } else if (e.type == EntryType::Symlink) {
+            e.target = f.string("target", true, 1024);
+        }
+        m.files.push_back(e);
+    }
+    if (auto scripts = in.array("scripts", false)) {
+        for (std::size_t i = 0; i < scripts->size(); ++i) {
+            const auto value = scripts->get(static_cast<unsigned>(i));
+            if (!value.isString()) throw bad(in.where("scripts") + "[" + std::to_string(i) + "]", "must be a string");
+            m.scripts.push_back(value.extract<std::string>());
+        }
+    }
+}
+
+const char* entry_type_json(EntryType type) {
+    switch (type) {
+        case EntryType::File: return "file";
+        case EntryType::Directory: return "dir";
+        case EntryType::Symlink: return "symlink";
+    }
+    return "file";
+}
+
+}  // namespace
+
+const char* entry_type_name(EntryType type) {
+    switch (type) {
+        case EntryType::File: return "regular file";
+        case EntryType::Directory: return "directory";
+        case EntryType::Symlink: return "symbolic link";
+    }
+    return "entry";
+}
+
+const std::vector<std::string>& known_hooks() {
+    static const std::vector<std::string> hooks = {"check", "install", "uninstall"};
+    return hooks;
+}
+
+bool is_valid_package_name(const std::string& name) {
+    static const std::regex pattern("[a-z0-9][a-z0-9.+_-]{0,63}");
+    return std::regex_match(name, pattern);
+}
+
+bool is_valid_version(const std::string& version) {
+    static const std::regex pattern("[0-9][0-9A-Za-z.+~-]{0,63}");
+    return std::regex_match(version, pattern);
+}
+
+std::string check_entry_path(const std::string& path, std::size_t max_bytes, std::size_t max_depth) {
+    if (path.empty()) return "empty path";
+    if (path.size() > max_bytes) return "path longer than " + std::to_string(max_bytes) + " bytes";
+    if (path.front() == '/') return "absolute path";
+    if (!json::is_printable(path)) return "path contains control characters";
+    const auto parts = split_path(path);
+    if (parts.size() > max_depth) return "path nested deeper than " + std::to_string(max_depth) + " levels";
+    for (const auto& part : parts) {
+        if (part.empty()) return "path has an empty component";
+        if (part == "." || part == "..") return "path has a \"" + part + "\" component";
+        if (part.size() > 255) return "path component longer than 255 bytes";
+    }
+    if (parts[0] != "files" && parts[0] != "scripts") return "path is outside files/ and scripts/";
+    if (parts[0] == "scripts" && parts.size() == 2 &&
+        std::find(known_hooks().begin(), known_hooks().end(), parts[1]) == known_hooks().end()) {
+        return "scripts/ holds only install, uninstall and check";
+    }
+    if (parts[0] == "scripts" && parts.size() > 2) return "scripts/ has no subdirectories";
+    return {};
+}
+
+std::string check_symlink_target(const std::string& target) {
+    if (target.empty()) return "empty link target";
+    if (target.front() == '/') return "link target is absolute";
+    if (target.size() > 1024) return "link target longer than 1024 bytes";
+    if (!json::is_printable(target)) return "link target contains control characters";
+    for (const auto& part : split_path(target)) {
+        if (part == "..") return "link target has a \"..\" component";
+    }
+    return {};
+}
+
+Manifest Manifest::parse_source(const std::string& text, const std::string& source) {
+    json::FieldReader in(json::parse_object(text, source), source);
+    if (in.has("files")) throw bad(in.where("files"), "is computed by ferry-pack build; remove it");
+    if (in.has("scripts")) {
+        throw bad(in.where("scripts"), "is computed by ferry-pack build from scripts/; remove it");
+    }
+    in.allow_only(kSourceFields);
+    Manifest m;
+    read_common_fields(in, m);
+    return m;
+}
+
+Manifest Manifest::parse_package(const std::string& text, const std::string& source) {
+    json::FieldReader in(json::parse_object(text, source), source);
+    std::vector<std::string> allowed = kSourceFields;
+    allowed.push_back("files");
+    allowed.push_back("scripts");
+    in.allow_only(allowed);
+    Manifest m;
+    read_common_fields(in, m);
+    read_entries(in, m);
+    m.validate_package(source);
+    return m;
+}
+
+void Manifest::validate_package(const std::string& source) const {
+    std::set<std::string> dirs;
+    std::set<std::string> paths;
+    std::set<std::string> hooks_present;
+    const std::string where_files = source + ": field \"files\"";
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const ManifestEntry& e = files[i];
+        const std::string where = source + ": field \"files[" + std::to_string(i) + "]\" (" + e.path + ")";
+        const std::string reason = check_entry_path(e.path);
+        // The top-level "files" and "scripts" directories are the only one-component paths.
+        const bool top = e.path == "files" || e.path == "scripts";
+        if (!reason.empty() && !(top && e.type == EntryType::Directory)) throw bad(where, reason);
+        if (!paths.insert(e.path).second) throw bad(where, "path listed twice");
+        if (i > 0 && !(files[i - 1].path < e.path)) throw bad(where, "entries must be sorted by path");
+        const std::string parent = parent_of(e.path);
+        if (!parent.empty() && dirs.count(parent) == 0) {
+            throw bad(where, "its parent directory \"" + parent + "\" is not listed before it");
+        }
+        switch (e.type) {
+            case EntryType::File:
+                if (e.mode != 0644 && e.mode != 0755) throw bad(where, "a file's mode must be 0644 or 0755");
+                if (!is_object_id(e.blake2b)) throw bad(where, "blake2b must be 64 lowercase hex digits");
+                if (parent_of(e.path) == "scripts") {
+                    if (e.mode != 0755) throw bad(where, "scripts must be executable (mode 0755)");
+                    hooks_present.insert(e.path.substr(8));
+                }
+                break;
+            case EntryType::Directory:
+                if (e.mode != 0755) throw bad(where, "a directory's mode must be 0755");
+                dirs.insert(e.path);
+                break;
+            case EntryType::Symlink: {
+                if (e.mode != 0777) throw bad(where, "a symlink's mode must be 0777");
+                const std::string why = check_symlink_target(e.target);
+                if (!why.empty()) throw bad(where, why);
+                if (parent_of(e.path) == "scripts") throw bad(where, "scripts must be regular files");
+                break;
+            }
+        }
+    }
+    std::set<std::string> declared(scripts.begin(), scripts.end());
+    if (declared != hooks_present) {
+        throw bad(source + ": field \"scripts\"", "does not match the scripts/ entries in \"files\"");
+    }
+}
+
+int Manifest::timeout_for(const std::string& hook) const {
+    const auto it = timeouts.find(hook);
+    return it == timeouts.end() ? kDefaultHookTimeoutSeconds : it->second;
+}
+
+std::uint64_t Manifest::total_file_bytes() const {
+    std::uint64_t total = 0;
+    for (const auto& e : files) total += e.size;
+    return total;
+}
+
+std::string Manifest::to_json() const {
+    // Poco::JSON::Object keeps keys in a sorted map unless told otherwise, which makes the
+    // serialisation canonical.
+    Poco::JSON::Object root;
+    root.set("format", format);
+    root.set("name", name);
+    root.set("version", version);
+    if (!description.empty()) root.set("description", description);
+    root.set("publisher", publisher);
+    if (!release.empty()) root.set("release", release);
+    if (!rfcs.empty()) {
+        Poco::JSON::Array list;
+        for (const auto& r : rfcs) list.add(r);
+        root.set("rfcs", list);
+    }
+    if (!requirements.empty()) root.set("requirements", requirements);
+    if (!dependencies.empty()) {
+        Poco::JSON::Array list;
+        for (const auto& d : dependencies) {
+            Poco::JSON::Object dep;
+            dep.set("name", d.name);
+            if (!d.min_version.empty()) dep.set("min_version", d.min_version);
+            list.add(dep);
+        }
+        root.set("dependencies", list);
+    }
+    if (!timeouts.empty()) {
+        Poco::JSON::Object t;
+        for (const auto& [hook, seconds] : timeouts) t.set(hook, seconds);
+        root.set("timeouts", t);
+    }
+    root.set("reboot", reboot);
+    Poco::JSON::Array hook_list;
+    for (const auto& s : scripts) hook_list.add(s);
+    root.set("scripts", hook_list);
+    Poco::JSON::Array entries;
+    for (const auto& e : files) {
+        Poco::JSON::Object entry;
+        entry.set("path", e.path);
+        entry.set("type", entry_type_json(e.type));
+        entry.set("mode", static_cast<int>(e.mode));
+        if (e.type == EntryType::File) {
+            entry.set("size", static_cast<Poco::UInt64>(e.size));
+            entry.set("blake2b", e.blake2b);
+        }
+        if (e.type == EntryType::Symlink) entry.set("target", e.target);
+        entries.add(entry);
+    }
+    root.set("files", entries);
+    std::ostringstream out;
+    root.stringify(out, 2);
+    out << "\n";
+    return out.str();
+}
+
+}  // namespace ferry

@@ -46,6 +46,21 @@ std::string parent_of(const std::string& path) {
     return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
+// Modes are written as four octal digits ("0644") so that a reader of ferry.json sees them
+// as ls and chmod show them.
+std::uint32_t parse_mode(const std::string& text, const std::string& where) {
+    if (text.size() != 4 || text.find_first_not_of("01234567") != std::string::npos) {
+        throw bad(where, "must be four octal digits, such as \"0644\"");
+    }
+    return static_cast<std::uint32_t>(std::stoul(text, nullptr, 8));
+}
+
+std::string format_mode(std::uint32_t mode) {
+    const char digits[] = {'0', static_cast<char>('0' + ((mode >> 6) & 7)),
+                           static_cast<char>('0' + ((mode >> 3) & 7)), static_cast<char>('0' + (mode & 7)), 0};
+    return (mode & 07000) != 0 ? std::string(1, static_cast<char>('0' + ((mode >> 9) & 7))) + (digits + 1) : digits;
+}
+
 EntryType parse_entry_type(const std::string& text, const std::string& where) {
     if (text == "file") return EntryType::File;
     if (text == "dir") return EntryType::Directory;
@@ -130,7 +145,7 @@ void read_entries(const json::FieldReader& in, Manifest& m) {
         ManifestEntry e;
         e.path = f.string("path", true, 4096);
         e.type = parse_entry_type(f.string("type", true, 16), f.where("type"));
-        e.mode = static_cast<std::uint32_t>(f.integer("mode", true, 0, 07777));
+        e.mode = parse_mode(f.string("mode", true, 8), f.where("mode"));
         if (e.type == EntryType::File) {
             e.size = static_cast<std::uint64_t>(f.integer("size", true, 0, INT64_MAX));
             e.blake2b = f.string("blake2b", true, 64);
@@ -337,7 +352,7 @@ std::string Manifest::to_json() const {
         Poco::JSON::Object entry;
         entry.set("path", e.path);
         entry.set("type", entry_type_json(e.type));
-        entry.set("mode", static_cast<int>(e.mode));
+        entry.set("mode", format_mode(e.mode));
         if (e.type == EntryType::File) {
             entry.set("size", static_cast<Poco::UInt64>(e.size));
             entry.set("blake2b", e.blake2b);

@@ -136,13 +136,15 @@ const ManifestEntry* PackageReader::next() {
                                                   " entries in the archive");
     }
     const char* raw_name = archive_entry_pathname(entry);
-    const std::string path = raw_name != nullptr ? raw_name : "";
+    std::string path = raw_name != nullptr ? raw_name : "";
+    const mode_t type = archive_entry_filetype(entry);
+    // tar writers end directory names with one '/'; it is not part of the path.
+    if (type == AE_IFDIR && path.size() > 1 && path.back() == '/') path.pop_back();
     check_entry_header(path);
 
     if (archive_entry_hardlink(entry) != nullptr) {
         fail(ErrorCode::UnsafeArchive, path, "hard links are not allowed in packages");
     }
-    const mode_t type = archive_entry_filetype(entry);
     if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
         fail(ErrorCode::UnsafeArchive, path, std::string(describe_type(type)) + " entries are not allowed");
     }
@@ -227,6 +229,10 @@ bool PackageReader::read_block(const void*& data, std::size_t& size) {
 Manifest verify_package_contents(const std::string& path, const ReadLimits& limits,
                                  const ProgressFn& progress) {
     PackageReader reader(path, limits);
+    return verify_package_contents(reader, progress);
+}
+
+Manifest verify_package_contents(PackageReader& reader, const ProgressFn& progress) {
     const std::uint64_t total = reader.manifest().total_file_bytes();
     while (reader.next() != nullptr) {
         const void* data = nullptr;

@@ -86,6 +86,7 @@ private:
 
 // Reads every entry of a package and checks it against the manifest, without writing
 // anything. Returns the manifest. Throws as PackageReader does.
+Manifest verify_package_contents(PackageReader& reader, const ProgressFn& progress = nullptr);
 Manifest verify_package_contents(const std::string& path, const ReadLimits& limits = {},
                                  const ProgressFn& progress = nullptr);
 

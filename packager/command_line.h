@@ -1,0 +1,45 @@
+// A small command-line parser for ferry-pack's subcommands: named options with or without a
+// value, and positional arguments. Unknown options and missing values are usage errors.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ferry::pack {
+
+// Thrown for a malformed command line; main prints it with the command's usage, exit 2.
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct OptionSpec {
+    std::string name;   // "--key"
+    std::string alias;  // "-k" or empty
+    bool takes_value = false;
+};
+
+class CommandLine {
+public:
+    // Parses argv[first..argc). `positional` is the exact number of positional arguments.
+    CommandLine(int argc, char** argv, int first, const std::vector<OptionSpec>& options,
+                std::size_t positional);
+
+    bool help() const { return help_; }
+    bool flag(const std::string& name) const { return flags_.count(name) != 0; }
+    std::optional<std::string> value(const std::string& name) const;
+    std::string required(const std::string& name) const;
+    const std::vector<std::string>& positional() const { return positional_; }
+
+private:
+    bool help_ = false;
+    std::set<std::string> flags_;
+    std::map<std::string, std::string> values_;
+    std::vector<std::string> positional_;
+};
+
+}  // namespace ferry::pack

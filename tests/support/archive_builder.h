@@ -1,0 +1,68 @@
+// ArchiveBuilder: writes arbitrary (including hostile) zstd-compressed pax archives for tests,
+// entry by entry, with no checks at all — the point is to feed the reader what an attacker
+// would. package_manifest() builds a valid manifest for a list of entries so that a test can
+// make a package that is valid except for the one thing it is testing.
+#pragma once
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ferry/manifest.h"
+
+namespace ferry::test {
+
+class ArchiveBuilder {
+public:
+    explicit ArchiveBuilder(const std::string& path);
+    ~ArchiveBuilder();
+    ArchiveBuilder(const ArchiveBuilder&) = delete;
+    ArchiveBuilder& operator=(const ArchiveBuilder&) = delete;
+
+    ArchiveBuilder& file(const std::string& path, const std::string& content, unsigned mode = 0644);
+    // A file of `size` zero bytes, written in chunks (for bombs).
+    ArchiveBuilder& zeros(const std::string& path, std::uint64_t size, unsigned mode = 0644);
+    // A header that declares `declared_size` followed by `content` (padding or truncating).
+    ArchiveBuilder& file_with_declared_size(const std::string& path, const std::string& content,
+                                            std::uint64_t declared_size, unsigned mode = 0644);
+    ArchiveBuilder& dir(const std::string& path, unsigned mode = 0755);
+    ArchiveBuilder& symlink(const std::string& path, const std::string& target);
+    ArchiveBuilder& hardlink(const std::string& path, const std::string& target);
+    // AE_IFCHR, AE_IFBLK, AE_IFIFO or AE_IFSOCK.
+    ArchiveBuilder& special(const std::string& path, unsigned type);
+    // ferry.json from a manifest's canonical JSON.
+    ArchiveBuilder& manifest(const Manifest& manifest);
+    // Owner fields for the next entries (default 0/0).
+    ArchiveBuilder& owner(std::int64_t uid, std::int64_t gid);
+
+    // Writes the end of the archive. Called by the destructor if not called before.
+    void finish();
+
+private:
+    void header(archive_entry* e);
+    archive* a_ = nullptr;
+    bool finished_ = false;
+    std::int64_t uid_ = 0;
+    std::int64_t gid_ = 0;
+};
+
+// Describes one entry for package_manifest().
+struct TestEntry {
+    std::string path;
+    EntryType type = EntryType::File;
+    std::string content;  // files
+    unsigned mode = 0644;
+    std::string target;   // symlinks
+};
+
+// A valid package manifest (name "test", version "1.0") listing the entries, with "files" and
+// any needed parent directories, sorted, hashed. Does not validate: tests may list bad entries.
+Manifest package_manifest(const std::vector<TestEntry>& entries);
+
+// Writes ferry.json and every entry of `entries` in order into a new archive at `path`.
+void write_package(const std::string& path, const std::vector<TestEntry>& entries);
+
+}  // namespace ferry::test

@@ -8,9 +8,12 @@
 #include <string>
 
 #include "ferry/error.h"
+#include "ferry/manifest.h"
 
 namespace ferry {
+// Printers so that BOOST_TEST can show these values when a comparison fails.
 inline std::ostream& operator<<(std::ostream& out, ErrorCode code) { return out << error_code_name(code); }
+inline std::ostream& operator<<(std::ostream& out, EntryType type) { return out << entry_type_name(type); }
 }  // namespace ferry
 
 namespace ferry::test {

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets everything up, builds with warnings as errors, and runs the whole test suite under ctest.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$repo/scripts/setup.sh" "$repo/build" -DFERRY_WERROR=ON -DFERRY_BUILD_TESTS=ON
+cd "$repo/build"
+ctest --output-on-failure -j"$(nproc)" --timeout 900

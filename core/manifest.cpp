@@ -4,7 +4,6 @@
 #include <Poco/JSON/Object.h>
 
 #include <algorithm>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -21,6 +20,8 @@ constexpr int kMaxTimeoutSeconds = 24 * 3600;
 const std::vector<std::string> kSourceFields = {
     "format", "name", "version", "description", "publisher", "release", "rfcs",
     "requirements", "dependencies", "timeouts", "reboot"};
+
+bool is_release_reference(const std::string& text);
 
 Error bad(const std::string& where, const std::string& what) {
     return Error(ErrorCode::InvalidInput, where + ": " + what);
@@ -86,7 +87,7 @@ void read_common_fields(const json::FieldReader& in, Manifest& m) {
     m.description = in.string("description", false, 4096);
     m.publisher = in.string("publisher", true, 256);
     m.release = in.string("release", false, 64);
-    if (!m.release.empty() && !std::regex_match(m.release, std::regex("REL-[0-9]{4}-[0-9]{4,}"))) {
+    if (!m.release.empty() && !is_release_reference(m.release)) {
         throw bad(in.where("release"), "must look like REL-YYYY-NNNN");
     }
     m.requirements = in.string("requirements", false, 4096);
@@ -188,15 +189,42 @@ const std::vector<std::string>& known_hooks() {
     return hooks;
 }
 
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_lower_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z'); }
+bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+
+// [first][rest]{0,63}
+template <typename First, typename Rest>
+bool matches(const std::string& text, First first, Rest rest) {
+    if (text.empty() || text.size() > 64 || !first(text[0])) return false;
+    return std::all_of(text.begin() + 1, text.end(), rest);
+}
+
+// REL-YYYY-NNNN (four or more digits of sequence number).
+bool is_release_reference(const std::string& text) {
+    if (text.size() < 13 || text.size() > 64 || text.compare(0, 4, "REL-") != 0 || text[8] != '-') return false;
+    const auto digits = [&](std::size_t from, std::size_t to) {
+        return std::all_of(text.begin() + static_cast<long>(from), text.begin() + static_cast<long>(to), is_digit);
+    };
+    return digits(4, 8) && digits(9, text.size());
+}
+
+}  // namespace
+
 bool is_valid_package_name(const std::string& name) {
-    static const std::regex pattern("[a-z0-9][a-z0-9.+_-]{0,63}");
-    return std::regex_match(name, pattern);
+    return matches(name, is_lower_alnum, [](char c) {
+        return is_lower_alnum(c) || c == '.' || c == '+' || c == '_' || c == '-';
+    });
 }
 
 bool is_valid_version(const std::string& version) {
-    static const std::regex pattern("[0-9][0-9A-Za-z.+~-]{0,63}");
-    return std::regex_match(version, pattern);
+    return matches(version, is_digit, [](char c) {
+        return is_alnum(c) || c == '.' || c == '+' || c == '~' || c == '-';
+    });
 }
+
 
 std::string check_entry_path(const std::string& path, std::size_t max_bytes, std::size_t max_depth) {
     if (path.empty()) return "empty path";

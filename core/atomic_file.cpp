@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ferry/error.h"
+#include "fd_io.h"
 #include "unique_fd.h"
 
 namespace ferry {
@@ -49,17 +50,8 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::write(const void* data, std::size_t size) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-        const ssize_t n = ::write(fd_, p, size);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_system_error("cannot write " + temp_path_);
-        }
-        p += n;
-        size -= static_cast<std::size_t>(n);
-        bytes_written_ += static_cast<std::size_t>(n);
-    }
+    write_all(fd_, data, size, temp_path_);
+    bytes_written_ += size;
 }
 
 void AtomicFile::flush_and_close() {
@@ -119,14 +111,8 @@ std::string read_small_file(const std::string& path, std::size_t max_size) {
     }
     std::string content;
     char buffer[65536];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_system_error("cannot read " + path);
-        }
-        if (n == 0) break;
-        content.append(buffer, static_cast<std::size_t>(n));
+    while (const std::size_t n = read_some(fd.get(), buffer, sizeof buffer, path)) {
+        content.append(buffer, n);
         if (content.size() > max_size) {
             throw Error(ErrorCode::LimitExceeded,
                         path + ": file is larger than " + std::to_string(max_size) + " bytes");

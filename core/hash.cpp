@@ -7,6 +7,7 @@
 
 #include "ferry/encoding.h"
 #include "ferry/error.h"
+#include "fd_io.h"
 #include "sodium_init.h"
 #include "unique_fd.h"
 
@@ -41,15 +42,7 @@ std::string hash_file(const std::string& path) {
     if (!fd) throw_system_error("cannot open " + path);
     ObjectHasher hasher;
     std::vector<char> buffer(1 << 20);
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_system_error("cannot read " + path);
-        }
-        if (n == 0) break;
-        hasher.update(buffer.data(), static_cast<std::size_t>(n));
-    }
+    while (const std::size_t n = read_some(fd.get(), buffer.data(), buffer.size(), path)) hasher.update(buffer.data(), n);
     return hasher.finish_hex();
 }
 

@@ -1,5 +1,6 @@
 #include "ferry/minisign.h"
 
+#include <fcntl.h>
 #include <sodium.h>
 
 #include <cstring>
@@ -9,7 +10,9 @@
 #include "ferry/encoding.h"
 #include "ferry/error.h"
 #include "ferry/hash.h"
+#include "fd_io.h"
 #include "sodium_init.h"
+#include "unique_fd.h"
 
 namespace ferry::minisign {
 namespace {
@@ -368,17 +371,12 @@ void verify_prehash(const PublicKey& key, const Signature& sig, const Prehash& p
 }
 
 Prehash prehash_file(const std::string& path) {
-    Prehash out{};
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_system_error("cannot open " + path);
     Blake2b hasher(64);
-    std::string content;
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) throw_system_error("cannot open " + path);
     std::vector<char> buffer(1 << 20);
-    std::size_t n;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), f)) > 0) hasher.update(buffer.data(), n);
-    const bool failed = std::ferror(f) != 0;
-    std::fclose(f);
-    if (failed) throw Error(ErrorCode::Io, "cannot read " + path);
+    while (const std::size_t n = read_some(fd.get(), buffer.data(), buffer.size(), path)) hasher.update(buffer.data(), n);
+    Prehash out{};
     hasher.finish(out.data());
     return out;
 }

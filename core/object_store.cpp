@@ -13,6 +13,7 @@
 #include "ferry/atomic_file.h"
 #include "ferry/encoding.h"
 #include "ferry/error.h"
+#include "fd_io.h"
 #include "unique_fd.h"
 
 namespace ferry {
@@ -61,17 +62,7 @@ void ObjectWriter::write(const void* data, std::size_t size) {
                     "object is larger than the limit of " + std::to_string(*max_size_) + " bytes");
     }
     hasher_.update(data, size);
-    const char* p = static_cast<const char*>(data);
-    std::size_t left = size;
-    while (left > 0) {
-        const ssize_t n = ::write(fd_, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_system_error("cannot write " + temp_path_);
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
+    write_all(fd_, data, size, temp_path_);
     size_ += size;
 }
 

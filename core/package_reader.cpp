@@ -40,6 +40,12 @@ PackageReader::PackageReader(const std::string& path, ReadLimits limits)
             if (err == ENOENT) throw Error(ErrorCode::NotFound, path + ": no such file");
             throw Error(ErrorCode::InvalidInput, path + ": not a Ferry package (" + archive_message(archive_) + ")");
         }
+        // libarchive always accepts uncompressed input (its pass-through filter cannot be
+        // disabled) and stacks zstd on zstd as often as the data asks: insist on exactly one
+        // zstd layer over the file.
+        if (archive_filter_count(archive_) != 2 || archive_filter_code(archive_, 0) != ARCHIVE_FILTER_ZSTD) {
+            throw Error(ErrorCode::InvalidInput, path + ": not a Ferry package (not one zstd-compressed tar stream)");
+        }
         read_manifest();
     } catch (...) {
         archive_read_free(archive_);

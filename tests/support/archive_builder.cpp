@@ -1,6 +1,7 @@
 #include "archive_builder.h"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 #include <stdexcept>
 
@@ -186,6 +187,73 @@ void write_package(const std::string& path, const std::vector<TestEntry>& entrie
         }
     }
     builder.finish();
+}
+
+namespace {
+
+// An octal numeric tar field of `width` bytes: width - 1 digits, then a NUL.
+void put_octal(char* field, std::size_t width, std::uint64_t value) {
+    for (std::size_t i = width - 1; i-- > 0; value >>= 3) field[i] = static_cast<char>('0' + (value & 7));
+    if (value != 0) throw std::runtime_error("tar_header: a value does not fit its field");
+    field[width - 1] = '\0';
+}
+
+}  // namespace
+
+std::string tar_header(const std::string& name, char typeflag, unsigned mode, std::uint64_t size,
+                       const std::string& linkname) {
+    if (name.size() > 100 || linkname.size() > 100) throw std::runtime_error("tar_header: name longer than 100 bytes");
+    char h[512] = {};
+    std::memcpy(h, name.data(), name.size());
+    put_octal(h + 100, 8, mode);
+    put_octal(h + 108, 8, 0);    // uid
+    put_octal(h + 116, 8, 0);    // gid
+    put_octal(h + 124, 12, size);
+    put_octal(h + 136, 12, 0);   // mtime
+    h[156] = typeflag;
+    std::memcpy(h + 157, linkname.data(), linkname.size());
+    std::memcpy(h + 257, "ustar", 6);
+    std::memcpy(h + 263, "00", 2);
+    // The checksum is the byte sum of the header with the checksum field read as spaces.
+    std::memset(h + 148, ' ', 8);
+    unsigned sum = 0;
+    for (unsigned char c : h) sum += c;
+    put_octal(h + 148, 7, sum);
+    h[155] = ' ';
+    return std::string(h, sizeof h);
+}
+
+std::string tar_padded(const std::string& content) {
+    std::string out = content;
+    out.resize((content.size() + 511) / 512 * 512, '\0');
+    return out;
+}
+
+std::string pax_record(const std::string& key, const std::string& value) {
+    // The length counts itself, so grow it until it is stable.
+    const std::size_t body = 1 + key.size() + 1 + value.size() + 1;
+    std::size_t length = body + 1;
+    while (std::to_string(length).size() + body != length) length = std::to_string(length).size() + body;
+    return std::to_string(length) + " " + key + "=" + value + "\n";
+}
+
+std::string tar_end() { return std::string(1024, '\0'); }
+
+void write_zstd(const std::string& path, const std::string& bytes) {
+    archive* a = archive_write_new();
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, "raw");
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_size(e, static_cast<la_int64_t>(bytes.size()));
+    const bool ok = archive_write_set_format_raw(a) == ARCHIVE_OK && archive_write_add_filter_zstd(a) == ARCHIVE_OK &&
+                    archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK &&
+                    archive_write_header(a, e) == ARCHIVE_OK &&
+                    archive_write_data(a, bytes.data(), bytes.size()) == static_cast<la_ssize_t>(bytes.size()) &&
+                    archive_write_close(a) == ARCHIVE_OK;
+    const std::string message = archive_error_string(a) != nullptr ? archive_error_string(a) : "";
+    archive_entry_free(e);
+    archive_write_free(a);
+    if (!ok) throw std::runtime_error("write_zstd: " + message);
 }
 
 }  // namespace ferry::test

@@ -65,4 +65,21 @@ Manifest package_manifest(const std::vector<TestEntry>& entries);
 // Writes ferry.json and every entry of `entries` in order into a new archive at `path`.
 void write_package(const std::string& path, const std::vector<TestEntry>& entries);
 
+// Hand-made tar, for what the libarchive writer refuses to produce (socket type bits in a
+// header, sparse maps). These build uncompressed tar bytes; write_zstd compresses them.
+
+// One 512-byte ustar header block with a correct checksum. `mode` is written as given, type
+// bits included; `typeflag` is the raw tar type ('0' file, '5' directory, 'x' pax header...).
+std::string tar_header(const std::string& name, char typeflag, unsigned mode, std::uint64_t size,
+                       const std::string& linkname = "");
+// `content` padded with zeros to a whole number of 512-byte blocks.
+std::string tar_padded(const std::string& content);
+// One pax extended-header record: "<length> <key>=<value>\n".
+std::string pax_record(const std::string& key, const std::string& value);
+// The end-of-archive marker: two zero blocks.
+std::string tar_end();
+
+// Writes `bytes` zstd-compressed to `path`, unchanged (no tar framing is added).
+void write_zstd(const std::string& path, const std::string& bytes);
+
 }  // namespace ferry::test

@@ -51,6 +51,13 @@ private:
 
 // Describes one entry for package_manifest().
 struct TestEntry {
+    // A constructor rather than an aggregate, so that brace lists may stop early without
+    // -Wmissing-field-initializers.
+    TestEntry(std::string path_, EntryType type_ = EntryType::File, std::string content_ = "",
+              unsigned mode_ = 0644, std::string target_ = "")
+        : path(std::move(path_)), type(type_), content(std::move(content_)), mode(mode_),
+          target(std::move(target_)) {}
+
     std::string path;
     EntryType type = EntryType::File;
     std::string content;  // files

@@ -60,7 +60,7 @@ std::string list_tree(const std::string& dir) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
          it.increment(ec)) {
-        paths.push_back(fs::relative(it->path(), dir).string());
+        paths.push_back(it->path().lexically_relative(dir).string());
     }
     std::sort(paths.begin(), paths.end());
     std::string out;

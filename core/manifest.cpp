@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "archive_path.h"
 #include "ferry/encoding.h"
 #include "ferry/error.h"
 #include "ferry/json.h"
@@ -25,26 +26,6 @@ bool is_release_reference(const std::string& text);
 
 Error bad(const std::string& where, const std::string& what) {
     return Error(ErrorCode::InvalidInput, where + ": " + what);
-}
-
-std::vector<std::string> split_path(const std::string& path) {
-    std::vector<std::string> parts;
-    std::string current;
-    for (char c : path) {
-        if (c == '/') {
-            parts.push_back(current);
-            current.clear();
-        } else {
-            current.push_back(c);
-        }
-    }
-    parts.push_back(current);
-    return parts;
-}
-
-std::string parent_of(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
 // Modes are written as four octal digits ("0644") so that a reader of ferry.json sees them

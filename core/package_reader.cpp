@@ -4,17 +4,13 @@
 #include <archive_entry.h>
 
 #include "archive_handle.h"
+#include "archive_path.h"
 #include "ferry/error.h"
 
 namespace ferry {
 namespace {
 
 constexpr std::size_t kReadBlock = 1 << 20;
-
-std::string parent_of(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
 
 const char* describe_type(mode_t type) {
     switch (type) {

@@ -9,21 +9,13 @@
 #include <filesystem>
 #include <vector>
 
+#include "archive_path.h"
+#include "fd_io.h"
 #include "ferry/error.h"
 #include "unique_fd.h"
 
 namespace ferry {
 namespace {
-
-std::string parent_of(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
-std::string leaf_of(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 // Opens a directory below `root` one component at a time, refusing to follow any symlink.
 UniqueFd open_directory_below(int root, const std::string& relative) {
@@ -41,19 +33,6 @@ UniqueFd open_directory_below(int root, const std::string& relative) {
         start = slash + 1;
     }
     return current;
-}
-
-void write_all(int fd, const void* data, std::size_t size, const std::string& path) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-        const ssize_t n = ::write(fd, p, size);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_system_error("cannot write \"" + path + "\"");
-        }
-        p += n;
-        size -= static_cast<std::size_t>(n);
-    }
 }
 
 // The staging directory: created empty, removed on destruction unless released.
@@ -134,7 +113,8 @@ private:
         if (!fd) throw_system_error("cannot create \"" + e.path + "\"");
         const void* data = nullptr;
         std::size_t size = 0;
-        while (reader_.read_block(data, size)) write_all(fd.get(), data, size, e.path);
+        const std::string what = "\"" + e.path + "\"";
+        while (reader_.read_block(data, size)) write_all(fd.get(), data, size, what);
         if (::fchmod(fd.get(), e.mode) != 0) throw_system_error("cannot chmod \"" + e.path + "\"");
         ++files_;
     }

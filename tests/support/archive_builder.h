@@ -65,6 +65,14 @@ struct TestEntry {
     std::string target;   // symlinks
 };
 
+inline TestEntry file_entry(const std::string& path, const std::string& content, unsigned mode = 0644) {
+    return TestEntry{path, EntryType::File, content, mode, ""};
+}
+inline TestEntry dir_entry(const std::string& path) { return TestEntry{path, EntryType::Directory, "", 0755, ""}; }
+inline TestEntry link_entry(const std::string& path, const std::string& target) {
+    return TestEntry{path, EntryType::Symlink, "", 0777, target};
+}
+
 // A valid package manifest (name "test", version "1.0") listing the entries, with "files" and
 // any needed parent directories, sorted, hashed. Does not validate: tests may list bad entries.
 Manifest package_manifest(const std::vector<TestEntry>& entries);

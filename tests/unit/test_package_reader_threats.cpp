@@ -26,20 +26,11 @@ using test::expect_error;
 using test::package_manifest;
 using test::TempDir;
 using test::TestEntry;
+using test::dir_entry;
+using test::file_entry;
+using test::link_entry;
 
 namespace {
-
-TestEntry file_entry(const std::string& path, const std::string& content, unsigned mode = 0644) {
-    return TestEntry{path, EntryType::File, content, mode, ""};
-}
-
-TestEntry dir_entry(const std::string& path) {
-    return TestEntry{path, EntryType::Directory, "", 0755, ""};
-}
-
-TestEntry link_entry(const std::string& path, const std::string& target) {
-    return TestEntry{path, EntryType::Symlink, "", 0777, target};
-}
 
 // Verifies the package at `path`; the tests only care whether and how it throws.
 void verify(const std::string& path, const ReadLimits& limits = {}) {

@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -23,6 +26,15 @@ namespace {
 
 constexpr std::size_t kSourceManifestMax = 1 << 20;
 constexpr std::size_t kIoBlock = 1 << 20;
+constexpr std::size_t kCopyBlock = 256 << 10;
+
+// zstd worker threads. Streaming multi-threaded zstd writes the same bytes for any number of
+// workers from 1 up (facebook/zstd#2238; only 0, single-threaded framing, differs), so the
+// count is chosen for memory, not reproducibility: each extra worker holds about 16 MiB more
+// of job buffers, and one worker already compresses in parallel with this thread, which
+// reads, frames and hashes. Packages are byte-identical to those built with kZstdThreads.
+constexpr int kZstdWorkers = 1;
+static_assert(kZstdWorkers >= 1, "0 workers would switch zstd to single-threaded framing and other bytes");
 
 bool is_valid_utf8(const std::string& s) {
     std::size_t i = 0;
@@ -105,6 +117,25 @@ void scan_tree(const fs::path& dir, const std::string& archive_dir, std::vector<
     }
 }
 
+// The object id of one file, read through `buffer` (reused from file to file: allocating and
+// zeroing a fresh megabyte for each of thousands of small files costs more than hashing them).
+std::string hash_file_with(const std::string& path, std::vector<char>& buffer) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_system_error("cannot open " + path);
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    ObjectHasher hasher;
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_system_error("cannot read " + path);
+        }
+        if (n == 0) break;
+        hasher.update(buffer.data(), static_cast<std::size_t>(n));
+    }
+    return hasher.finish_hex();
+}
+
 // Hashes the files among `entries` on up to two threads; entries are independent.
 void hash_files(std::vector<ManifestEntry>& entries, const std::vector<std::string>& disk_paths,
                 const ProgressFn& progress) {
@@ -115,9 +146,10 @@ void hash_files(std::vector<ManifestEntry>& entries, const std::vector<std::stri
     std::vector<std::exception_ptr> errors(2);
     auto worker = [&](std::size_t slot) {
         try {
+            std::vector<char> buffer(kIoBlock);
             for (std::size_t i = next++; i < entries.size(); i = next++) {
                 if (entries[i].type != EntryType::File) continue;
-                entries[i].blake2b = hash_file(disk_paths[i]);
+                entries[i].blake2b = hash_file_with(disk_paths[i], buffer);
                 done += entries[i].size;
                 if (slot == 0 && progress) progress(done, total);  // only this thread reports
             }
@@ -135,6 +167,9 @@ void hash_files(std::vector<ManifestEntry>& entries, const std::vector<std::stri
     if (progress) progress(done, total);
 }
 
+// Output written and not yet handed to the disk after which writeback is started.
+constexpr std::uint64_t kWritebackChunk = 8 << 20;
+
 // Output sink of the archive writer: the file, plus both hashes computed as bytes pass.
 struct OutputSink {
     AtomicFile* file;
@@ -142,6 +177,7 @@ struct OutputSink {
     Blake2b prehasher{64};
     std::uint64_t size = 0;
     std::exception_ptr error;
+    std::uint64_t writeback_started = 0;  // bytes before this offset are on their way to disk
 };
 
 la_ssize_t sink_write(archive*, void* context, const void* buffer, size_t length) {
@@ -151,6 +187,15 @@ la_ssize_t sink_write(archive*, void* context, const void* buffer, size_t length
         sink->object_hasher.update(buffer, length);
         sink->prehasher.update(buffer, length);
         sink->size += length;
+        if (sink->size - sink->writeback_started >= kWritebackChunk) {
+            // Start writing what is done while compression goes on, so that the fsync before
+            // the rename waits for the last few megabytes instead of the whole package. Only
+            // a hint: a failure here changes nothing, the fsync still decides.
+            ::sync_file_range(sink->file->fd(), static_cast<off_t>(sink->writeback_started),
+                              static_cast<off_t>(sink->size - sink->writeback_started),
+                              SYNC_FILE_RANGE_WRITE);
+            sink->writeback_started = sink->size;
+        }
         return static_cast<la_ssize_t>(length);
     } catch (...) {
         sink->error = std::current_exception();
@@ -171,7 +216,7 @@ public:
                                                          std::to_string(level).c_str()),
                       "zstd compression level");
         check_archive(a, archive_write_set_filter_option(a, "zstd", "threads",
-                                                         std::to_string(kZstdThreads).c_str()),
+                                                         std::to_string(kZstdWorkers).c_str()),
                       "zstd threads");
         // Names are stored as the UTF-8 bytes they are, whatever the build machine's locale.
         check_archive(a, archive_write_set_format_option(a, "pax", "hdrcharset", "BINARY"),
@@ -234,6 +279,7 @@ void copy_file_into(PackageArchiveWriter& writer, const ManifestEntry& e, const 
                     const ProgressFn& progress) {
     UniqueFd fd(::open(disk.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) throw_system_error("cannot open " + disk);
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     std::uint64_t copied = 0;
     for (;;) {
         const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
@@ -327,10 +373,16 @@ BuildResult build_package(const std::string& src_dir, const std::string& out_pat
         };
     }
     result.manifest = scan_source(src_dir, hashing_progress);
-    const std::string manifest_json = result.manifest.to_json();
+    std::string manifest_json = result.manifest.to_json();
+#if defined(__GLIBC__)
+    // Serialising the manifest builds a JSON tree of several KiB per entry; once freed, that
+    // memory sits below later allocations, where glibc keeps it resident for the rest of the
+    // build. Hand it back before the compressor takes its buffers.
+    ::malloc_trim(0);
+#endif
 
     AtomicFile file(out_path, 0644);
-    OutputSink sink{&file, {}, Blake2b(64), 0, nullptr};
+    OutputSink sink{&file, {}, Blake2b(64), 0, nullptr, 0};
     PackageArchiveWriter writer(sink, options.compression_level);
     writer.set_sink(&sink);
 
@@ -340,11 +392,14 @@ BuildResult build_package(const std::string& src_dir, const std::string& out_pat
     manifest_entry.size = manifest_json.size();
     writer.add_header(manifest_entry);
     writer.add_data(manifest_json.data(), manifest_json.size(), "ferry.json");
+    std::string().swap(manifest_json);  // about 200 bytes per entry, not needed any more
 
     const fs::path root(src_dir);
     const std::uint64_t total = 2 * result.manifest.total_file_bytes();
     std::uint64_t done = total / 2;
-    std::vector<char> buffer(kIoBlock);
+    // Smaller than kIoBlock: zstd's output does not depend on how its input is cut, and the
+    // copy buffer is resident for the whole build.
+    std::vector<char> buffer(kCopyBlock);
     for (const auto& e : result.manifest.files) {
         writer.add_header(e);
         if (e.type == EntryType::File) {

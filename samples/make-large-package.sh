@@ -182,8 +182,9 @@ awk -v budget="$small_budget" -v root="$out/files/share/doc" -v corpus="$work/te
             written += size; n++
         }
         printf "%d small files, %d bytes\n", n, written > "/dev/stderr"
+        print written > (corpus ".written")
     }'
-small_written=$(du -sb "$out/files/share" | cut -f1)
+small_written=$(cat "$work/text.written")
 
 # --- medium files: half binary-like, half incompressible ---------------------------------------
 mkdir -p "$out/files/lib" "$out/files/bin" "$out/files/data"

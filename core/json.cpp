@@ -12,10 +12,15 @@
 namespace ferry::json {
 namespace {
 
-// A ParseHandler that refuses an object naming the same key twice.
-class DuplicateKeyGuard : public Poco::JSON::ParseHandler {
+// A ParseHandler that refuses an object naming the same key twice, and a document with more
+// values than the budget: Poco builds a full object tree, and a few KiB of compressed "[{},{},…]"
+// would otherwise cost gigabytes.
+class GuardedHandler : public Poco::JSON::ParseHandler {
 public:
+    explicit GuardedHandler(std::size_t max_values) : max_values_(max_values) {}
+
     void startObject() override {
+        count(kContainerWeight);
         keys_.emplace_back();
         ParseHandler::startObject();
     }
@@ -23,21 +28,46 @@ public:
         keys_.pop_back();
         ParseHandler::endObject();
     }
+    void startArray() override {
+        count(kContainerWeight);
+        ParseHandler::startArray();
+    }
     void key(const std::string& k) override {
         if (!keys_.empty() && !keys_.back().insert(k).second) {
             throw Poco::JSON::JSONException("duplicate key \"" + k + "\"");
         }
         ParseHandler::key(k);
     }
+    void null() override { count(), ParseHandler::null(); }
+    void value(int v) override { count(), ParseHandler::value(v); }
+    void value(unsigned v) override { count(), ParseHandler::value(v); }
+    void value(Poco::Int64 v) override { count(), ParseHandler::value(v); }
+    void value(Poco::UInt64 v) override { count(), ParseHandler::value(v); }
+    void value(const std::string& v) override { count(), ParseHandler::value(v); }
+    void value(double v) override { count(), ParseHandler::value(v); }
+    void value(bool v) override { count(), ParseHandler::value(v); }
 
 private:
+    // An object or array costs Poco several times what a scalar does.
+    static constexpr std::size_t kContainerWeight = 8;
+
+    void count(std::size_t weight = 1) {
+        values_ += weight;
+        if (values_ > max_values_) {
+            throw Poco::JSON::JSONException("more than " + std::to_string(max_values_) + " value units (objects and arrays count 8)");
+        }
+    }
+
     std::vector<std::set<std::string>> keys_;
+    std::size_t max_values_;
+    std::size_t values_ = 0;
 };
 
 }  // namespace
 
-Poco::JSON::Object::Ptr parse_object(const std::string& text, const std::string& source) {
-    Poco::JSON::Parser parser(new DuplicateKeyGuard);
+Poco::JSON::Object::Ptr parse_object(const std::string& text, const std::string& source,
+                                     std::size_t max_values) {
+    Poco::JSON::Parser parser(new GuardedHandler(max_values));
     Poco::Dynamic::Var value;
     try {
         value = parser.parse(text);

@@ -15,7 +15,6 @@
 namespace ferry {
 namespace {
 
-constexpr std::size_t kMaxEntries = 1'000'000;
 constexpr int kMaxTimeoutSeconds = 24 * 3600;
 
 const std::vector<std::string> kSourceFields = {
@@ -115,9 +114,12 @@ void read_common_fields(const json::FieldReader& in, Manifest& m) {
     }
 }
 
-void read_entries(const json::FieldReader& in, Manifest& m) {
+void read_entries(const json::FieldReader& in, Manifest& m, std::size_t max_entries) {
     auto files = in.array("files", true);
-    if (files->size() > kMaxEntries) throw bad(in.where("files"), "has too many entries");
+    if (files->size() > max_entries) {
+        throw Error(ErrorCode::LimitExceeded, in.where("files") + ": lists " + std::to_string(files->size()) +
+                                                  " entries, more than the limit of " + std::to_string(max_entries));
+    }
     for (std::size_t i = 0; i < files->size(); ++i) {
         const std::string prefix = "files[" + std::to_string(i) + "].";
         auto object = files->getObject(static_cast<unsigned>(i));
@@ -220,6 +222,7 @@ std::string check_entry_path(const std::string& path, std::size_t max_bytes, std
         if (part.size() > 255) return "path component longer than 255 bytes";
     }
     if (parts[0] != "files" && parts[0] != "scripts") return "path is outside files/ and scripts/";
+    if (parts.size() == 1) return "\"" + parts[0] + "\" itself is not an entry path";
     if (parts[0] == "scripts" && parts.size() == 2 &&
         std::find(known_hooks().begin(), known_hooks().end(), parts[1]) == known_hooks().end()) {
         return "scripts/ holds only install, uninstall and check";
@@ -251,15 +254,16 @@ Manifest Manifest::parse_source(const std::string& text, const std::string& sour
     return m;
 }
 
-Manifest Manifest::parse_package(const std::string& text, const std::string& source) {
-    json::FieldReader in(json::parse_object(text, source), source);
+Manifest Manifest::parse_package(const std::string& text, const std::string& source,
+                                 std::size_t max_entries) {
+    json::FieldReader in(json::parse_object(text, source, manifest_value_budget(max_entries)), source);
     std::vector<std::string> allowed = kSourceFields;
     allowed.push_back("files");
     allowed.push_back("scripts");
     in.allow_only(allowed);
     Manifest m;
     read_common_fields(in, m);
-    read_entries(in, m);
+    read_entries(in, m, max_entries);
     m.validate_package(source);
     return m;
 }
@@ -272,10 +276,12 @@ void Manifest::validate_package(const std::string& source) const {
     for (std::size_t i = 0; i < files.size(); ++i) {
         const ManifestEntry& e = files[i];
         const std::string where = source + ": field \"files[" + std::to_string(i) + "]\" (" + e.path + ")";
-        const std::string reason = check_entry_path(e.path);
-        // The top-level "files" and "scripts" directories are the only one-component paths.
+        // The top-level "files" and "scripts" are the only one-component paths, and only ever
+        // directories: a link or file there would let one hide behind the other.
         const bool top = e.path == "files" || e.path == "scripts";
-        if (!reason.empty() && !(top && e.type == EntryType::Directory)) throw bad(where, reason);
+        if (top && e.type != EntryType::Directory) throw bad(where, "must be a directory");
+        const std::string reason = top ? std::string() : check_entry_path(e.path);
+        if (!reason.empty()) throw bad(where, reason);
         if (!paths.insert(e.path).second) throw bad(where, "path listed twice");
         if (i > 0 && !(files[i - 1].path < e.path)) throw bad(where, "entries must be sorted by path");
         const std::string parent = parent_of(e.path);
@@ -317,7 +323,9 @@ int Manifest::timeout_for(const std::string& hook) const {
 
 std::uint64_t Manifest::total_file_bytes() const {
     std::uint64_t total = 0;
-    for (const auto& e : files) total += e.size;
+    for (const auto& e : files) {
+        total = e.size > UINT64_MAX - total ? UINT64_MAX : total + e.size;
+    }
     return total;
 }
 

@@ -2,9 +2,15 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "archive_handle.h"
 #include "archive_path.h"
+#include "fd_io.h"
 #include "ferry/error.h"
 
 namespace ferry {
@@ -22,18 +28,53 @@ const char* describe_type(mode_t type) {
     }
 }
 
+// Entry names come from the archive: escape control bytes so an error message can never
+// drive the terminal it is printed on.
+std::string printable(const std::string& name) {
+    std::string out;
+    for (char c : name.substr(0, 200)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    return name.size() > 200 ? out + "…" : out;
+}
+
+la_ssize_t read_source(archive* a, void* context, const void** block) {
+    auto* source = static_cast<PackageReader::Source*>(context);
+    for (;;) {
+        const ssize_t n = ::read(source->fd, source->buffer.data(), source->buffer.size());
+        if (n >= 0) {
+            if (source->hasher && n > 0) source->hasher->update(source->buffer.data(), static_cast<std::size_t>(n));
+            *block = source->buffer.data();
+            return n;
+        }
+        if (errno != EINTR) {
+            archive_set_error(a, errno, "read error");
+            return -1;
+        }
+    }
+}
+
 }  // namespace
 
-PackageReader::PackageReader(const std::string& path, ReadLimits limits)
-    : path_(path), limits_(limits), archive_(archive_read_new()) {
+PackageReader::PackageReader(const std::string& path, ReadLimits limits,
+                             std::optional<std::string> expected_object_id)
+    : path_(path), limits_(limits), expected_object_id_(std::move(expected_object_id)),
+      archive_(archive_read_new()) {
     if (archive_ == nullptr) throw Error(ErrorCode::Internal, "cannot create an archive reader");
     try {
+        open_source();
         // Only zstd-compressed tar is a package: every other format and filter stays disabled.
         check_archive(archive_, archive_read_support_filter_zstd(archive_), "zstd support");
         check_archive(archive_, archive_read_support_format_tar(archive_), "tar support");
-        if (archive_read_open_filename(archive_, path.c_str(), kReadBlock) != ARCHIVE_OK) {
-            const int err = archive_errno(archive_);
-            if (err == ENOENT) throw Error(ErrorCode::NotFound, path + ": no such file");
+        if (archive_read_open(archive_, &source_, nullptr, read_source, nullptr) != ARCHIVE_OK) {
             throw Error(ErrorCode::InvalidInput, path + ": not a Ferry package (" + archive_message(archive_) + ")");
         }
         // libarchive always accepts uncompressed input (its pass-through filter cannot be
@@ -46,17 +87,44 @@ PackageReader::PackageReader(const std::string& path, ReadLimits limits)
     } catch (...) {
         archive_read_free(archive_);
         archive_ = nullptr;
+        if (source_.fd >= 0) ::close(source_.fd);
         throw;
     }
 }
 
 PackageReader::~PackageReader() {
     if (archive_ != nullptr) archive_read_free(archive_);
+    if (source_.fd >= 0) ::close(source_.fd);
+}
+
+void PackageReader::open_source() {
+    // O_NONBLOCK: opening a FIFO someone named as a package must not hang; it is refused below.
+    source_.fd = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (source_.fd < 0) throw_system_error("cannot open " + path_);
+    struct stat st {};
+    if (::fstat(source_.fd, &st) != 0) throw_system_error("cannot stat " + path_);
+    if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::InvalidInput, path_ + ": not a regular file");
+    ::posix_fadvise(source_.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    source_.buffer.resize(kReadBlock);
+    if (expected_object_id_) source_.hasher = std::make_unique<ObjectHasher>();
+}
+
+void PackageReader::check_expected_object_id() {
+    if (!expected_object_id_) return;
+    // libarchive stops at the tar end marker; the rest of the file counts towards the id too.
+    while (const std::size_t n = read_some(source_.fd, source_.buffer.data(), source_.buffer.size(), path_)) {
+        source_.hasher->update(source_.buffer.data(), n);
+    }
+    const std::string actual = source_.hasher->finish_hex();
+    if (actual != *expected_object_id_) {
+        throw Error(ErrorCode::VerificationFailed,
+                    path_ + ": the bytes read are not the verified object " + *expected_object_id_ +
+                        " but " + actual + " (was the file changed while it was being read?)");
+    }
 }
 
 void PackageReader::fail(ErrorCode code, const std::string& entry, const std::string& what) const {
-    throw Error(code, path_ + ": entry \"" + entry.substr(0, 200) + (entry.size() > 200 ? "…" : "") +
-                          "\": " + what);
+    throw Error(code, path_ + ": entry \"" + printable(entry) + "\": " + what);
 }
 
 void PackageReader::read_manifest() {
@@ -89,7 +157,7 @@ void PackageReader::read_manifest() {
     if (got != manifest_json_.size()) {
         throw Error(ErrorCode::VerificationFailed, path_ + ": corrupt package: ferry.json is truncated");
     }
-    manifest_ = Manifest::parse_package(manifest_json_, path_ + ": ferry.json");
+    manifest_ = Manifest::parse_package(manifest_json_, path_ + ": ferry.json", limits_.max_entries);
     if (manifest_.files.size() > limits_.max_entries) {
         throw Error(ErrorCode::LimitExceeded, path_ + ": the manifest lists " +
                                                   std::to_string(manifest_.files.size()) +
@@ -105,9 +173,10 @@ void PackageReader::read_manifest() {
     for (std::size_t i = 0; i < manifest_.files.size(); ++i) index_[manifest_.files[i].path] = i;
 }
 
-void PackageReader::check_entry_header(const std::string& path) {
-    // The path alone, before anything else about the entry is considered.
-    const bool top_dir = path == "files" || path == "scripts";
+void PackageReader::check_entry_header(const std::string& path, bool is_directory) {
+    // The path alone, before anything else about the entry is considered. The two top-level
+    // directories are the only one-component paths, and only as directories.
+    const bool top_dir = is_directory && (path == "files" || path == "scripts");
     if (!top_dir) {
         const std::string reason = check_entry_path(path, limits_.max_path_bytes, limits_.max_depth);
         if (!reason.empty()) fail(ErrorCode::UnsafeArchive, path, reason);
@@ -119,6 +188,7 @@ const ManifestEntry* PackageReader::next() {
     if (!current_done_) {
         throw Error(ErrorCode::Internal, "PackageReader::next called before the current entry was read");
     }
+    if (at_end_) return nullptr;
     archive_entry* entry = nullptr;
     const int r = archive_read_next_header(archive_, &entry);
     if (r == ARCHIVE_EOF) {
@@ -127,6 +197,8 @@ const ManifestEntry* PackageReader::next() {
                 fail(ErrorCode::VerificationFailed, e.path, "listed in the manifest but missing from the archive");
             }
         }
+        check_expected_object_id();
+        at_end_ = true;
         current_ = nullptr;
         return nullptr;
     }
@@ -142,7 +214,7 @@ const ManifestEntry* PackageReader::next() {
     const mode_t type = archive_entry_filetype(entry);
     // tar writers end directory names with one '/'; it is not part of the path.
     if (type == AE_IFDIR && path.size() > 1 && path.back() == '/') path.pop_back();
-    check_entry_header(path);
+    check_entry_header(path, type == AE_IFDIR);
 
     if (archive_entry_hardlink(entry) != nullptr) {
         fail(ErrorCode::UnsafeArchive, path, "hard links are not allowed in packages");
@@ -229,8 +301,9 @@ bool PackageReader::read_block(const void*& data, std::size_t& size) {
 }
 
 Manifest verify_package_contents(const std::string& path, const ReadLimits& limits,
-                                 const ProgressFn& progress) {
-    PackageReader reader(path, limits);
+                                 const ProgressFn& progress,
+                                 const std::optional<std::string>& expected_object_id) {
+    PackageReader reader(path, limits, expected_object_id);
     return verify_package_contents(reader, progress);
 }
 

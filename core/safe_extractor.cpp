@@ -129,12 +129,13 @@ private:
 }  // namespace
 
 ExtractResult extract_package(const std::string& package_path, const std::string& target,
-                              const ReadLimits& limits, const ProgressFn& progress) {
+                              const ReadLimits& limits, const ProgressFn& progress,
+                              const std::optional<std::string>& expected_object_id) {
     struct stat st {};
     if (::lstat(target.c_str(), &st) == 0) {
         throw Error(ErrorCode::AlreadyExists, target + ": the extraction target already exists");
     }
-    PackageReader reader(package_path, limits);
+    PackageReader reader(package_path, limits, expected_object_id);
     StagingDirectory staging(target);
     Extraction extraction(reader, staging);
     const std::uint64_t total = reader.manifest().total_file_bytes();

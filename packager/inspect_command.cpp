@@ -65,7 +65,8 @@ void print_json(const PackageReader& reader, const FileDigest& digest) {
     Poco::JSON::Object out;
     out.set("object_id", digest.object_id);
     out.set("size", static_cast<Poco::UInt64>(digest.size));
-    out.set("manifest", json::parse_object(reader.manifest_json(), "ferry.json"));
+    out.set("manifest", json::parse_object(reader.manifest_json(), "ferry.json",
+                                                manifest_value_budget(kDefaultMaxEntries)));
     out.stringify(std::cout, 2);
     std::cout << "\n";
 }

@@ -34,7 +34,8 @@ int run_verify(int argc, char** argv, int first) {
     Manifest manifest;
     {
         ProgressLine progress("checking " + package);
-        PackageReader reader(package);
+        // The reader hashes what it reads: if the file changed since it was digested, this fails.
+        PackageReader reader(package, {}, digest.object_id);
         try {
             check_claims_match(claims, reader.manifest());
         } catch (const Error& e) {

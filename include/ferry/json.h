@@ -1,7 +1,8 @@
 // Strict JSON parsing on top of Poco::JSON for documents that cross a trust boundary.
 //
 // Poco's parser keeps the last of two duplicate keys silently; two readers of one document must
-// never disagree about what it says, so duplicates are refused here. Errors are
+// never disagree about what it says, so duplicates are refused here. Poco also builds the
+// whole tree in memory, so the number of values is bounded. Errors are
 // Error(InvalidInput) naming the source.
 #pragma once
 
@@ -13,8 +14,11 @@
 
 namespace ferry::json {
 
-// Parses a JSON document whose top level must be an object.
-Poco::JSON::Object::Ptr parse_object(const std::string& text, const std::string& source);
+// Parses a JSON document whose top level must be an object, refusing duplicate keys and
+// documents with more than `max_values` value units: a scalar counts 1, an object or array 8
+// (what each costs in Poco's tree, roughly), so memory stays proportional to the budget.
+Poco::JSON::Object::Ptr parse_object(const std::string& text, const std::string& source,
+                                     std::size_t max_values = 100'000);
 
 // Typed field access that names the field in every error ("SOURCE: field "x": must be …").
 class FieldReader {

@@ -39,6 +39,13 @@ struct Dependency {
 // Lifecycle scripts a package may carry, in scripts/<hook>.
 const std::vector<std::string>& known_hooks();
 
+// Most entries a package may list unless a reader configures otherwise.
+constexpr std::size_t kDefaultMaxEntries = 100'000;
+
+// How many JSON value units (json::parse_object) a manifest of `max_entries` entries may hold:
+// an entry is one object (8) of at most six fields (6), and the top level has its own few.
+constexpr std::size_t manifest_value_budget(std::size_t max_entries) { return 14 * max_entries + 10'000; }
+
 struct Manifest {
     static constexpr int kFormat = 1;
 
@@ -58,8 +65,10 @@ struct Manifest {
 
     // Parses and validates the author's ferry.json; `files` and `scripts` must be absent.
     static Manifest parse_source(const std::string& json, const std::string& source);
-    // Parses and validates the ferry.json inside a package.
-    static Manifest parse_package(const std::string& json, const std::string& source);
+    // Parses and validates the ferry.json inside a package, refusing more than `max_entries`
+    // entries before the document is fully built in memory.
+    static Manifest parse_package(const std::string& json, const std::string& source,
+                                  std::size_t max_entries = kDefaultMaxEntries);
 
     // Canonical JSON (sorted keys, two-space indent, trailing newline): the same manifest
     // always serialises to the same bytes.
@@ -71,6 +80,7 @@ struct Manifest {
     // Timeout for a hook: the manifest's value or the default.
     int timeout_for(const std::string& hook) const;
 
+    // Sum of file sizes, saturating at UINT64_MAX instead of wrapping.
     std::uint64_t total_file_bytes() const;
 };
 

@@ -18,9 +18,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "ferry/error.h"
 #include "ferry/hash.h"
@@ -33,8 +35,8 @@ namespace ferry {
 
 struct ReadLimits {
     std::uint64_t max_unpacked_bytes = 32ULL << 30;  // sum of file sizes
-    std::uint64_t max_entries = 200'000;
-    std::size_t max_manifest_bytes = 16 << 20;
+    std::uint64_t max_entries = kDefaultMaxEntries;
+    std::size_t max_manifest_bytes = 32 << 20;
     std::size_t max_path_bytes = 1024;
     std::size_t max_depth = 32;
 };
@@ -42,7 +44,13 @@ struct ReadLimits {
 class PackageReader {
 public:
     // Opens the package and reads its manifest. Throws as described above.
-    explicit PackageReader(const std::string& path, ReadLimits limits = {});
+    //
+    // With `expected_object_id` (the id a signature or policy vouched for), the raw bytes are
+    // hashed as they are read, and next() reports the end of the archive only once the whole
+    // file has been read and hashes to that id: what was verified is what was read, even if
+    // the file is replaced or rewritten in between. Error(VerificationFailed) otherwise.
+    explicit PackageReader(const std::string& path, ReadLimits limits = {},
+                           std::optional<std::string> expected_object_id = std::nullopt);
     ~PackageReader();
     PackageReader(const PackageReader&) = delete;
     PackageReader& operator=(const PackageReader&) = delete;
@@ -63,13 +71,24 @@ public:
     // Bytes of file content read so far, over all entries.
     std::uint64_t bytes_read() const { return bytes_read_; }
 
+    // The raw file, read by libarchive through a callback so that it can be hashed.
+    struct Source {
+        int fd = -1;
+        std::vector<char> buffer;
+        std::unique_ptr<ObjectHasher> hasher;  // only with an expected object id
+    };
+
 private:
+    void open_source();
     void read_manifest();
-    void check_entry_header(const std::string& path);
+    void check_expected_object_id();
+    void check_entry_header(const std::string& path, bool is_directory);
     [[noreturn]] void fail(ErrorCode code, const std::string& entry, const std::string& what) const;
 
     std::string path_;
     ReadLimits limits_;
+    std::optional<std::string> expected_object_id_;
+    Source source_;
     archive* archive_ = nullptr;
     Manifest manifest_;
     std::string manifest_json_;
@@ -78,6 +97,7 @@ private:
     std::uint64_t entries_ = 0;
     std::uint64_t bytes_read_ = 0;
 
+    bool at_end_ = false;
     const ManifestEntry* current_ = nullptr;
     std::uint64_t current_read_ = 0;
     std::unique_ptr<ObjectHasher> current_hash_;
@@ -88,6 +108,7 @@ private:
 // anything. Returns the manifest. Throws as PackageReader does.
 Manifest verify_package_contents(PackageReader& reader, const ProgressFn& progress = nullptr);
 Manifest verify_package_contents(const std::string& path, const ReadLimits& limits = {},
-                                 const ProgressFn& progress = nullptr);
+                                 const ProgressFn& progress = nullptr,
+                                 const std::optional<std::string>& expected_object_id = std::nullopt);
 
 }  // namespace ferry

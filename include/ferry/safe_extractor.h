@@ -26,7 +26,12 @@ struct ExtractResult {
 
 // Extracts `package_path` into `target`. Throws as PackageReader does, Error(AlreadyExists)
 // when the target exists, Error(Io) when the disk refuses a write.
+//
+// Give `expected_object_id` (the id whose signature was checked) whenever there is one: the
+// target then appears only if the bytes extracted are exactly that object's, whatever happens
+// to the file in between.
 ExtractResult extract_package(const std::string& package_path, const std::string& target,
-                              const ReadLimits& limits = {}, const ProgressFn& progress = nullptr);
+                              const ReadLimits& limits = {}, const ProgressFn& progress = nullptr,
+                              const std::optional<std::string>& expected_object_id = std::nullopt);
 
 }  // namespace ferry

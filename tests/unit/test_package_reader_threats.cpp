@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "archive_builder.h"
 #include "expect_error.h"
 #include "ferry/error.h"
@@ -17,6 +19,7 @@
 #include "ferry/manifest.h"
 #include "ferry/package_reader.h"
 #include "ferry/package_writer.h"
+#include "ferry/safe_extractor.h"
 #include "run_process.h"
 #include "temp_dir.h"
 
@@ -119,7 +122,7 @@ BOOST_AUTO_TEST_CASE(NextBeforeTheCurrentFileIsReadIsAnInternalError) {
 BOOST_AUTO_TEST_CASE(MissingFileIsNotFound) {
     TempDir dir;
     expect_error([&] { verify(dir / "absent.ferry"); }, ErrorCode::NotFound,
-                 "absent.ferry: no such file");
+                 "absent.ferry: No such file or directory");
 }
 
 BOOST_AUTO_TEST_CASE(PlainTextIsNotAPackage) {
@@ -238,8 +241,10 @@ BOOST_AUTO_TEST_CASE(EscapingPathAsAnExtraEntryIsRefusedWithItsReason) {
                 ArchiveBuilder b(pkg);
                 b.manifest(m).dir("files").file("files/a", "a").dir("files/a2").file(path, "evil");
             }
+            // Control bytes in names are shown escaped, never sent raw to a terminal.
+            const std::string shown = path.back() == '\n' ? path.substr(0, path.size() - 1) + "\\x0a" : path;
             expect_error([&] { verify(pkg); }, ErrorCode::UnsafeArchive,
-                         "entry \"" + path + "\": " + reason);
+                         "entry \"" + shown + "\": " + reason);
         }
     }
 }
@@ -665,7 +670,7 @@ BOOST_AUTO_TEST_CASE(ManifestListingMoreEntriesThanTheLimitIsRefused) {
     ReadLimits limits;
     limits.max_entries = 1000;
     expect_error([&] { verify(dir / "p.ferry", limits); }, ErrorCode::LimitExceeded,
-                 "the manifest lists 1101 entries, more than the limit of 1000");
+                 "lists 1101 entries, more than the limit of 1000");
 }
 
 BOOST_AUTO_TEST_CASE(ArchiveWithMoreEntriesThanTheLimitIsStoppedAtTheLimit) {
@@ -1008,4 +1013,78 @@ BOOST_AUTO_TEST_CASE(EntryBeforeItsParentDirectoryIsRefused) {
     }
     expect_error([&] { verify(dir / "p.ferry"); }, ErrorCode::UnsafeArchive,
                  "entry \"files/sub/a\": appears before its parent directory");
+}
+
+// ---- the bytes read are the bytes verified ----
+
+BOOST_AUTO_TEST_CASE(ReaderWithExpectedIdAcceptsExactlyThatObject) {
+    TempDir dir;
+    test::write_package(dir / "p.ferry", {file_entry("files/a", "content")});
+    const std::string id = hash_file(dir / "p.ferry");
+    verify_package_contents(dir / "p.ferry", {}, nullptr, id);
+    const std::string other(64, 'a');
+    expect_error([&] { verify_package_contents(dir / "p.ferry", {}, nullptr, other); },
+                 ErrorCode::VerificationFailed, "the bytes read are not the verified object " + other);
+}
+
+BOOST_AUTO_TEST_CASE(ReplacingTheFileAfterItsIdWasCheckedIsCaught) {
+    // The signature vouched for one file; another valid package now sits under the same name.
+    TempDir dir;
+    test::write_package(dir / "p.ferry", {file_entry("files/a", "signed content")});
+    const std::string signed_id = hash_file(dir / "p.ferry");
+    test::write_package(dir / "p.ferry", {file_entry("files/a", "swapped content")});
+    expect_error([&] { extract_package(dir / "p.ferry", dir / "target", {}, nullptr, signed_id); },
+                 ErrorCode::VerificationFailed, "was the file changed while it was being read?");
+    BOOST_TEST(!test::path_exists(dir / "target"));
+    BOOST_TEST(test::list_tree(dir.path()) == "p.ferry\n");
+}
+
+BOOST_AUTO_TEST_CASE(TopLevelFilesAndScriptsMustBeDirectories) {  // a link there would alias the other
+    TempDir dir;
+    Manifest m = package_manifest({file_entry("files/a", "a")});
+    m.files.insert(m.files.begin() + 2, ManifestEntry{"scripts", EntryType::Symlink, 0777, 0, "", "files"});
+    {
+        ArchiveBuilder b(dir / "p.ferry");
+        b.manifest(m).dir("files").file("files/a", "a").symlink("scripts", "files");
+    }
+    expect_error([&] { verify(dir / "p.ferry"); }, ErrorCode::InvalidInput, "(scripts): must be a directory");
+    {
+        ArchiveBuilder b(dir / "q.ferry");
+        b.manifest(package_manifest({file_entry("files/a", "a")})).symlink("files", ".");
+    }
+    expect_error([&] { verify(dir / "q.ferry"); }, ErrorCode::UnsafeArchive,
+                 "entry \"files\": \"files\" itself is not an entry path");
+}
+
+BOOST_AUTO_TEST_CASE(ManifestWithMillionsOfTinyValuesIsRefusedBeforeItIsBuilt) {
+    // A few KiB of compressed "{},{},…" would otherwise become gigabytes of JSON objects.
+    TempDir dir;
+    std::string json = R"({"name": "test", "version": "1.0", "publisher": "p", "x": [)";
+    for (int i = 0; i < 2'000'000; ++i) json += i == 0 ? "{}" : ",{}";
+    json += "]}";
+    {
+        ArchiveBuilder b(dir / "p.ferry");
+        b.file("ferry.json", json);
+    }
+    expect_error([&] { verify(dir / "p.ferry"); }, ErrorCode::InvalidInput, "more than 1410000 value units");
+}
+
+BOOST_AUTO_TEST_CASE(DeclaredSizesThatWouldWrapAroundStillTripTheLimit) {
+    Manifest m = package_manifest({file_entry("files/a", "a"), file_entry("files/b", "b"), file_entry("files/c", "c")});
+    m.files[1].size = INT64_MAX;
+    m.files[2].size = INT64_MAX;
+    m.files[3].size = 2;
+    BOOST_TEST(m.total_file_bytes() == UINT64_MAX);
+    TempDir dir;
+    {
+        ArchiveBuilder b(dir / "p.ferry");
+        b.manifest(m);
+    }
+    expect_error([&] { verify(dir / "p.ferry"); }, ErrorCode::LimitExceeded, "more than the unpacked-size limit");
+}
+
+BOOST_AUTO_TEST_CASE(AFifoNamedAsAPackageIsRefusedWithoutHanging) {
+    TempDir dir;
+    BOOST_REQUIRE(::mkfifo((dir / "pipe.ferry").c_str(), 0644) == 0);
+    expect_error([&] { verify(dir / "pipe.ferry"); }, ErrorCode::InvalidInput, "pipe.ferry: not a regular file");
 }

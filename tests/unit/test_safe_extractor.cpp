@@ -357,7 +357,7 @@ BOOST_AUTO_TEST_CASE(TargetInAMissingDirectoryIsNotFound) {
 
 BOOST_AUTO_TEST_CASE(MissingPackageIsNotFoundAndCreatesNothing) {
     Scene scene;
-    expect_refused_cleanly(scene, ErrorCode::NotFound, "pkg.ferry: no such file");
+    expect_refused_cleanly(scene, ErrorCode::NotFound, "pkg.ferry: No such file or directory");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -100,21 +100,22 @@ void write_file_atomically(const std::string& path, const std::string& content, 
 }
 
 std::string read_small_file(const std::string& path, std::size_t max_size) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK so that a FIFO given as a key or signature file is refused, not waited on.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fd) throw_system_error("cannot open " + path);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_system_error("cannot stat " + path);
     if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::InvalidInput, path + ": not a regular file");
     if (static_cast<std::size_t>(st.st_size) > max_size) {
-        throw Error(ErrorCode::LimitExceeded, path + ": file is larger than " +
-                                                  std::to_string(max_size) + " bytes");
+        throw Error(ErrorCode::InvalidInput, path + ": file is larger than " +
+                                                 std::to_string(max_size) + " bytes");
     }
     std::string content;
     char buffer[65536];
     while (const std::size_t n = read_some(fd.get(), buffer, sizeof buffer, path)) {
         content.append(buffer, n);
         if (content.size() > max_size) {
-            throw Error(ErrorCode::LimitExceeded,
+            throw Error(ErrorCode::InvalidInput,
                         path + ": file is larger than " + std::to_string(max_size) + " bytes");
         }
     }

@@ -24,10 +24,10 @@ constexpr std::size_t kKeyFileMax = 4096;
 constexpr std::size_t kSignatureFileMax = 4 * kMaxCommentBytes;
 // The encrypted tail of a secret key: key id ‖ secret key ‖ check.
 constexpr std::size_t kSecretTailBytes = 8 + 64 + 32;
-// A key file chooses its own scrypt cost; refuse costs far beyond minisign's so that a hostile
-// file cannot make us allocate without bound.
-constexpr std::uint64_t kMaxMemlimit = 4ULL << 30;
-constexpr std::uint64_t kMaxOpslimit = 1ULL << 32;
+// A key file chooses its own scrypt cost; refuse anything above what minisign itself writes
+// (its "sensitive" limits, 1 GiB) so that a hostile file cannot make us allocate more.
+constexpr std::uint64_t kMaxMemlimit = crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_SENSITIVE;
+constexpr std::uint64_t kMaxOpslimit = crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_SENSITIVE;
 
 const std::string kUntrustedPrefix = "untrusted comment: ";
 const std::string kTrustedPrefix = "trusted comment: ";
@@ -199,16 +199,19 @@ SecretKey SecretKey::generate() {
 SecretKey SecretKey::parse(const std::string& text, const std::string& source,
                            const PasswordProvider& password) {
     ensure_sodium();
-    const auto lines = split_strict_lines(text, source);
-    if (lines.size() != 2) throw invalid(source, "a secret key file has exactly 2 lines");
-    comment_after(lines[0], kUntrustedPrefix, 1, source);
-
+    auto lines = split_strict_lines(text, source);
     SecureBuffer raw(kSecretKeyBytes);
-    {
+    try {
+        if (lines.size() != 2) throw invalid(source, "a secret key file has exactly 2 lines");
+        comment_after(lines[0], kUntrustedPrefix, 1, source);
         Bytes decoded = decode_exact(lines[1], kSecretKeyBytes, "secret key", 2, source);
         std::memcpy(raw.data(), decoded.data(), kSecretKeyBytes);
         sodium_memzero(decoded.data(), decoded.size());
+    } catch (...) {
+        for (auto& line : lines) wipe(line);
+        throw;
     }
+    for (auto& line : lines) wipe(line);
     const std::uint8_t* p = raw.data();
     if (p[0] != 'E' || p[1] != 'd') throw invalid(source, "unknown signature algorithm in secret key");
     if (p[4] != 'B' || p[5] != '2') throw invalid(source, "unknown checksum algorithm in secret key");
@@ -224,29 +227,44 @@ SecretKey SecretKey::parse(const std::string& text, const std::string& source,
             throw invalid(source, "scrypt limits in secret key are unreasonably high");
         }
         if (!password) throw Error(ErrorCode::WrongPassword, source + ": key is encrypted, a password is needed");
-        const std::string pw = password();
+        std::string pw = password();
         SecureBuffer stream(kSecretTailBytes);
-        derive_stream(pw, p + 6, opslimit, memlimit, stream);
+        try {
+            derive_stream(pw, p + 6, opslimit, memlimit, stream);
+        } catch (...) {
+            wipe(pw);
+            throw;
+        }
+        wipe(pw);
         for (std::size_t i = 0; i < kSecretTailBytes; ++i) tail[i] ^= stream.data()[i];
     }
 
     SecretKey key;
     std::memcpy(key.key_id_.data(), tail, 8);
     std::memcpy(key.secret_.data(), tail + 8, 64);
-    if (encrypted) {
-        // minisign -G -W keys carry an all-zero check, so only encrypted keys are checked; for
-        // them a mismatch can only mean a wrong password (or a damaged file).
-        std::uint8_t check[32];
-        compute_check(key.key_id_, key.secret_.data(), check);
-        if (sodium_memcmp(check, tail + 72, 32) != 0) {
-            throw Error(ErrorCode::WrongPassword, source + ": wrong password for this secret key");
-        }
+    // minisign -G -W keys carry an all-zero check, so an unencrypted key is checked only when
+    // its check is set; for an encrypted key a mismatch can only mean a wrong password.
+    std::uint8_t check[32];
+    compute_check(key.key_id_, key.secret_.data(), check);
+    const bool check_set = !sodium_is_zero(tail + 72, 32);
+    if ((encrypted || check_set) && sodium_memcmp(check, tail + 72, 32) != 0) {
+        if (encrypted) throw Error(ErrorCode::WrongPassword, source + ": wrong password for this secret key");
+        throw invalid(source, "secret key is damaged (its checksum does not match)");
     }
     return key;
 }
 
 SecretKey SecretKey::load(const std::string& path, const PasswordProvider& password) {
-    return parse(read_small_file(path, kKeyFileMax), path, password);
+    // For an unencrypted key the file text is the secret: wipe it whatever happens.
+    std::string text = read_small_file(path, kKeyFileMax);
+    try {
+        SecretKey key = parse(text, path, password);
+        wipe(text);
+        return key;
+    } catch (...) {
+        wipe(text);
+        throw;
+    }
 }
 
 std::string SecretKey::to_file_text(const std::optional<std::string>& password) const {

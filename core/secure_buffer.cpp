@@ -32,4 +32,9 @@ SecureBuffer& SecureBuffer::operator=(SecureBuffer&& other) noexcept {
     return *this;
 }
 
+void wipe(std::string& text) noexcept {
+    if (text.capacity() > 0) sodium_memzero(text.data(), text.capacity());
+    text.clear();
+}
+
 }  // namespace ferry

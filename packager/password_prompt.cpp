@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "ferry/error.h"
+#include "ferry/secure_buffer.h"
 
 namespace ferry::pack {
 namespace {
@@ -37,11 +38,16 @@ std::string read_password(const std::string& prompt) {
 }
 
 std::string read_new_password() {
-    const std::string first = read_password("Password: ");
+    std::string first = read_password("Password: ");
     if (first.empty()) throw Error(ErrorCode::InvalidInput, "the password must not be empty");
     if (::isatty(STDIN_FILENO) == 1) {
-        const std::string again = read_password("Password (one more time): ");
-        if (again != first) throw Error(ErrorCode::InvalidInput, "the passwords do not match");
+        std::string again = read_password("Password (one more time): ");
+        const bool same = again == first;
+        wipe(again);
+        if (!same) {
+            wipe(first);
+            throw Error(ErrorCode::InvalidInput, "the passwords do not match");
+        }
     }
     return first;
 }

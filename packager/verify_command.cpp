@@ -17,7 +17,16 @@ int run_verify(int argc, char** argv, int first) {
     const std::string package = args.positional()[0];
     const auto pub = minisign::PublicKey::load(args.required("--pub"));
     const std::string sig_path = args.value("--sig").value_or(signature_path_for(package));
-    const auto signature = minisign::Signature::load(sig_path);
+    // A signature file that does not parse is a signature that does not verify (exit 1); one
+    // that is missing or unreadable stays an input error (exit 2).
+    const auto signature = [&] {
+        try {
+            return minisign::Signature::load(sig_path);
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::InvalidInput) throw;
+            throw Error(ErrorCode::VerificationFailed, std::string("bad signature file: ") + e.what());
+        }
+    }();
 
     // Order matters: the signature is checked over the raw bytes before any of them is parsed.
     PackageClaims claims;

@@ -49,7 +49,8 @@ private:
 // Writes `content` to `path` atomically (temp file, fsync, rename).
 void write_file_atomically(const std::string& path, const std::string& content, mode_t mode = 0644);
 
-// Reads a whole file, refusing files larger than `max_size` bytes. Errors name the path.
+// Reads a whole regular file, refusing anything else (without blocking on a FIFO) and files
+// larger than `max_size` bytes with Error(InvalidInput). Errors name the path.
 std::string read_small_file(const std::string& path, std::size_t max_size);
 
 // fsyncs a directory so that a rename inside it is durable.

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace ferry {
 
@@ -24,5 +25,9 @@ private:
     std::uint8_t* data_ = nullptr;
     std::size_t size_ = 0;
 };
+
+// Zeroes a string's whole buffer (its capacity, not just its size), for passwords and key text
+// that had to pass through ordinary memory.
+void wipe(std::string& text) noexcept;
 
 }  // namespace ferry

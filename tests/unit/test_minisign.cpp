@@ -242,3 +242,22 @@ BOOST_AUTO_TEST_CASE(SecretKeyFilesAreWrittenOwnerOnly) {
     BOOST_REQUIRE(::stat((dir / "k.key").c_str(), &st) == 0);
     BOOST_TEST((st.st_mode & 0777) == 0600u);
 }
+
+BOOST_AUTO_TEST_CASE(KeyAskingForMoreScryptWorkThanMinisignIsRefused) {
+    // A hostile key file must not be able to make us allocate gigabytes before the password check.
+    const SecretKey key = SecretKey::generate();
+    const std::string text = edit_signature_struct(key.to_file_text(std::nullopt), [](Bytes& raw) {
+        raw[2] = 'S';
+        raw[3] = 'c';
+        raw[46 + 4] = 1;  // memlimit 2^32 bytes
+    });
+    expect_error([&] { SecretKey::parse(text, "hostile.key", [] { return std::string("x"); }); },
+                 ErrorCode::InvalidInput, "scrypt limits in secret key are unreasonably high");
+}
+
+BOOST_AUTO_TEST_CASE(DamagedUnencryptedKeyIsReportedAsDamaged) {
+    const SecretKey key = SecretKey::generate();
+    const std::string text = edit_signature_struct(key.to_file_text(std::nullopt), [](Bytes& raw) { raw[70] ^= 1; });
+    expect_error([&] { SecretKey::parse(text, "k.key", no_password()); }, ErrorCode::InvalidInput,
+                 "secret key is damaged");
+}

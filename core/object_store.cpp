@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <fstream>
 #include <vector>
 
@@ -19,10 +20,33 @@
 namespace ferry {
 namespace {
 
-void make_directory(const std::string& path) {
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+// Creates `path` if missing; a new directory is made durable in its parent before use, so
+// an object linked into it cannot vanish with the directory after a crash.
+void make_directory(const std::string& path, const std::string& parent) {
+    if (::mkdir(path.c_str(), 0755) == 0) {
+        fsync_directory(parent);
+    } else if (errno != EEXIST) {
         throw_system_error("cannot create directory " + path);
     }
+}
+
+// Temporary files of puts that died with their process (kill -9, power loss). Only old ones are
+// removed: a younger one may belong to a put still running in another process.
+void remove_stale_temporaries(const std::string& tmp_dir) {
+    constexpr time_t kStaleAfterSeconds = 24 * 3600;
+    DIR* d = ::opendir(tmp_dir.c_str());
+    if (d == nullptr) return;
+    const time_t now = ::time(nullptr);
+    while (const dirent* e = ::readdir(d)) {
+        const std::string name = e->d_name;
+        if (name.rfind("put-", 0) != 0) continue;
+        struct stat st {};
+        const std::string path = tmp_dir + "/" + name;
+        if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > kStaleAfterSeconds) {
+            ::unlink(path.c_str());
+        }
+    }
+    ::closedir(d);
 }
 
 void require_object_id(const std::string& id) {
@@ -83,7 +107,7 @@ PutResult ObjectWriter::commit() {
     fd_ = -1;
 
     const std::string fanout = objects_dir_ + "/" + result.id.substr(0, 2);
-    make_directory(fanout);
+    make_directory(fanout, objects_dir_);
     const std::string final_path = fanout + "/" + result.id;
     // link() never replaces: an object that is already present stays exactly as it was.
     if (::link(temp_path_.c_str(), final_path.c_str()) == 0) {
@@ -108,9 +132,11 @@ void ObjectWriter::discard() noexcept {
 
 ObjectStore::ObjectStore(std::string root)
     : root_(std::move(root)), objects_dir_(root_ + "/objects"), tmp_dir_(objects_dir_ + "/tmp") {
-    make_directory(root_);
-    make_directory(objects_dir_);
-    make_directory(tmp_dir_);
+    const std::string root_parent = root_.find('/') == std::string::npos ? "." : root_.substr(0, root_.find_last_of('/'));
+    make_directory(root_, root_parent.empty() ? "/" : root_parent);
+    make_directory(objects_dir_, root_);
+    make_directory(tmp_dir_, objects_dir_);
+    remove_stale_temporaries(tmp_dir_);
 }
 
 std::unique_ptr<ObjectWriter> ObjectStore::begin_put(std::optional<std::string> expected_id,

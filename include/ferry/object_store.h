@@ -58,7 +58,8 @@ private:
 
 class ObjectStore {
 public:
-    // Opens (creating if needed) the store under `root`.
+    // Opens (creating if needed) the store under `root`, removing temporary files that puts
+    // killed more than a day ago left behind.
     explicit ObjectStore(std::string root);
 
     // Starts a streamed put; see ObjectWriter.

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <sstream>
 
@@ -142,4 +143,15 @@ BOOST_AUTO_TEST_CASE(WriterDiscardedWithoutCommitLeavesNothing) {
     }
     BOOST_TEST(store.list().empty());
     BOOST_TEST(tmp_contents(dir).empty());
+}
+
+BOOST_AUTO_TEST_CASE(OpeningTheStoreRemovesOnlyStaleTemporaries) {
+    test::TempDir dir;
+    { ObjectStore store(dir.path()); }
+    test::write_file(dir / "objects/tmp/put-old123", "left by a killed put");
+    test::write_file(dir / "objects/tmp/put-new456", "a put still running");
+    struct timeval old_times[2] = {{::time(nullptr) - 3 * 24 * 3600, 0}, {::time(nullptr) - 3 * 24 * 3600, 0}};
+    ::utimes((dir / "objects/tmp/put-old123").c_str(), old_times);
+    ObjectStore store(dir.path());
+    BOOST_TEST(tmp_contents(dir) == "put-new456\n");
 }

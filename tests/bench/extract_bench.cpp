@@ -5,8 +5,9 @@
 // Does what an installer does before it runs anything from a package: checks the minisign
 // signature (default PACKAGE.minisig) over the raw file bytes and that its trusted comment
 // names this object id (digest_file + verify_signed_digest), then extracts the package with
-// extract_package, which checks every entry against the manifest, hashes every file and
-// syncs the tree before renaming it into place. Exit 0 on success, 1 on a verification
+// extract_package, given that object id: it checks every entry against the manifest, hashes
+// every file, hashes the raw bytes it reads against the signed id, and syncs the tree before
+// renaming it into place. Exit 0 on success, 1 on a verification
 // failure, 2 on any other error. Benchmark-only: not installed, not part of ferry-pack.
 #include <iostream>
 #include <string>
@@ -29,7 +30,8 @@ int main(int argc, char** argv) {
         // The signature is checked over the raw bytes before any of them is parsed.
         const ferry::FileDigest digest = ferry::digest_file(package);
         const ferry::PackageClaims claims = ferry::verify_signed_digest(key, signature, digest);
-        const ferry::ExtractResult result = ferry::extract_package(package, argv[3]);
+        const ferry::ExtractResult result =
+            ferry::extract_package(package, argv[3], {}, nullptr, digest.object_id);
         ferry::check_claims_match(claims, result.manifest);
         std::cout << package << ": OK: " << claims.name << " " << claims.version << ", object "
                   << digest.object_id << ", " << result.files << " files, " << result.bytes

@@ -1,6 +1,7 @@
 #include "ferry/package_signature.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -109,10 +110,14 @@ std::uint64_t read_blocks(int fd, const std::string& path, Block&& block, Use&& 
 }  // namespace
 
 FileDigest digest_file(const std::string& path, const ProgressFn& progress) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK and the type check: a FIFO or device named as a package is refused, not read
+    // forever.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fd) throw_system_error("cannot open " + path);
-    const off_t total = ::lseek(fd.get(), 0, SEEK_END);
-    ::lseek(fd.get(), 0, SEEK_SET);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw_system_error("cannot stat " + path);
+    if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::InvalidInput, path + ": not a regular file");
+    const off_t total = st.st_size;
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     ObjectHasher object_hasher;
     Blake2b prehasher(64);

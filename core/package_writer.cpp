@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "archive_handle.h"
+#include "fd_io.h"
 #include "ferry/atomic_file.h"
 #include "ferry/error.h"
 #include "ferry/hash.h"
+#include "ferry/package_reader.h"
 #include "unique_fd.h"
 
 namespace fs = std::filesystem;
@@ -32,7 +34,7 @@ constexpr std::size_t kCopyBlock = 256 << 10;
 // workers from 1 up (facebook/zstd#2238; only 0, single-threaded framing, differs), so the
 // count is chosen for memory, not reproducibility: each extra worker holds about 16 MiB more
 // of job buffers, and one worker already compresses in parallel with this thread, which
-// reads, frames and hashes. Packages are byte-identical to those built with kZstdThreads.
+// reads, frames and hashes. Packages are byte-identical whatever the count.
 constexpr int kZstdWorkers = 1;
 static_assert(kZstdWorkers >= 1, "0 workers would switch zstd to single-threaded framing and other bytes");
 
@@ -124,15 +126,7 @@ std::string hash_file_with(const std::string& path, std::vector<char>& buffer) {
     if (!fd) throw_system_error("cannot open " + path);
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     ObjectHasher hasher;
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_system_error("cannot read " + path);
-        }
-        if (n == 0) break;
-        hasher.update(buffer.data(), static_cast<std::size_t>(n));
-    }
+    while (const std::size_t n = read_some(fd.get(), buffer.data(), buffer.size(), path)) hasher.update(buffer.data(), n);
     return hasher.finish_hex();
 }
 
@@ -274,28 +268,43 @@ private:
     OutputSink* sink_ = nullptr;
 };
 
+// Copies one file into the archive, hashing what it copies: the manifest was written from an
+// earlier read, and a file changed in between must fail the build, not yield a package whose
+// content contradicts its own manifest (and a signature over it).
 void copy_file_into(PackageArchiveWriter& writer, const ManifestEntry& e, const std::string& disk,
                     std::vector<char>& buffer, std::uint64_t& done, std::uint64_t total,
                     const ProgressFn& progress) {
     UniqueFd fd(::open(disk.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) throw_system_error("cannot open " + disk);
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    ObjectHasher hasher;
     std::uint64_t copied = 0;
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_system_error("cannot read " + disk);
-        }
-        if (n == 0) break;
-        copied += static_cast<std::uint64_t>(n);
+    while (const std::size_t n = read_some(fd.get(), buffer.data(), buffer.size(), disk)) {
+        copied += n;
         if (copied > e.size) break;
-        writer.add_data(buffer.data(), static_cast<std::size_t>(n), e.path);
-        done += static_cast<std::uint64_t>(n);
+        hasher.update(buffer.data(), n);
+        writer.add_data(buffer.data(), n, e.path);
+        done += n;
         if (progress) progress(done, total);
     }
-    if (copied != e.size) {
-        throw Error(ErrorCode::InvalidInput, disk + ": file changed size while the package was built");
+    if (copied != e.size || hasher.finish_hex() != e.blake2b) {
+        throw Error(ErrorCode::InvalidInput, disk + ": file changed while the package was built; build again");
+    }
+}
+
+// The writer refuses what the default reader would refuse, so that a build never succeeds
+// with a package no one can open.
+void check_reader_limits(const Manifest& manifest, const std::string& src_dir) {
+    const ReadLimits limits;
+    if (manifest.files.size() > limits.max_entries) {
+        throw Error(ErrorCode::LimitExceeded, src_dir + ": " + std::to_string(manifest.files.size()) +
+                                                  " entries, more than the " + std::to_string(limits.max_entries) +
+                                                  " a package may hold");
+    }
+    if (manifest.total_file_bytes() > limits.max_unpacked_bytes) {
+        throw Error(ErrorCode::LimitExceeded, src_dir + ": " + std::to_string(manifest.total_file_bytes()) +
+                                                  " bytes of files, more than the " +
+                                                  std::to_string(limits.max_unpacked_bytes) + " a package may hold");
     }
 }
 
@@ -345,6 +354,9 @@ Manifest scan_source(const std::string& src_dir, const ProgressFn& progress) {
         sorted.push_back(entries[i]);
         sorted_disk.push_back(disk_paths[i]);
     }
+    Manifest limits_probe;
+    limits_probe.files = sorted;
+    check_reader_limits(limits_probe, src_dir);
     hash_files(sorted, sorted_disk, progress);
     for (const auto& e : sorted) {
         if (e.type == EntryType::File && e.path.rfind("scripts/", 0) == 0) {
@@ -374,6 +386,10 @@ BuildResult build_package(const std::string& src_dir, const std::string& out_pat
     }
     result.manifest = scan_source(src_dir, hashing_progress);
     std::string manifest_json = result.manifest.to_json();
+    if (manifest_json.size() > ReadLimits().max_manifest_bytes) {
+        throw Error(ErrorCode::LimitExceeded, src_dir + ": the manifest would be " + std::to_string(manifest_json.size()) +
+                                                  " bytes, more than readers accept; split the package");
+    }
 #if defined(__GLIBC__)
     // Serialising the manifest builds a JSON tree of several KiB per entry; once freed, that
     // memory sits below later allocations, where glibc keeps it resident for the rest of the

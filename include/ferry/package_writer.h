@@ -4,7 +4,8 @@
 // optionally scripts/ (install, uninstall, check). The writer computes the file list with
 // hashes, then writes a pax tar compressed with zstd whose first entry is ferry.json and whose
 // other entries follow in byte order of their paths, all with mtime 0, uid/gid 0, no user or
-// group names, and modes normalised (0755 when any execute bit is set, else 0644; directories
+// group names, zstd in its multi-threaded framing (one worker; any count from 1 gives the same
+// bytes, 0 would not), and modes normalised (0755 when any execute bit is set, else 0644; directories
 // 0755). The same tree therefore always gives the same bytes and the same object id, whatever
 // the file times, owners or order on disk.
 #pragma once
@@ -28,10 +29,6 @@ struct BuildResult {
     std::uint64_t size = 0;
     minisign::Prehash prehash{};  // BLAKE2b-512 of the written file, for signing without a reread
 };
-
-// zstd compresses with this many worker threads, always: the count is part of what makes
-// the output reproducible (0 would switch to single-threaded framing and other bytes).
-constexpr int kZstdThreads = 2;
 
 // Reads SRC_DIR and returns its package manifest, with every entry hashed. Refuses special
 // files, absolute or escaping symlinks, names that are not UTF-8, and unknown top-level items,

@@ -155,3 +155,22 @@ BOOST_AUTO_TEST_CASE(FailedBuildLeavesNoOutputBehind) {
     build_package(dir / "src", dir / "out/p.ferry");
     BOOST_TEST(test::list_tree(dir / "out") == "p.ferry\n");
 }
+
+BOOST_AUTO_TEST_CASE(FileChangedBetweenHashingAndCopyingFailsTheBuild) {
+    // The manifest is written from the hashing pass; if the copy differs, the package would
+    // contradict itself. The progress callback runs between the two passes.
+    test::TempDir dir;
+    test::write_file(dir / "src/ferry.json", kManifest);
+    test::write_file(dir / "src/files/config", "setting=1\n");
+    bool changed = false;
+    auto change_after_hashing = [&](std::uint64_t done, std::uint64_t total) {
+        if (!changed && done * 2 == total) {
+            test::write_file(dir / "src/files/config", "setting=2\n");  // same size, new bytes
+            changed = true;
+        }
+    };
+    expect_error([&] { build_package(dir / "src", dir / "p.ferry", {}, change_after_hashing); },
+                 ErrorCode::InvalidInput, "files/config: file changed while the package was built");
+    BOOST_TEST(changed);
+    BOOST_TEST(!test::path_exists(dir / "p.ferry"));
+}

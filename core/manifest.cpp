@@ -329,59 +329,185 @@ std::uint64_t Manifest::total_file_bytes() const {
     return total;
 }
 
+namespace {
+
+// The canonical JSON of a manifest is written here by hand rather than through a Poco tree:
+// the bytes are part of every package id, so they must not move with a library upgrade, and a
+// tree costs kilobytes per entry where this costs nothing beyond the output.
+class CanonicalJson {
+public:
+    explicit CanonicalJson(std::string& out) : out_(out) {}
+
+    void begin_object() { open('{'); }
+    void end_object() { close('}'); }
+    void begin_array() { open('['); }
+    void end_array() { close(']'); }
+
+    // Keys must be given in sorted order; the caller lists them so.
+    void key(const char* name) {
+        separate();
+        quote(name);
+        out_ += ": ";
+        after_key_ = true;
+    }
+    void string(const std::string& value) {
+        separate();
+        quote(value);
+    }
+    void number(std::uint64_t value) {
+        separate();
+        out_ += std::to_string(value);
+    }
+    void boolean(bool value) {
+        separate();
+        out_ += value ? "true" : "false";
+    }
+
+private:
+    void open(char bracket) {
+        separate();
+        out_ += bracket;
+        first_.push_back(true);
+    }
+    void close(char bracket) {
+        const bool empty = first_.back();
+        first_.pop_back();
+        if (!empty) newline();
+        out_ += bracket;
+    }
+    // Before any value or key: a comma after a sibling, then the line break and indent. A value
+    // that follows its key stays on the key's line.
+    void separate() {
+        if (after_key_) {
+            after_key_ = false;
+            return;
+        }
+        if (first_.empty()) return;
+        if (!first_.back()) out_ += ',';
+        first_.back() = false;
+        newline();
+    }
+    void newline() {
+        out_ += '\n';
+        out_.append(2 * first_.size(), ' ');
+    }
+    void quote(const std::string& text) {
+        out_ += '"';
+        for (char c : text) {
+            const auto u = static_cast<unsigned char>(c);
+            if (c == '"' || c == '\\') {
+                out_ += '\\';
+                out_ += c;
+            } else if (u < 0x20 || u == 0x7f) {
+                static const char hex[] = "0123456789abcdef";
+                out_ += "\\u00";
+                out_ += hex[u >> 4];
+                out_ += hex[u & 0xf];
+            } else {
+                out_ += c;
+            }
+        }
+        out_ += '"';
+    }
+
+    std::string& out_;
+    std::vector<bool> first_;
+    bool after_key_ = false;
+};
+
+void write_entry(CanonicalJson& json, const ManifestEntry& e) {
+    json.begin_object();
+    if (e.type == EntryType::File) {
+        json.key("blake2b");
+        json.string(e.blake2b);
+    }
+    json.key("mode");
+    json.string(format_mode(e.mode));
+    json.key("path");
+    json.string(e.path);
+    if (e.type == EntryType::File) {
+        json.key("size");
+        json.number(e.size);
+    }
+    if (e.type == EntryType::Symlink) {
+        json.key("target");
+        json.string(e.target);
+    }
+    json.key("type");
+    json.string(entry_type_json(e.type));
+    json.end_object();
+}
+
+}  // namespace
+
 std::string Manifest::to_json() const {
-    // Poco::JSON::Object keeps keys in a sorted map unless told otherwise, which makes the
-    // serialisation canonical.
-    Poco::JSON::Object root;
-    root.set("format", format);
-    root.set("name", name);
-    root.set("version", version);
-    if (!description.empty()) root.set("description", description);
-    root.set("publisher", publisher);
-    if (!release.empty()) root.set("release", release);
-    if (!rfcs.empty()) {
-        Poco::JSON::Array list;
-        for (const auto& r : rfcs) list.add(r);
-        root.set("rfcs", list);
-    }
-    if (!requirements.empty()) root.set("requirements", requirements);
+    std::string out;
+    out.reserve(512 + files.size() * 160);
+    CanonicalJson json(out);
+    json.begin_object();  // keys in byte order, as canonical JSON requires
     if (!dependencies.empty()) {
-        Poco::JSON::Array list;
+        json.key("dependencies");
+        json.begin_array();
         for (const auto& d : dependencies) {
-            Poco::JSON::Object dep;
-            dep.set("name", d.name);
-            if (!d.min_version.empty()) dep.set("min_version", d.min_version);
-            list.add(dep);
+            json.begin_object();
+            if (!d.min_version.empty()) {
+                json.key("min_version");
+                json.string(d.min_version);
+            }
+            json.key("name");
+            json.string(d.name);
+            json.end_object();
         }
-        root.set("dependencies", list);
+        json.end_array();
     }
+    if (!description.empty()) {
+        json.key("description");
+        json.string(description);
+    }
+    json.key("files");
+    json.begin_array();
+    for (const auto& e : files) write_entry(json, e);
+    json.end_array();
+    json.key("format");
+    json.number(static_cast<std::uint64_t>(format));
+    json.key("name");
+    json.string(name);
+    json.key("publisher");
+    json.string(publisher);
+    json.key("reboot");
+    json.boolean(reboot);
+    if (!release.empty()) {
+        json.key("release");
+        json.string(release);
+    }
+    if (!requirements.empty()) {
+        json.key("requirements");
+        json.string(requirements);
+    }
+    if (!rfcs.empty()) {
+        json.key("rfcs");
+        json.begin_array();
+        for (const auto& r : rfcs) json.string(r);
+        json.end_array();
+    }
+    json.key("scripts");
+    json.begin_array();
+    for (const auto& hook : scripts) json.string(hook);
+    json.end_array();
     if (!timeouts.empty()) {
-        Poco::JSON::Object t;
-        for (const auto& [hook, seconds] : timeouts) t.set(hook, seconds);
-        root.set("timeouts", t);
-    }
-    root.set("reboot", reboot);
-    Poco::JSON::Array hook_list;
-    for (const auto& s : scripts) hook_list.add(s);
-    root.set("scripts", hook_list);
-    Poco::JSON::Array entries;
-    for (const auto& e : files) {
-        Poco::JSON::Object entry;
-        entry.set("path", e.path);
-        entry.set("type", entry_type_json(e.type));
-        entry.set("mode", format_mode(e.mode));
-        if (e.type == EntryType::File) {
-            entry.set("size", static_cast<Poco::UInt64>(e.size));
-            entry.set("blake2b", e.blake2b);
+        json.key("timeouts");
+        json.begin_object();
+        for (const auto& [hook, seconds] : timeouts) {
+            json.key(hook.c_str());
+            json.number(static_cast<std::uint64_t>(seconds));
         }
-        if (e.type == EntryType::Symlink) entry.set("target", e.target);
-        entries.add(entry);
+        json.end_object();
     }
-    root.set("files", entries);
-    std::ostringstream out;
-    root.stringify(out, 2);
-    out << "\n";
-    return out.str();
+    json.key("version");
+    json.string(version);
+    json.end_object();
+    out += '\n';
+    return out;
 }
 
 }  // namespace ferry

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #if defined(__GLIBC__)
-#include <malloc.h>
 #endif
 
 #include <algorithm>
@@ -390,12 +389,6 @@ BuildResult build_package(const std::string& src_dir, const std::string& out_pat
         throw Error(ErrorCode::LimitExceeded, src_dir + ": the manifest would be " + std::to_string(manifest_json.size()) +
                                                   " bytes, more than readers accept; split the package");
     }
-#if defined(__GLIBC__)
-    // Serialising the manifest builds a JSON tree of several KiB per entry; once freed, that
-    // memory sits below later allocations, where glibc keeps it resident for the rest of the
-    // build. Hand it back before the compressor takes its buffers.
-    ::malloc_trim(0);
-#endif
 
     AtomicFile file(out_path, 0644);
     OutputSink sink{&file, {}, Blake2b(64), 0, nullptr, 0};

@@ -12,28 +12,11 @@
 #include "archive_path.h"
 #include "fd_io.h"
 #include "ferry/error.h"
+#include "staging_writer.h"
 #include "unique_fd.h"
 
 namespace ferry {
 namespace {
-
-// Opens a directory below `root` one component at a time, refusing to follow any symlink.
-UniqueFd open_directory_below(int root, const std::string& relative) {
-    UniqueFd current(::dup(root));
-    if (!current) throw_system_error("cannot duplicate a directory descriptor");
-    if (relative.empty()) return current;
-    std::size_t start = 0;
-    while (start <= relative.size()) {
-        const auto slash = relative.find('/', start);
-        const std::string part = relative.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-        UniqueFd next(::openat(current.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!next) throw_system_error("cannot open directory \"" + relative + "\" in the staging area");
-        current = std::move(next);
-        if (slash == std::string::npos) break;
-        start = slash + 1;
-    }
-    return current;
-}
 
 // The staging directory: created empty, removed on destruction unless released.
 class StagingDirectory {
@@ -72,59 +55,25 @@ private:
     bool released_ = false;
 };
 
-class Extraction {
-public:
-    Extraction(PackageReader& reader, StagingDirectory& staging) : reader_(reader), staging_(staging) {}
-
-    void entry(const ManifestEntry& e) {
-        const int parent = parent_fd(parent_of(e.path));
-        const std::string name = leaf_of(e.path);
-        switch (e.type) {
-            case EntryType::Directory:
-                if (::mkdirat(parent, name.c_str(), 0700) != 0) throw_system_error("cannot create \"" + e.path + "\"");
-                if (::fchmodat(parent, name.c_str(), e.mode, 0) != 0) throw_system_error("cannot chmod \"" + e.path + "\"");
-                break;
-            case EntryType::Symlink:
-                if (::symlinkat(e.target.c_str(), parent, name.c_str()) != 0) {
-                    throw_system_error("cannot create link \"" + e.path + "\"");
-                }
-                break;
-            case EntryType::File:
-                file(parent, name, e);
-                break;
+// Feeds each checked entry to the staging writer.
+void stage_entry(PackageReader& reader, StagingWriter& writer, const ManifestEntry& e) {
+    switch (e.type) {
+        case EntryType::Directory:
+            writer.make_directory(e.path, e.mode);
+            break;
+        case EntryType::Symlink:
+            writer.make_symlink(e.path, e.target);
+            break;
+        case EntryType::File: {
+            writer.begin_file(e.path, e.mode);
+            const void* data = nullptr;
+            std::size_t size = 0;
+            while (reader.read_block(data, size)) writer.write(data, size);
+            writer.end_file();
+            break;
         }
     }
-
-    std::uint64_t files() const { return files_; }
-
-private:
-    // Entries arrive sorted, so consecutive entries mostly share a parent: keep one open.
-    int parent_fd(const std::string& parent) {
-        if (!cached_ || cached_path_ != parent) {
-            cached_ = open_directory_below(staging_.fd(), parent);
-            cached_path_ = parent;
-        }
-        return cached_.get();
-    }
-
-    void file(int parent, const std::string& name, const ManifestEntry& e) {
-        // O_EXCL: a second entry for the same path can never replace the first.
-        UniqueFd fd(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-        if (!fd) throw_system_error("cannot create \"" + e.path + "\"");
-        const void* data = nullptr;
-        std::size_t size = 0;
-        const std::string what = "\"" + e.path + "\"";
-        while (reader_.read_block(data, size)) write_all(fd.get(), data, size, what);
-        if (::fchmod(fd.get(), e.mode) != 0) throw_system_error("cannot chmod \"" + e.path + "\"");
-        ++files_;
-    }
-
-    PackageReader& reader_;
-    StagingDirectory& staging_;
-    UniqueFd cached_;
-    std::string cached_path_;
-    std::uint64_t files_ = 0;
-};
+}
 
 }  // namespace
 
@@ -135,13 +84,21 @@ ExtractResult extract_package(const std::string& package_path, const std::string
     if (::lstat(target.c_str(), &st) == 0) {
         throw Error(ErrorCode::AlreadyExists, target + ": the extraction target already exists");
     }
-    PackageReader reader(package_path, limits, expected_object_id);
+    // With a verified object id every byte is checked as a whole, so the per-file hashes need
+    // not be recomputed; without one they are the only check of the content.
+    const ContentCheck check = expected_object_id ? ContentCheck::ObjectIdOnly : ContentCheck::EveryFileHash;
+    PackageReader reader(package_path, limits, expected_object_id, check);
     StagingDirectory staging(target);
-    Extraction extraction(reader, staging);
-    const std::uint64_t total = reader.manifest().total_file_bytes();
-    while (const ManifestEntry* e = reader.next()) {
-        extraction.entry(*e);
-        if (progress) progress(reader.bytes_read(), total);
+    std::uint64_t files = 0;
+    {
+        StagingWriter writer(staging.fd());
+        const std::uint64_t total = reader.manifest().total_file_bytes();
+        while (const ManifestEntry* e = reader.next()) {
+            stage_entry(reader, writer, *e);
+            if (e->type == EntryType::File) ++files;
+            if (progress) progress(reader.bytes_read(), total);
+        }
+        writer.finish();
     }
     // Durable before visible: one syncfs for the whole tree is far cheaper than a fsync per file.
     if (::syncfs(staging.fd()) != 0) throw_system_error("cannot sync " + staging.path());
@@ -153,7 +110,7 @@ ExtractResult extract_package(const std::string& package_path, const std::string
     if (UniqueFd dir{::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)}) ::fsync(dir.get());
     ExtractResult result;
     result.manifest = reader.manifest();
-    result.files = extraction.files();
+    result.files = files;
     result.bytes = reader.bytes_read();
     return result;
 }

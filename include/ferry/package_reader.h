@@ -41,6 +41,12 @@ struct ReadLimits {
     std::size_t max_depth = 32;
 };
 
+// How file content is checked. EveryFileHash recomputes each file's BLAKE2b-256 against the
+// manifest. ObjectIdOnly relies on the whole file hashing to the expected object id (which
+// pins every byte of every entry) and checks sizes and structure only; it requires an
+// expected object id.
+enum class ContentCheck { EveryFileHash, ObjectIdOnly };
+
 class PackageReader {
 public:
     // Opens the package and reads its manifest. Throws as described above.
@@ -50,7 +56,8 @@ public:
     // file has been read and hashes to that id: what was verified is what was read, even if
     // the file is replaced or rewritten in between. Error(VerificationFailed) otherwise.
     explicit PackageReader(const std::string& path, ReadLimits limits = {},
-                           std::optional<std::string> expected_object_id = std::nullopt);
+                           std::optional<std::string> expected_object_id = std::nullopt,
+                           ContentCheck check = ContentCheck::EveryFileHash);
     ~PackageReader();
     PackageReader(const PackageReader&) = delete;
     PackageReader& operator=(const PackageReader&) = delete;
@@ -88,6 +95,7 @@ private:
     std::string path_;
     ReadLimits limits_;
     std::optional<std::string> expected_object_id_;
+    ContentCheck check_;
     Source source_;
     archive* archive_ = nullptr;
     Manifest manifest_;

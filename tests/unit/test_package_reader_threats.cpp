@@ -1088,3 +1088,38 @@ BOOST_AUTO_TEST_CASE(AFifoNamedAsAPackageIsRefusedWithoutHanging) {
     BOOST_REQUIRE(::mkfifo((dir / "pipe.ferry").c_str(), 0644) == 0);
     expect_error([&] { verify(dir / "pipe.ferry"); }, ErrorCode::InvalidInput, "pipe.ferry: not a regular file");
 }
+
+BOOST_AUTO_TEST_CASE(ObjectIdOnlyStillChecksStructureAndSizes) {
+    // Per-file hashes may be skipped only because the whole file is pinned by its id; every
+    // structural check still runs.
+    TempDir dir;
+    const Manifest m = package_manifest({file_entry("files/a", "abc")});
+    {
+        ArchiveBuilder b(dir / "p.ferry");
+        b.manifest(m).dir("files").file("files/a", "abc").file("files/../../x", "evil");
+    }
+    const std::string id = hash_file(dir / "p.ferry");
+    expect_error([&] { PackageReader r(dir / "p.ferry", {}, id, ContentCheck::ObjectIdOnly); while (r.next()) {
+                           const void* d; std::size_t n; while (r.read_block(d, n)) {} } },
+                 ErrorCode::UnsafeArchive, "path has a \"..\" component");
+    expect_error([&] { extract_package(dir / "p.ferry", dir / "t", {}, nullptr, id); }, ErrorCode::UnsafeArchive,
+                 "path has a \"..\" component");
+    BOOST_TEST(!test::path_exists(dir / "t"));
+    expect_error([&] { PackageReader r(dir / "p.ferry", {}, std::nullopt, ContentCheck::ObjectIdOnly); },
+                 ErrorCode::Internal, "needs an expected object id");
+}
+
+BOOST_AUTO_TEST_CASE(ExtractionWithTheVerifiedIdProducesTheSameTreeAsWithout) {
+    TempDir dir;
+    std::string big(3 << 20, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 7) ^ (i >> 11));
+    test::write_package(dir / "p.ferry", {file_entry("files/big", big), file_entry("files/bin/tool", "#!/bin/sh\n", 0755),
+                                          link_entry("files/link", "big"), dir_entry("files/empty")});
+    extract_package(dir / "p.ferry", dir / "checked");
+    extract_package(dir / "p.ferry", dir / "pinned", {}, nullptr, hash_file(dir / "p.ferry"));
+    BOOST_TEST(test::list_tree(dir / "checked") == test::list_tree(dir / "pinned"));
+    BOOST_TEST(test::read_file(dir / "pinned/files/big") == big);
+    struct stat st {};
+    ::stat((dir / "pinned/files/bin/tool").c_str(), &st);
+    BOOST_TEST((st.st_mode & 07777) == 0755u);
+}

@@ -200,7 +200,7 @@ int sink_close(archive*, void*) { return ARCHIVE_OK; }
 
 class PackageArchiveWriter {
 public:
-    PackageArchiveWriter(OutputSink& sink, int level) : a_(archive_write_new()) {
+    PackageArchiveWriter(OutputSink& sink, int level, bool has_non_ascii_names) : a_(archive_write_new()) {
         if (!a_) throw Error(ErrorCode::Internal, "cannot create an archive writer");
         archive* a = a_.get();
         check_archive(a, archive_write_set_format_pax_restricted(a), "pax format");
@@ -211,9 +211,14 @@ public:
         check_archive(a, archive_write_set_filter_option(a, "zstd", "threads",
                                                          std::to_string(kZstdWorkers).c_str()),
                       "zstd threads");
-        // Names are stored as the UTF-8 bytes they are, whatever the build machine's locale.
-        check_archive(a, archive_write_set_format_option(a, "pax", "hdrcharset", "BINARY"),
-                      "pax header charset");
+        // Non-ASCII names (UTF-8: scan_source refused anything else) are stored as the bytes they
+        // are, whatever the build machine's locale. Only then: GNU tar warns on every
+        // "hdrcharset" record it meets, and ASCII names need none. The choice depends on the
+        // source alone, so builds stay reproducible.
+        if (has_non_ascii_names) {
+            check_archive(a, archive_write_set_format_option(a, "pax", "hdrcharset", "BINARY"),
+                          "pax header charset");
+        }
         check_archive(a, archive_write_set_bytes_per_block(a, kIoBlock), "block size");
         check_archive(a, archive_write_set_bytes_in_last_block(a, 1), "last block size");
         check_archive(a, archive_write_open(a, &sink, nullptr, sink_write, sink_close),
@@ -392,7 +397,11 @@ BuildResult build_package(const std::string& src_dir, const std::string& out_pat
 
     AtomicFile file(out_path, 0644);
     OutputSink sink{&file, {}, Blake2b(64), 0, nullptr, 0};
-    PackageArchiveWriter writer(sink, options.compression_level);
+    const bool non_ascii = std::any_of(result.manifest.files.begin(), result.manifest.files.end(), [](const ManifestEntry& e) {
+        const auto high = [](char c) { return static_cast<unsigned char>(c) >= 0x80; };
+        return std::any_of(e.path.begin(), e.path.end(), high) || std::any_of(e.target.begin(), e.target.end(), high);
+    });
+    PackageArchiveWriter writer(sink, options.compression_level, non_ascii);
     writer.set_sink(&sink);
 
     ManifestEntry manifest_entry;

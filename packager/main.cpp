@@ -7,6 +7,7 @@
 
 #include "command_line.h"
 #include "commands.h"
+#include "interrupt.h"
 #include "ferry/error.h"
 
 namespace ferry::pack {
@@ -96,10 +97,14 @@ int main(int argc, char** argv) {
         print_overview(std::cout);
         return 0;
     }
+    install_interrupt_handlers();
     for (const auto& command : kCommands) {
         if (name != command.name) continue;
         try {
             return command.run(argc, argv, 2);
+        } catch (const Interrupted& e) {
+            std::cerr << "ferry-pack " << name << ": " << e.what() << "\n";
+            return 130;
         } catch (const UsageError& e) {
             std::cerr << "ferry-pack " << name << ": " << e.what() << "\n\n" << command.usage;
             return 2;

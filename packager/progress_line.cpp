@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "interrupt.h"
+
 namespace ferry::pack {
 
 using Clock = std::chrono::steady_clock;
@@ -16,6 +18,7 @@ ProgressLine::~ProgressLine() {
 }
 
 void ProgressLine::update(std::uint64_t done, std::uint64_t total) {
+    check_interrupted();  // progress points are where a command may stop cleanly
     if (!enabled_) return;
     const auto now = Clock::now();
     if (now - start_ < std::chrono::seconds(1)) return;

@@ -15,6 +15,7 @@ public:
     explicit ProgressLine(std::string label);
     ~ProgressLine();  // clears the line if one was drawn
 
+    // Draws the line; throws Interrupted after Ctrl-C so the command unwinds and cleans up.
     void update(std::uint64_t done, std::uint64_t total);
     // A ProgressFn that forwards here.
     ProgressFn callback();

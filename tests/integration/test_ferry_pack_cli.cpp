@@ -229,3 +229,24 @@ BOOST_FIXTURE_TEST_CASE(VerifyRefusesAHostileArchiveEvenWhenValidlySigned, PackF
     BOOST_TEST(r.exit_code == 1);
     BOOST_TEST(contains(r.err, "entry \"files/../../x\": path has a \"..\" component"), r.err);
 }
+
+BOOST_FIXTURE_TEST_CASE(GnuTarExtractsAPackageWithoutComplaint, SignedHello) {
+    BOOST_REQUIRE(::mkdir(path("x").c_str(), 0755) == 0);
+    const auto tar = run({"tar", "-I", "zstd", "-xf", "hello.ferry", "-C", "x"});
+    BOOST_TEST(tar.exit_code == 0);
+    BOOST_TEST(tar.err.empty(), tar.err);
+    BOOST_TEST(read_file(path("x/files/etc/hello.conf")) == read_file(samples + "/hello-1.0/files/etc/hello.conf"));
+}
+
+BOOST_FIXTURE_TEST_CASE(NonAsciiNamesBuildTheSameBytesInEveryLocale, PackFixture) {
+    write_file(path("src/ferry.json"), R"({"name": "intl", "version": "1.0", "publisher": "p"})");
+    write_file(path("src/files/caf\xc3\xa9-\xe6\x97\xa5\xe6\x9c\xac.txt"), "x");
+    const auto c = run({"env", "LC_ALL=C", FERRY_PACK_BINARY, "build", "src", "-o", "c.ferry"});
+    const auto utf8 = run({"env", "LC_ALL=C.UTF-8", FERRY_PACK_BINARY, "build", "src", "-o", "u.ferry"});
+    BOOST_TEST_REQUIRE(c.exit_code == 0, c.err);
+    BOOST_TEST_REQUIRE(utf8.exit_code == 0, utf8.err);
+    BOOST_TEST(c.out == utf8.out);
+    BOOST_TEST(run({"cmp", "c.ferry", "u.ferry"}).exit_code == 0);
+    const auto list = run({"bsdtar", "-tf", "c.ferry"});
+    BOOST_TEST(contains(list.out, "files/caf\xc3\xa9-\xe6\x97\xa5\xe6\x9c\xac.txt"), list.out);
+}

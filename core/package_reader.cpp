@@ -11,12 +11,14 @@
 #include "archive_handle.h"
 #include "archive_path.h"
 #include "fd_io.h"
+#include "side_hasher.h"
 #include "ferry/error.h"
 
 namespace ferry {
 namespace {
 
 constexpr std::size_t kReadBlock = 1 << 20;
+constexpr std::size_t kRawHashSlots = 4;
 
 const char* describe_type(mode_t type) {
     switch (type) {
@@ -48,11 +50,12 @@ std::string printable(const std::string& name) {
 
 la_ssize_t read_source(archive* a, void* context, const void** block) {
     auto* source = static_cast<PackageReader::Source*>(context);
+    std::vector<char>& buffer = source->side ? source->side->next_block() : source->buffer;
     for (;;) {
-        const ssize_t n = ::read(source->fd, source->buffer.data(), source->buffer.size());
+        const ssize_t n = ::read(source->fd, buffer.data(), buffer.size());
         if (n >= 0) {
-            if (source->hasher && n > 0) source->hasher->update(source->buffer.data(), static_cast<std::size_t>(n));
-            *block = source->buffer.data();
+            if (source->side) source->side->publish(static_cast<std::size_t>(n));
+            *block = buffer.data();
             return n;
         }
         if (errno != EINTR) {
@@ -63,6 +66,8 @@ la_ssize_t read_source(archive* a, void* context, const void** block) {
 }
 
 }  // namespace
+
+PackageReader::Source::~Source() = default;
 
 PackageReader::PackageReader(const std::string& path, ReadLimits limits,
                              std::optional<std::string> expected_object_id, ContentCheck check)
@@ -109,16 +114,24 @@ void PackageReader::open_source() {
     if (::fstat(source_.fd, &st) != 0) throw_system_error("cannot stat " + path_);
     if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::InvalidInput, path_ + ": not a regular file");
     ::posix_fadvise(source_.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    source_.buffer.resize(kReadBlock);
-    if (expected_object_id_) source_.hasher = std::make_unique<ObjectHasher>();
+    if (expected_object_id_) {
+        source_.hasher = std::make_unique<ObjectHasher>();
+        source_.side = std::make_unique<SideHasher>(*source_.hasher, kRawHashSlots, kReadBlock);
+    } else {
+        source_.buffer.resize(kReadBlock);
+    }
 }
 
 void PackageReader::check_expected_object_id() {
     if (!expected_object_id_) return;
     // libarchive stops at the tar end marker; the rest of the file counts towards the id too.
-    while (const std::size_t n = read_some(source_.fd, source_.buffer.data(), source_.buffer.size(), path_)) {
-        source_.hasher->update(source_.buffer.data(), n);
+    for (;;) {
+        std::vector<char>& block = source_.side->next_block();
+        const std::size_t n = read_some(source_.fd, block.data(), block.size(), path_);
+        if (n == 0) break;
+        source_.side->publish(n);
     }
+    source_.side->finish();
     const std::string actual = source_.hasher->finish_hex();
     if (actual != *expected_object_id_) {
         throw Error(ErrorCode::VerificationFailed,

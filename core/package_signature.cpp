@@ -12,6 +12,7 @@
 
 #include "ferry/error.h"
 #include "ferry/hash.h"
+#include "side_hasher.h"
 #include "unique_fd.h"
 
 namespace ferry {
@@ -22,73 +23,6 @@ constexpr std::size_t kDigestBlock = 1 << 20;
 constexpr std::size_t kDigestSlots = 4;
 // Below this the second thread costs more than it saves.
 constexpr std::uint64_t kParallelDigestMin = 4 << 20;
-
-// The two digests of one read are independent BLAKE2b passes of about equal cost: this runs
-// the second one on its own thread, over a small ring of blocks the reading thread fills, so
-// they take one core each instead of running one after the other.
-class SideHasher {
-public:
-    explicit SideHasher(Blake2b& hasher)
-        : hasher_(hasher), buffers_(kDigestSlots, std::vector<char>(kDigestBlock)) {
-        thread_ = std::thread([this] { run(); });
-    }
-    SideHasher(const SideHasher&) = delete;
-    SideHasher& operator=(const SideHasher&) = delete;
-    ~SideHasher() { finish(); }
-
-    // The next free block to read into; waits while every block is still being hashed.
-    std::vector<char>& next_block() {
-        std::unique_lock<std::mutex> lock(mutex_);
-        changed_.wait(lock, [this] { return filled_ - hashed_ < kDigestSlots; });
-        return buffers_[filled_ % kDigestSlots];
-    }
-
-    // Hands the first `size` bytes of the block next_block() returned to the second hasher.
-    void publish(std::size_t size) {
-        {
-            const std::lock_guard<std::mutex> lock(mutex_);
-            sizes_[filled_ % kDigestSlots] = size;
-            ++filled_;
-        }
-        changed_.notify_all();
-    }
-
-    // Waits until every published block is hashed and stops the thread. Idempotent.
-    void finish() {
-        if (!thread_.joinable()) return;
-        {
-            const std::lock_guard<std::mutex> lock(mutex_);
-            closing_ = true;
-        }
-        changed_.notify_all();
-        thread_.join();
-    }
-
-private:
-    void run() {
-        std::unique_lock<std::mutex> lock(mutex_);
-        for (;;) {
-            changed_.wait(lock, [this] { return hashed_ < filled_ || closing_; });
-            if (hashed_ == filled_) return;  // closing, and nothing left
-            const std::size_t slot = hashed_ % kDigestSlots;
-            lock.unlock();
-            hasher_.update(buffers_[slot].data(), sizes_[slot]);
-            lock.lock();
-            ++hashed_;
-            changed_.notify_all();
-        }
-    }
-
-    Blake2b& hasher_;
-    std::vector<std::vector<char>> buffers_;
-    std::size_t sizes_[kDigestSlots] = {};
-    std::uint64_t filled_ = 0;  // blocks published
-    std::uint64_t hashed_ = 0;  // blocks the second hasher is done with
-    bool closing_ = false;
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    std::thread thread_;
-};
 
 // Reads the whole of `fd` through `block`, handing each block to `use`; returns the byte count.
 template <typename Block, typename Use>
@@ -127,7 +61,7 @@ FileDigest digest_file(const std::string& path, const ProgressFn& progress) {
     };
     if (total > 0 && static_cast<std::uint64_t>(total) >= kParallelDigestMin) {
         // The object id on this thread, the prehash beside it.
-        SideHasher side(prehasher);
+        SideHasher side(prehasher, kDigestSlots, kDigestBlock);
         digest.size = read_blocks(
             fd.get(), path, [&]() -> std::vector<char>& { return side.next_block(); },
             [&](const std::vector<char>& buffer, std::size_t n, std::uint64_t done) {

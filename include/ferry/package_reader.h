@@ -78,11 +78,14 @@ public:
     // Bytes of file content read so far, over all entries.
     std::uint64_t bytes_read() const { return bytes_read_; }
 
-    // The raw file, read by libarchive through a callback so that it can be hashed.
+    // The raw file, read by libarchive through a callback so that it can be hashed (on a
+    // thread of its own, through `side`) when an object id is expected.
     struct Source {
+        ~Source();
         int fd = -1;
         std::vector<char> buffer;
-        std::unique_ptr<ObjectHasher> hasher;  // only with an expected object id
+        std::unique_ptr<ObjectHasher> hasher;
+        std::unique_ptr<class SideHasher> side;
     };
 
 private:

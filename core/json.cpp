@@ -126,6 +126,25 @@ std::string FieldReader::string(const std::string& field, bool required, std::si
     return text;
 }
 
+std::string FieldReader::multiline_string(const std::string& field, bool required, std::size_t max_bytes) const {
+    if (!has(field)) {
+        if (required) throw Error(ErrorCode::InvalidInput, where(field) + ": is required");
+        return {};
+    }
+    const Poco::Dynamic::Var value = object_->get(field);
+    if (!value.isString()) throw Error(ErrorCode::InvalidInput, where(field) + ": must be a string");
+    std::string text = value.extract<std::string>();
+    if (text.size() > max_bytes) {
+        throw Error(ErrorCode::InvalidInput, where(field) + ": longer than " + std::to_string(max_bytes) + " bytes");
+    }
+    std::string without_breaks = text;
+    std::replace(without_breaks.begin(), without_breaks.end(), '\n', ' ');
+    if (!is_printable(without_breaks, true)) {
+        throw Error(ErrorCode::InvalidInput, where(field) + ": contains control characters");
+    }
+    return text;
+}
+
 std::int64_t FieldReader::integer(const std::string& field, bool required, std::int64_t min,
                                   std::int64_t max, std::int64_t fallback) const {
     if (!has(field)) {

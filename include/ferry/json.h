@@ -30,6 +30,9 @@ public:
     void allow_only(const std::vector<std::string>& allowed) const;
 
     std::string string(const std::string& field, bool required, std::size_t max_bytes = 4096) const;
+    // A string that may hold line breaks and tabs (a .minisig text), other control characters
+    // refused.
+    std::string multiline_string(const std::string& field, bool required, std::size_t max_bytes) const;
     std::int64_t integer(const std::string& field, bool required, std::int64_t min,
                          std::int64_t max, std::int64_t fallback = 0) const;
     bool boolean(const std::string& field, bool required, bool fallback = false) const;

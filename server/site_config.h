@@ -1,0 +1,29 @@
+// ferryd.ini: where a site keeps its data and how it listens. Written by `ferryd init`, read by
+// `ferryd --config`. Errors name the file and the key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ferry::server {
+
+struct SiteConfig {
+    std::string role = "site";
+    std::string data_dir;
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t listen_port = 8470;  // 0: any free port (tests)
+    std::string tls_certificate;       // both empty: plain HTTP, allowed on loopback only
+    std::string tls_key;
+
+    std::string database_path() const { return data_dir + "/ferry.db"; }
+    std::string site_key_path() const { return data_dir + "/keys/site.key"; }
+    std::string site_pub_path() const { return data_dir + "/keys/site.pub"; }
+
+    static SiteConfig load(const std::string& path);
+    std::string to_ini() const;
+};
+
+// Parses "HOST:PORT" (IPv4 or [IPv6]); Error(InvalidInput) naming `what` otherwise.
+void parse_listen_address(const std::string& text, const std::string& what, std::string& host, std::uint16_t& port);
+
+}  // namespace ferry::server

@@ -1,0 +1,146 @@
+#include "site_server.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/IPAddress.h>
+#include <Poco/Net/ServerSocket.h>
+
+#include <chrono>
+
+#include "ferry/error.h"
+#include "ferry/sqlite.h"
+
+namespace ferry::server {
+namespace {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& content_type,
+          const std::string& body) {
+    response.setStatus(status);
+    response.setContentType(content_type);
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.set("Cache-Control", "no-store");
+    response.send() << body;
+}
+
+void send_error(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& code,
+                const std::string& message) {
+    // Messages are fixed text chosen here, never echoes of the request, so no escaping is needed.
+    send(response, status, "application/json", "{\"error\": \"" + code + "\", \"message\": \"" + message + "\"}\n");
+}
+
+// One handler object per request (Poco's model); routing by exact path and method.
+class RouteHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    RouteHandler(const SiteConfig& config, Metrics& metrics) : config_(config), metrics_(metrics) {}
+
+    void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+        const auto start = std::chrono::steady_clock::now();
+        std::string route = "unmatched";
+        try {
+            const std::string path = request.getURI().substr(0, request.getURI().find('?'));
+            if (path == "/healthz") {
+                route = "/healthz";
+                if (!only_get(request, response)) return record(route, response, start);
+                health(response);
+            } else if (path == "/metrics") {
+                route = "/metrics";
+                if (!only_get(request, response)) return record(route, response, start);
+                send(response, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4", metrics_.render());
+            } else {
+                send_error(response, HTTPResponse::HTTP_NOT_FOUND, "not-found", "no such route");
+            }
+        } catch (const std::exception& e) {
+            // Logged with context; the client learns only that it was our fault.
+            std::fprintf(stderr, "{\"level\": \"error\", \"msg\": \"request failed\", \"route\": \"%s\", \"error\": \"%s\"}\n",
+                         route.c_str(), e.what());
+            if (!response.sent()) send_error(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error");
+        }
+        record(route, response, start);
+    }
+
+private:
+    bool only_get(HTTPServerRequest& request, HTTPServerResponse& response) {
+        if (request.getMethod() == "GET" || request.getMethod() == "HEAD") return true;
+        response.set("Allow", "GET, HEAD");
+        send_error(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method-not-allowed", "use GET");
+        return false;
+    }
+
+    void health(HTTPServerResponse& response) {
+        sql::OpenOptions options;
+        options.create = false;
+        sql::Database db(config_.database_path(), options);
+        const int version = db.user_version();
+        send(response, HTTPResponse::HTTP_OK, "application/json",
+             "{\"status\": \"ok\", \"role\": \"" + config_.role + "\", \"schema\": " + std::to_string(version) + "}\n");
+    }
+
+    void record(const std::string& route, HTTPServerResponse& response, std::chrono::steady_clock::time_point start) {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        metrics_.record_request(route, static_cast<int>(response.getStatus()), seconds);
+    }
+
+    const SiteConfig& config_;
+    Metrics& metrics_;
+};
+
+class RouteFactory : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    RouteFactory(const SiteConfig& config, Metrics& metrics) : config_(config), metrics_(metrics) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
+        return new RouteHandler(config_, metrics_);
+    }
+
+private:
+    const SiteConfig& config_;
+    Metrics& metrics_;
+};
+
+}  // namespace
+
+SiteServer::SiteServer(SiteConfig config) : config_(std::move(config)) {
+    if (!config_.tls_certificate.empty()) {
+        throw Error(ErrorCode::InvalidInput,
+                    "TLS is configured, but this build of ferryd does not serve HTTPS yet; remove tls_certificate "
+                    "and tls_key and listen on a loopback address");
+    }
+    Poco::Net::IPAddress host;
+    if (!Poco::Net::IPAddress::tryParse(config_.listen_host, host)) {
+        throw Error(ErrorCode::InvalidInput, "listen address \"" + config_.listen_host + "\" is not an IP address");
+    }
+    if (!host.isLoopback()) {
+        throw Error(ErrorCode::InvalidInput, "plain HTTP is served only on loopback; " + config_.listen_host +
+                                                 " needs tls_certificate and tls_key");
+    }
+    Poco::Net::ServerSocket socket;
+    try {
+        socket.bind(Poco::Net::SocketAddress(host, config_.listen_port), true);
+        socket.listen(128);
+    } catch (const Poco::Exception& e) {
+        throw Error(ErrorCode::Io, "cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
+                                       ": " + e.displayText());
+    }
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(16);
+    params->setKeepAlive(true);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new RouteFactory(config_, metrics_), socket, params);
+}
+
+SiteServer::~SiteServer() {
+    if (server_) server_->stopAll(false);
+}
+
+void SiteServer::start() { server_->start(); }
+
+void SiteServer::stop() { server_->stopAll(false); }
+
+std::uint16_t SiteServer::port() const { return server_->port(); }
+
+}  // namespace ferry::server

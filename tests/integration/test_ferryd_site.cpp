@@ -1,0 +1,130 @@
+// ferryd as an operator meets it: init a site in a temporary directory, serve on an ephemeral
+// loopback port, probe it over real HTTP, stop it with SIGTERM.
+#define BOOST_TEST_MODULE ferryd_site
+#include <boost/test/unit_test.hpp>
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "background_process.h"
+#include "ferry/minisign.h"
+#include "ferry/sqlite.h"
+#include "ferry/token.h"
+#include "run_process.h"
+#include "temp_dir.h"
+
+using namespace ferry;
+using namespace ferry::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct HttpAnswer {
+    int status = 0;
+    std::string body;
+};
+
+HttpAnswer http(std::uint16_t port, const std::string& method, const std::string& path) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", port);
+    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session.receiveResponse(response);
+    HttpAnswer answer;
+    answer.status = static_cast<int>(response.getStatus());
+    Poco::StreamCopier::copyToString(in, answer.body);
+    return answer;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+
+struct InitialisedSite {
+    TempDir dir;
+    std::string token;
+    InitialisedSite() {
+        const auto init = run_process({FERRYD_BINARY, "init", "--role", "site", "--dir", dir / "site", "--listen", "127.0.0.1:0"});
+        BOOST_TEST_REQUIRE(init.exit_code == 0, init.err);
+        token = init.out.substr(init.out.rfind("admin_"));
+        while (!token.empty() && token.back() == '\n') token.pop_back();
+    }
+    std::string config() const { return dir / "site/ferryd.ini"; }
+};
+
+std::uint16_t port_from(const std::string& line) {
+    return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(InitCreatesAPrivateSiteAndPrintsTheAdminTokenOnce, InitialisedSite) {
+    BOOST_TEST(is_well_formed_token(token), token);
+    struct stat st {};
+    BOOST_REQUIRE(::stat((dir / "site/keys/site.key").c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0600u);
+    BOOST_REQUIRE(::stat((dir / "site").c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0700u);
+    minisign::PublicKey::load(dir / "site/keys/site.pub");
+    // Only the digest is stored.
+    sql::Database db(dir / "site/ferry.db");
+    sql::Statement user = db.prepare("SELECT role, token_digest FROM user WHERE name = 'admin'");
+    BOOST_REQUIRE(user.step());
+    BOOST_TEST(user.column_text(0) == "admin");
+    BOOST_TEST(user.column_text(1) == token_digest(token));
+    BOOST_TEST(!contains(read_file(dir / "site/ferry.db"), token));
+    sql::Statement log = db.prepare("SELECT action FROM changelog");
+    BOOST_REQUIRE(log.step());
+    BOOST_TEST(log.column_text(0) == "site.init");
+}
+
+BOOST_FIXTURE_TEST_CASE(SecondInitIsRefusedAndChangesNothing, InitialisedSite) {
+    const std::string before = read_file(dir / "site/ferryd.ini");
+    const auto again = run_process({FERRYD_BINARY, "init", "--role", "site", "--dir", dir / "site"});
+    BOOST_TEST(again.exit_code == 2);
+    BOOST_TEST(contains(again.err, "is already initialised"), again.err);
+    BOOST_TEST(read_file(dir / "site/ferryd.ini") == before);
+}
+
+BOOST_AUTO_TEST_CASE(InitRefusesBadArguments) {
+    TempDir dir;
+    const auto no_role = run_process({FERRYD_BINARY, "init", "--dir", dir / "s"});
+    BOOST_TEST(no_role.exit_code == 2);
+    BOOST_TEST(contains(no_role.err, "--role is required"));
+    const auto bad_listen = run_process({FERRYD_BINARY, "init", "--role", "site", "--dir", dir / "s", "--listen", "localhost"});
+    BOOST_TEST(bad_listen.exit_code == 2);
+    BOOST_TEST(contains(bad_listen.err, "--listen: \"localhost\" is not HOST:PORT"), bad_listen.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(ServesHealthAndMetricsThenStopsOnSigterm, InitialisedSite) {
+    BackgroundProcess ferryd({FERRYD_BINARY, "--config", config()});
+    const std::uint16_t port = port_from(ferryd.wait_for_line("listening on", 10s));
+    const auto health = http(port, "GET", "/healthz");
+    BOOST_TEST(health.status == 200);
+    BOOST_TEST(contains(health.body, "\"status\": \"ok\""), health.body);
+    BOOST_TEST(http(port, "GET", "/no/such/route").status == 404);
+    BOOST_TEST(http(port, "POST", "/healthz").status == 405);
+    const auto metrics = http(port, "GET", "/metrics");
+    BOOST_TEST(metrics.status == 200);
+    BOOST_TEST(contains(metrics.body, "ferryd_http_requests_total{route=\"/healthz\",status=\"200\"} 1"), metrics.body);
+    BOOST_TEST(contains(metrics.body, "ferryd_http_requests_total{route=\"unmatched\",status=\"404\"} 1"), metrics.body);
+    ferryd.signal(SIGTERM);
+    BOOST_TEST(ferryd.wait(10s) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(RefusesPlainHttpBeyondLoopback, InitialisedSite) {
+    std::string ini = read_file(config());
+    ini.replace(ini.find("listen = 127.0.0.1:0"), 20, "listen = 0.0.0.0:0");
+    write_file(config(), ini, 0600);
+    const auto r = run_process({FERRYD_BINARY, "--config", config()});
+    BOOST_TEST(r.exit_code == 2);
+    BOOST_TEST(contains(r.err, "plain HTTP is served only on loopback"), r.err);
+}
+
+BOOST_AUTO_TEST_CASE(MissingConfigIsNamed) {
+    const auto r = run_process({FERRYD_BINARY, "--config", "/nonexistent/ferryd.ini"});
+    BOOST_TEST(r.exit_code == 2);
+    BOOST_TEST(contains(r.err, "/nonexistent/ferryd.ini"), r.err);
+}

@@ -15,6 +15,9 @@ const char* error_code_name(ErrorCode code) {
         case ErrorCode::LimitExceeded: return "limit-exceeded";
         case ErrorCode::WrongPassword: return "wrong-password";
         case ErrorCode::AlreadyExists: return "already-exists";
+        case ErrorCode::Unauthenticated: return "unauthenticated";
+        case ErrorCode::Forbidden: return "forbidden";
+        case ErrorCode::Conflict: return "conflict";
         case ErrorCode::Internal: return "internal";
     }
     return "unknown";

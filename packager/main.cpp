@@ -77,6 +77,9 @@ int exit_code_for(ErrorCode code) {
         case ErrorCode::VerificationFailed:
         case ErrorCode::UnsafeArchive:
         case ErrorCode::LimitExceeded:
+        case ErrorCode::Unauthenticated:
+        case ErrorCode::Forbidden:
+        case ErrorCode::Conflict:
             return 1;
         default:
             return 2;

@@ -8,10 +8,17 @@
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Net/ServerSocket.h>
 
+#include <Poco/JSON/Object.h>
+
 #include <chrono>
+#include <ctime>
+#include <sstream>
 
 #include "ferry/error.h"
 #include "ferry/sqlite.h"
+#include "sqlite_user_store.h"
+#include "user_api.h"
+#include "user_service.h"
 
 namespace ferry::server {
 namespace {
@@ -31,8 +38,65 @@ void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const s
 
 void send_error(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& code,
                 const std::string& message) {
-    // Messages are fixed text chosen here, never echoes of the request, so no escaping is needed.
-    send(response, status, "application/json", "{\"error\": \"" + code + "\", \"message\": \"" + message + "\"}\n");
+    Poco::JSON::Object body;  // serialised by Poco: a message may quote request input
+    body.set("error", code);
+    body.set("message", message);
+    std::ostringstream out;
+    body.stringify(out);
+    out << "\n";
+    send(response, status, "application/json", out.str());
+}
+
+// The one mapping from error codes to HTTP statuses.
+HTTPResponse::HTTPStatus status_for(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::InvalidInput: return HTTPResponse::HTTP_BAD_REQUEST;
+        case ErrorCode::NotFound: return HTTPResponse::HTTP_NOT_FOUND;
+        case ErrorCode::AlreadyExists:
+        case ErrorCode::Conflict: return HTTPResponse::HTTP_CONFLICT;
+        case ErrorCode::Unauthenticated: return HTTPResponse::HTTP_UNAUTHORIZED;
+        case ErrorCode::Forbidden: return HTTPResponse::HTTP_FORBIDDEN;
+        case ErrorCode::VerificationFailed:
+        case ErrorCode::UnsafeArchive: return HTTPResponse::HTTP_UNPROCESSABLE_ENTITY;
+        case ErrorCode::LimitExceeded: return HTTPResponse::HTTP_REQUESTENTITYTOOLARGE;
+        default: return HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+constexpr std::size_t kMaxJsonBody = 64 << 10;
+
+// Reads a JSON request body of at most kMaxJsonBody bytes.
+std::string read_body(HTTPServerRequest& request) {
+    if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(kMaxJsonBody)) {
+        throw Error(ErrorCode::LimitExceeded, "request body larger than " + std::to_string(kMaxJsonBody) + " bytes");
+    }
+    std::string body;
+    char chunk[8192];
+    std::istream& in = request.stream();
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+        body.append(chunk, static_cast<std::size_t>(in.gcount()));
+        if (body.size() > kMaxJsonBody) {
+            throw Error(ErrorCode::LimitExceeded, "request body larger than " + std::to_string(kMaxJsonBody) + " bytes");
+        }
+    }
+    return body;
+}
+
+std::vector<std::string> segments_after(const std::string& path, const std::string& prefix) {
+    std::vector<std::string> parts;
+    std::string rest = path.substr(prefix.size());
+    std::size_t start = 0;
+    while (start < rest.size()) {
+        if (rest[start] == '/') {
+            ++start;
+            continue;
+        }
+        const auto slash = rest.find('/', start);
+        parts.push_back(rest.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+        if (slash == std::string::npos) break;
+        start = slash + 1;
+    }
+    return parts;
 }
 
 // One handler object per request (Poco's model); routing by exact path and method.
@@ -53,8 +117,23 @@ public:
                 route = "/metrics";
                 if (!only_get(request, response)) return record(route, response, start);
                 send(response, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4", metrics_.render());
+            } else if (path == "/api/v1/users" || path.rfind("/api/v1/users/", 0) == 0) {
+                const auto parts = segments_after(path, "/api/v1/users");
+                route = parts.empty() ? "/api/v1/users" : "/api/v1/users/{name}/" + (parts.size() > 1 ? std::string("revoke") : std::string("?"));
+                users(request, response, parts);
             } else {
                 send_error(response, HTTPResponse::HTTP_NOT_FOUND, "not-found", "no such route");
+            }
+        } catch (const Error& e) {
+            const auto status = status_for(e.code());
+            if (status == HTTPResponse::HTTP_INTERNAL_SERVER_ERROR) {
+                std::fprintf(stderr, "{\"level\": \"error\", \"msg\": \"request failed\", \"route\": \"%s\", \"error\": \"%s\"}\n",
+                             route.c_str(), e.what());
+            }
+            if (status == HTTPResponse::HTTP_UNAUTHORIZED) response.set("WWW-Authenticate", "Bearer");
+            if (!response.sent()) {
+                send_error(response, status, error_code_name(e.code()),
+                           status == HTTPResponse::HTTP_INTERNAL_SERVER_ERROR ? "internal error" : e.what());
             }
         } catch (const std::exception& e) {
             // Logged with context; the client learns only that it was our fault.
@@ -80,6 +159,18 @@ private:
         const int version = db.user_version();
         send(response, HTTPResponse::HTTP_OK, "application/json",
              "{\"status\": \"ok\", \"role\": \"" + config_.role + "\", \"schema\": " + std::to_string(version) + "}\n");
+    }
+
+    void users(HTTPServerRequest& request, HTTPServerResponse& response, const std::vector<std::string>& parts) {
+        sql::OpenOptions options;
+        options.create = false;
+        sql::Database db(config_.database_path(), options);
+        SqliteUserStore store(db);
+        UserService service(store, [] { return static_cast<std::int64_t>(::time(nullptr)); });
+        const Principal caller = service.authenticate(request.get("Authorization", ""));
+        const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
+        const ApiAnswer answer = users_api(service, caller, request.getMethod(), parts, body);
+        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json", answer.json);
     }
 
     void record(const std::string& route, HTTPServerResponse& response, std::chrono::steady_clock::time_point start) {

@@ -20,6 +20,9 @@ enum class ErrorCode {
     LimitExceeded,       // a configured limit on size, count or depth was reached (exit 1)
     WrongPassword,       // a secret key could not be decrypted with the given password (exit 2)
     AlreadyExists,       // the target of a create-only operation exists (exit 2, HTTP 409)
+    Unauthenticated,     // no credentials, or credentials that match no one (exit 1, HTTP 401)
+    Forbidden,           // known caller, but the role does not allow this (exit 1, HTTP 403)
+    Conflict,            // the request is valid but the current state forbids it (exit 1, HTTP 409)
     Internal,            // a library call failed in a way input cannot explain (exit 2, HTTP 500)
 };
 

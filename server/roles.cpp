@@ -1,0 +1,31 @@
+#include "roles.h"
+
+namespace ferry::server {
+
+const char* role_name(Role role) {
+    switch (role) {
+        case Role::Admin: return "admin";
+        case Role::ReleaseManager: return "release-manager";
+        case Role::Cab: return "cab";
+        case Role::Packager: return "packager";
+        case Role::Viewer: return "viewer";
+    }
+    return "viewer";
+}
+
+std::optional<Role> parse_role(const std::string& name) {
+    for (Role role : {Role::Admin, Role::ReleaseManager, Role::Cab, Role::Packager, Role::Viewer}) {
+        if (name == role_name(role)) return role;
+    }
+    return std::nullopt;
+}
+
+bool role_allows(Role role, Permission permission) {
+    switch (permission) {
+        case Permission::ManageUsers: return role == Role::Admin;
+        case Permission::ReadSite: return true;  // every role reads
+    }
+    return false;
+}
+
+}  // namespace ferry::server

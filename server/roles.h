@@ -1,0 +1,22 @@
+// Roles and what each may do (DESIGN §6): the one table every endpoint consults.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace ferry::server {
+
+enum class Role { Admin, ReleaseManager, Cab, Packager, Viewer };
+
+// "admin", "release-manager", "cab", "packager", "viewer"
+const char* role_name(Role role);
+std::optional<Role> parse_role(const std::string& name);
+
+enum class Permission {
+    ManageUsers,  // create and revoke users and tokens
+    ReadSite,     // read anything that is not secret
+};
+
+bool role_allows(Role role, Permission permission);
+
+}  // namespace ferry::server

@@ -1,0 +1,64 @@
+#include "user_api.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <sstream>
+
+#include "ferry/error.h"
+#include "ferry/json.h"
+
+namespace ferry::server {
+namespace {
+
+std::string to_text(const Poco::JSON::Object& object) {
+    std::ostringstream out;
+    object.stringify(out, 2);
+    out << "\n";
+    return out.str();
+}
+
+Poco::JSON::Object user_json(const User& user) {
+    Poco::JSON::Object o;
+    o.set("name", user.name);
+    o.set("role", role_name(user.role));
+    o.set("created_at", user.created_at);
+    if (user.revoked_at) o.set("revoked_at", *user.revoked_at);
+    return o;
+}
+
+}  // namespace
+
+ApiAnswer users_api(UserService& users, const Principal& caller, const std::string& method,
+                    const std::vector<std::string>& parts, const std::string& body) {
+    if (parts.empty() && method == "GET") {
+        Poco::JSON::Array list;
+        for (const auto& user : users.list_users(caller)) list.add(user_json(user));
+        Poco::JSON::Object out;
+        out.set("users", list);
+        return {200, to_text(out)};
+    }
+    if (parts.empty() && method == "POST") {
+        json::FieldReader in(json::parse_object(body, "request body", 1000), "request body");
+        in.allow_only({"name", "role"});
+        const std::string name = in.string("name", true, 64);
+        const std::string role = in.string("role", true, 32);
+        const std::string token = users.create_user(caller, name, role);
+        Poco::JSON::Object out;
+        out.set("name", name);
+        out.set("role", role);
+        out.set("token", token);
+        out.set("note", "the token is shown once; store it now");
+        return {201, to_text(out)};
+    }
+    if (parts.size() == 2 && parts[1] == "revoke" && method == "POST") {
+        users.revoke_user(caller, parts[0]);
+        Poco::JSON::Object out;
+        out.set("name", parts[0]);
+        out.set("revoked", true);
+        return {200, to_text(out)};
+    }
+    throw Error(ErrorCode::NotFound, "no such route");
+}
+
+}  // namespace ferry::server

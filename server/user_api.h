@@ -1,0 +1,24 @@
+// The /api/v1/users resource: HTTP in, UserService call, JSON out.
+//   GET  /api/v1/users                 list (admin)
+//   POST /api/v1/users {name, role}    create; the answer carries the token, once (admin)
+//   POST /api/v1/users/NAME/revoke     revoke (admin)
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "user_service.h"
+
+namespace ferry::server {
+
+struct ApiAnswer {
+    int status = 200;
+    std::string json;
+};
+
+// `parts` are the path's segments after /api/v1/users. Throws ferry::Error for the caller's
+// single mapping to HTTP statuses.
+ApiAnswer users_api(UserService& users, const Principal& caller, const std::string& method,
+                    const std::vector<std::string>& parts, const std::string& body);
+
+}  // namespace ferry::server

@@ -66,8 +66,19 @@ HTTPResponse::HTTPStatus status_for(ErrorCode code) {
 constexpr std::size_t kMaxJsonBody = 64 << 10;
 
 // Reads a JSON request body of at most kMaxJsonBody bytes.
+// A body a little too large is read and dropped before the 413, so that the client, still
+// sending, reads the answer instead of a connection reset; a much larger one is not read.
+constexpr std::size_t kMaxDrainedBody = 1 << 20;
+
+void drain(std::istream& in, std::size_t limit) {
+    char chunk[8192];
+    std::size_t total = 0;
+    while (total < limit && (in.read(chunk, sizeof chunk) || in.gcount() > 0)) total += static_cast<std::size_t>(in.gcount());
+}
+
 std::string read_body(HTTPServerRequest& request) {
     if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(kMaxJsonBody)) {
+        if (request.getContentLength64() <= static_cast<Poco::Int64>(kMaxDrainedBody)) drain(request.stream(), kMaxDrainedBody);
         throw Error(ErrorCode::LimitExceeded, "request body larger than " + std::to_string(kMaxJsonBody) + " bytes");
     }
     std::string body;

@@ -28,10 +28,16 @@ struct HttpAnswer {
     std::string body;
 };
 
-HttpAnswer http(std::uint16_t port, const std::string& method, const std::string& path) {
+HttpAnswer http(std::uint16_t port, const std::string& method, const std::string& path,
+               const std::string& token = "", const std::string& body = "") {
     Poco::Net::HTTPClientSession session("127.0.0.1", port);
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    session.sendRequest(request);
+    if (!token.empty()) request.set("Authorization", "Bearer " + token);
+    if (!body.empty() || method == "POST") {
+        request.setContentType("application/json");
+        request.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    session.sendRequest(request) << body;
     Poco::Net::HTTPResponse response;
     std::istream& in = session.receiveResponse(response);
     HttpAnswer answer;
@@ -127,4 +133,58 @@ BOOST_AUTO_TEST_CASE(MissingConfigIsNamed) {
     const auto r = run_process({FERRYD_BINARY, "--config", "/nonexistent/ferryd.ini"});
     BOOST_TEST(r.exit_code == 2);
     BOOST_TEST(contains(r.err, "/nonexistent/ferryd.ini"), r.err);
+}
+
+namespace {
+
+std::string token_in(const std::string& body) {
+    const auto at = body.find("\"token\": \"");
+    if (at == std::string::npos) return {};
+    const auto start = at + 10;
+    return body.substr(start, body.find('"', start) - start);
+}
+
+struct RunningSite : InitialisedSite {
+    BackgroundProcess ferryd{{FERRYD_BINARY, "--config", config()}};
+    std::uint16_t port = port_from(ferryd.wait_for_line("listening on", 10s));
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(UsersApiChecksTokensAndRoles, RunningSite) {  // THREATS 28
+    BOOST_TEST(http(port, "GET", "/api/v1/users").status == 401);
+    BOOST_TEST(http(port, "GET", "/api/v1/users", "admin_" + std::string(43, 'A')).status == 401);
+    BOOST_TEST(http(port, "GET", "/api/v1/users", token).status == 200);
+
+    const auto created = http(port, "POST", "/api/v1/users", token, R"({"name": "vera", "role": "viewer"})");
+    BOOST_TEST_REQUIRE(created.status == 201, created.body);
+    const std::string vera = token_in(created.body);
+    BOOST_TEST(is_well_formed_token(vera), created.body);
+
+    const auto forbidden = http(port, "POST", "/api/v1/users", vera, R"({"name": "mallory", "role": "admin"})");
+    BOOST_TEST(forbidden.status == 403);
+    BOOST_TEST(contains(forbidden.body, "role viewer may not create users"), forbidden.body);
+
+    BOOST_TEST(http(port, "POST", "/api/v1/users/vera/revoke", token).status == 200);
+    BOOST_TEST(http(port, "GET", "/api/v1/users", vera).status == 401);
+    const auto last_admin = http(port, "POST", "/api/v1/users/admin/revoke", token);
+    BOOST_TEST(last_admin.status == 409);
+    BOOST_TEST(contains(last_admin.body, "last active admin"), last_admin.body);
+}
+
+BOOST_FIXTURE_TEST_CASE(BadBodiesAre400NamingTheFieldAndTheServerKeepsServing, RunningSite) {  // THREATS 30
+    const auto missing = http(port, "POST", "/api/v1/users", token, R"({"role": "viewer"})");
+    BOOST_TEST(missing.status == 400);
+    BOOST_TEST(contains(missing.body, "field \\\"name\\\": is required"), missing.body);
+    const auto wrong_type = http(port, "POST", "/api/v1/users", token, R"({"name": 7, "role": "viewer"})");
+    BOOST_TEST(wrong_type.status == 400);
+    BOOST_TEST(contains(wrong_type.body, "must be a string"), wrong_type.body);
+    BOOST_TEST(http(port, "POST", "/api/v1/users", token, "{not json").status == 400);
+    BOOST_TEST(http(port, "POST", "/api/v1/users", token, "[" + std::string(100000, '1') + "]").status == 413);
+    const auto injection = http(port, "POST", "/api/v1/users", token, R"({"name": "x'); DROP TABLE user; --", "role": "viewer"})");
+    BOOST_TEST(injection.status == 400);
+    const auto duplicate = http(port, "POST", "/api/v1/users", token, R"({"name": "admin", "role": "viewer"})");
+    BOOST_TEST(duplicate.status == 409);
+    BOOST_TEST(http(port, "GET", "/healthz").status == 200);
+    BOOST_TEST(http(port, "GET", "/api/v1/users", token).status == 200);
 }

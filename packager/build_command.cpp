@@ -1,7 +1,7 @@
 #include <iostream>
 #include <optional>
 
-#include "command_line.h"
+#include "ferry/command_line.h"
 #include "commands.h"
 #include "ferry/error.h"
 #include "ferry/package_signature.h"

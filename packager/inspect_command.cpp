@@ -4,7 +4,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "command_line.h"
+#include "ferry/command_line.h"
 #include "commands.h"
 #include "ferry/json.h"
 #include "ferry/package_reader.h"

@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "command_line.h"
+#include "ferry/command_line.h"
 #include "commands.h"
 #include "ferry/atomic_file.h"
 #include "ferry/error.h"

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "command_line.h"
+#include "ferry/command_line.h"
 #include "commands.h"
 #include "interrupt.h"
 #include "ferry/error.h"
@@ -90,6 +90,7 @@ int exit_code_for(ErrorCode code) {
 }  // namespace ferry::pack
 
 int main(int argc, char** argv) {
+    using namespace ferry;
     using namespace ferry::pack;
     if (argc < 2) {
         print_overview(std::cerr);

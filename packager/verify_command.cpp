@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "command_line.h"
+#include "ferry/command_line.h"
 #include "commands.h"
 #include "ferry/error.h"
 #include "ferry/minisign.h"

@@ -1,5 +1,6 @@
-// A small command-line parser for ferry-pack's subcommands: named options with or without a
-// value, and positional arguments. Unknown options and missing values are usage errors.
+// A small command-line parser for the subcommands of ferry-pack, ferryctl and ferry-agent:
+// named options with or without a value, and positional arguments. Unknown options and missing
+// values are usage errors.
 #pragma once
 
 #include <map>
@@ -9,9 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace ferry::pack {
+namespace ferry {
 
-// Thrown for a malformed command line; main prints it with the command's usage, exit 2.
+// Thrown for a malformed command line; a program's main prints it with the usage, exit 2.
 class UsageError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -42,4 +43,4 @@ private:
     std::vector<std::string> positional_;
 };
 
-}  // namespace ferry::pack
+}  // namespace ferry

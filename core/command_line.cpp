@@ -1,6 +1,6 @@
-#include "command_line.h"
+#include "ferry/command_line.h"
 
-namespace ferry::pack {
+namespace ferry {
 
 CommandLine::CommandLine(int argc, char** argv, int first, const std::vector<OptionSpec>& options,
                          std::size_t positional) {
@@ -62,4 +62,4 @@ std::string CommandLine::required(const std::string& name) const {
     return *v;
 }
 
-}  // namespace ferry::pack
+}  // namespace ferry

@@ -188,3 +188,32 @@ BOOST_FIXTURE_TEST_CASE(BadBodiesAre400NamingTheFieldAndTheServerKeepsServing, R
     BOOST_TEST(http(port, "GET", "/healthz").status == 200);
     BOOST_TEST(http(port, "GET", "/api/v1/users", token).status == 200);
 }
+
+BOOST_FIXTURE_TEST_CASE(FerryctlManagesUsersThroughTheApi, RunningSite) {
+    const std::string server = "http://127.0.0.1:" + std::to_string(port);
+    auto ctl = [&](std::vector<std::string> args, const std::string& as) {
+        std::vector<std::string> argv = {FERRYCTL_BINARY, "--server", server, "--token", as};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv);
+    };
+    const auto added = ctl({"user", "add", "paula", "--role", "packager"}, token);
+    BOOST_TEST_REQUIRE(added.exit_code == 0, added.err);
+    const std::string paula = added.out.substr(added.out.rfind("packager_"), 9 + 43);
+    BOOST_TEST(is_well_formed_token(paula), added.out);
+    const auto listed = ctl({"user", "list"}, token);
+    BOOST_TEST(contains(listed.out, "paula"), listed.out);
+    BOOST_TEST(contains(listed.out, "packager"), listed.out);
+    const auto as_packager = ctl({"user", "list"}, paula);
+    BOOST_TEST(as_packager.exit_code == 1);
+    BOOST_TEST(contains(as_packager.err, "role packager may not list users"), as_packager.err);
+    BOOST_TEST(ctl({"user", "revoke", "paula"}, token).exit_code == 0);
+    const auto revoked = ctl({"user", "list"}, paula);
+    BOOST_TEST(revoked.exit_code == 1);
+    BOOST_TEST(contains(revoked.err, "a valid token is required"), revoked.err);
+    const auto json = ctl({"user", "list", "--json"}, token);
+    BOOST_TEST(contains(json.out, "\"revoked_at\""), json.out);
+    BOOST_TEST(ctl({"user", "frobnicate"}, token).exit_code == 2);
+    const auto unreachable = run_process({FERRYCTL_BINARY, "--server", "http://127.0.0.1:1", "--token", token, "user", "list"});
+    BOOST_TEST(unreachable.exit_code == 2);
+    BOOST_TEST(contains(unreachable.err, "cannot reach ferryd at http://127.0.0.1:1"), unreachable.err);
+}

@@ -1,0 +1,28 @@
+// ApiClient: ferryctl's side of the REST API. One request at a time, JSON in and out; an error
+// answer becomes the ferry::Error the server meant (401 -> Unauthenticated, 403 -> Forbidden,
+// …) with the server's own message, and an unreachable server says which address it tried.
+#pragma once
+
+#include <Poco/JSON/Object.h>
+
+#include <string>
+
+namespace ferry::server {
+
+class ApiClient {
+public:
+    // `server` is "http://HOST:PORT"; https is refused until ferryd serves it.
+    ApiClient(const std::string& server, std::string token);
+
+    Poco::JSON::Object::Ptr get(const std::string& path) const;
+    Poco::JSON::Object::Ptr post(const std::string& path, const std::string& json_body) const;
+
+private:
+    Poco::JSON::Object::Ptr request(const std::string& method, const std::string& path, const std::string& body) const;
+
+    std::string host_;
+    unsigned short port_ = 0;
+    std::string token_;
+};
+
+}  // namespace ferry::server

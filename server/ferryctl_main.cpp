@@ -1,0 +1,147 @@
+// ferryctl: the admin's command line for a Ferry site. Every command is one REST call; the
+// server decides what the caller's role allows.
+//
+//   ferryctl [--server URL] [--token T] user add NAME --role ROLE [--json]
+//   ferryctl [--server URL] [--token T] user list [--json]
+//   ferryctl [--server URL] [--token T] user revoke NAME
+//
+// --server/--token default to FERRY_SERVER/FERRY_TOKEN. Exit codes: 0 success, 1 refused by the
+// server (authentication, role, state), 2 usage or input error or an unreachable server.
+#include <Poco/JSON/Array.h>
+#include <Poco/URI.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+#include "api_client.h"
+#include "ferry/command_line.h"
+#include "ferry/error.h"
+
+namespace {
+
+using ferry::CommandLine;
+using ferry::Error;
+using ferry::ErrorCode;
+using ferry::UsageError;
+using ferry::server::ApiClient;
+
+const char* kUsage =
+    "usage: ferryctl [--server URL] [--token T] COMMAND …\n"
+    "\n"
+    "  user add NAME --role ROLE [--json]   create a user; prints its token once\n"
+    "                                       ROLE: admin, release-manager, cab, packager, viewer\n"
+    "  user list [--json]                   users, roles, and whether revoked\n"
+    "  user revoke NAME                     revoke a user's token\n"
+    "\n"
+    "--server and --token default to FERRY_SERVER and FERRY_TOKEN.\n"
+    "Exit codes: 0 success, 1 refused by the server, 2 usage or input error.\n";
+
+std::string json_text(const Poco::JSON::Object::Ptr& object) {
+    std::ostringstream out;
+    object->stringify(out, 2);
+    return out.str() + "\n";
+}
+
+std::string quoted_json(const std::string& text) {
+    Poco::JSON::Object o;
+    o.set("v", text);
+    std::ostringstream out;
+    o.stringify(out);
+    const std::string s = out.str();  // {"v":"…"}
+    return s.substr(5, s.size() - 6);
+}
+
+int user_command(const ApiClient& api, int argc, char** argv, int first) {
+    if (first >= argc) throw UsageError("user needs a subcommand: add, list or revoke");
+    const std::string sub = argv[first];
+    if (sub == "add") {
+        const CommandLine args(argc, argv, first + 1, {{"--role", "", true}, {"--json", "", false}}, 1);
+        if (args.help()) return std::cout << kUsage, 0;
+        const std::string name = args.positional()[0];
+        const auto answer = api.post("/api/v1/users", "{\"name\": " + quoted_json(name) + ", \"role\": " +
+                                                          quoted_json(args.required("--role")) + "}");
+        if (args.flag("--json")) {
+            std::cout << json_text(answer);
+        } else {
+            std::cout << "user " << name << " (" << answer->getValue<std::string>("role") << ") created.\n"
+                      << "token (shown once, store it now):\n"
+                      << answer->getValue<std::string>("token") << "\n";
+        }
+        return 0;
+    }
+    if (sub == "list") {
+        const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, 0);
+        if (args.help()) return std::cout << kUsage, 0;
+        const auto answer = api.get("/api/v1/users");
+        if (args.flag("--json")) {
+            std::cout << json_text(answer);
+            return 0;
+        }
+        std::printf("%-24s %-16s %s\n", "NAME", "ROLE", "STATE");
+        const auto users = answer->getArray("users");
+        for (std::size_t i = 0; i < users->size(); ++i) {
+            const auto user = users->getObject(static_cast<unsigned>(i));
+            std::printf("%-24s %-16s %s\n", user->getValue<std::string>("name").c_str(),
+                        user->getValue<std::string>("role").c_str(), user->has("revoked_at") ? "revoked" : "active");
+        }
+        return 0;
+    }
+    if (sub == "revoke") {
+        const CommandLine args(argc, argv, first + 1, {}, 1);
+        if (args.help()) return std::cout << kUsage, 0;
+        const std::string name = args.positional()[0];
+        std::string segment;
+        Poco::URI::encode(name, "/?#%", segment);
+        api.post("/api/v1/users/" + segment + "/revoke", "");
+        std::cout << "user " << name << " revoked.\n";
+        return 0;
+    }
+    throw UsageError("unknown user subcommand \"" + sub + "\"");
+}
+
+int exit_code_for(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::Unauthenticated:
+        case ErrorCode::Forbidden:
+        case ErrorCode::Conflict:
+        case ErrorCode::VerificationFailed:
+            return 1;
+        default:
+            return 2;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string server = std::getenv("FERRY_SERVER") != nullptr ? std::getenv("FERRY_SERVER") : "";
+    std::string token = std::getenv("FERRY_TOKEN") != nullptr ? std::getenv("FERRY_TOKEN") : "";
+    int i = 1;
+    for (; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if ((arg == "--server" || arg == "--token") && i + 1 < argc) {
+            (arg == "--server" ? server : token) = argv[++i];
+        } else if (arg == "--help" || arg == "-h") {
+            std::cout << kUsage;
+            return 0;
+        } else {
+            break;
+        }
+    }
+    try {
+        if (i >= argc) throw UsageError("a command is needed");
+        if (server.empty()) throw UsageError("--server URL or FERRY_SERVER is needed");
+        const std::string command = argv[i];
+        if (command != "user") throw UsageError("unknown command \"" + command + "\"");
+        const ApiClient api(server, token);
+        return user_command(api, argc, argv, i + 1);
+    } catch (const UsageError& e) {
+        std::cerr << "ferryctl: " << e.what() << "\n\n" << kUsage;
+        return 2;
+    } catch (const Error& e) {
+        std::cerr << "ferryctl: error: " << e.what() << "\n";
+        return exit_code_for(e.code());
+    }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up and runs Ferry's main job as it stands: author, build, sign and verify
-# the sample packages, and show that a tampered package is refused. (The site server, the
-# distribution points and the agents join this demo as they are built.)
+# the sample packages, show that a tampered package is refused, then start a site server on
+# loopback and manage a user through it. (Distribution points and agents join this demo as
+# they are built.)
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$repo/scripts/setup.sh" "$repo/build" -DFERRY_BUILD_TESTS=OFF
@@ -46,5 +47,22 @@ if "$pack" verify tampered.ferry --pub publisher.pub; then
 fi
 echo "refused, as it must be (exit 1)"
 
+step "a site server on loopback: init, serve, a user, health"
+ferryd="$repo/build/server/ferryd"
+ferryctl="$repo/build/server/ferryctl"
+"$ferryd" init --role site --dir "$out/site" --listen 127.0.0.1:0 | tee site-init.txt
+admin_token=$(tail -n 1 site-init.txt)
+"$ferryd" --config "$out/site/ferryd.ini" > ferryd.out 2> ferryd.log &
+ferryd_pid=$!
+trap 'kill "$ferryd_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q "listening on" ferryd.out && break; sleep 0.1; done
+server=$(sed -n 's/^ferryd: listening on //p' ferryd.out)
+echo "ferryd is listening on $server"
+"$ferryctl" --server "$server" --token "$admin_token" user add vera --role viewer
+"$ferryctl" --server "$server" --token "$admin_token" user list
+echo "healthz: $(curl -s "$server/healthz" 2>/dev/null || echo '(curl not installed)')"
+kill -TERM "$ferryd_pid" && wait "$ferryd_pid" || true
+trap - EXIT
+
 step "done"
-echo "packages, signatures and keys are in $out"
+echo "packages, signatures, keys and the site's data directory are in $out"

@@ -5,7 +5,7 @@
 # they are built.)
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$repo/scripts/setup.sh" "$repo/build" -DFERRY_BUILD_TESTS=OFF
+"$repo/scripts/setup.sh" "$repo/build"
 
 pack="$repo/build/packager/ferry-pack"
 out="$repo/out/demo"

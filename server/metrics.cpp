@@ -12,6 +12,11 @@ void Metrics::record_request(const std::string& route, int status, double second
     ++count;
 }
 
+void Metrics::add_bytes_served(std::uint64_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    bytes_served_ += bytes;
+}
+
 std::string Metrics::render() const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::ostringstream out;
@@ -26,6 +31,9 @@ std::string Metrics::render() const {
         out << "ferryd_http_request_duration_seconds_sum{route=\"" << route << "\"} " << value.first << "\n"
             << "ferryd_http_request_duration_seconds_count{route=\"" << route << "\"} " << value.second << "\n";
     }
+    out << "# HELP ferryd_object_bytes_served_total Object bytes sent to clients.\n"
+        << "# TYPE ferryd_object_bytes_served_total counter\n"
+        << "ferryd_object_bytes_served_total " << bytes_served_ << "\n";
     return out.str();
 }
 

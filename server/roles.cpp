@@ -24,6 +24,7 @@ bool role_allows(Role role, Permission permission) {
     switch (permission) {
         case Permission::ManageUsers: return role == Role::Admin;
         case Permission::ReadSite: return true;  // every role reads
+        case Permission::UploadObjects: return role == Role::Admin || role == Role::Packager;
     }
     return false;
 }

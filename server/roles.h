@@ -15,6 +15,7 @@ std::optional<Role> parse_role(const std::string& name);
 enum class Permission {
     ManageUsers,  // create and revoke users and tokens
     ReadSite,     // read anything that is not secret
+    UploadObjects,  // add objects to the DSL (packager, admin)
 };
 
 bool role_allows(Role role, Permission permission);

@@ -16,6 +16,7 @@
 
 #include "ferry/error.h"
 #include "ferry/sqlite.h"
+#include "object_api.h"
 #include "sqlite_user_store.h"
 #include "user_api.h"
 #include "user_service.h"
@@ -128,6 +129,9 @@ public:
                 route = "/metrics";
                 if (!only_get(request, response)) return record(route, response, start);
                 send(response, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4", metrics_.render());
+            } else if (path.rfind("/api/v1/objects/", 0) == 0) {
+                route = "/api/v1/objects/{id}";
+                objects(request, response, path.substr(std::string("/api/v1/objects/").size()));
             } else if (path == "/api/v1/users" || path.rfind("/api/v1/users/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/users");
                 route = parts.empty() ? "/api/v1/users" : "/api/v1/users/{name}/" + (parts.size() > 1 ? std::string("revoke") : std::string("?"));
@@ -142,6 +146,14 @@ public:
                              route.c_str(), e.what());
             }
             if (status == HTTPResponse::HTTP_UNAUTHORIZED) response.set("WWW-Authenticate", "Bearer");
+            // A refused request may still be sending its body: read a small one to its end so
+            // the client gets the answer rather than a connection reset.
+            if (!response.sent() && request.hasContentLength() &&
+                request.getContentLength64() <= static_cast<Poco::Int64>(kMaxDrainedBody)) {
+                drain(request.stream(), kMaxDrainedBody);
+            } else if (!response.sent()) {
+                response.setKeepAlive(false);
+            }
             if (!response.sent()) {
                 send_error(response, status, error_code_name(e.code()),
                            status == HTTPResponse::HTTP_INTERNAL_SERVER_ERROR ? "internal error" : e.what());
@@ -170,6 +182,17 @@ private:
         const int version = db.user_version();
         send(response, HTTPResponse::HTTP_OK, "application/json",
              "{\"status\": \"ok\", \"role\": \"" + config_.role + "\", \"schema\": " + std::to_string(version) + "}\n");
+    }
+
+    void objects(HTTPServerRequest& request, HTTPServerResponse& response, const std::string& id) {
+        sql::OpenOptions options;
+        options.create = false;
+        sql::Database db(config_.database_path(), options);
+        SqliteUserStore store(db);
+        UserService service(store, [] { return static_cast<std::int64_t>(::time(nullptr)); });
+        const Principal caller = service.authenticate(request.get("Authorization", ""));
+        const ObjectStore objects(config_.data_dir);
+        metrics_.add_bytes_served(objects_api(objects, caller, id, request, response));
     }
 
     void users(HTTPServerRequest& request, HTTPServerResponse& response, const std::vector<std::string>& parts) {

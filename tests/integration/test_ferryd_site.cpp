@@ -8,9 +8,12 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 #include <signal.h>
+
+#include <map>
 #include <sys/stat.h>
 
 #include "background_process.h"
+#include "ferry/hash.h"
 #include "ferry/minisign.h"
 #include "ferry/sqlite.h"
 #include "ferry/token.h"
@@ -26,14 +29,17 @@ namespace {
 struct HttpAnswer {
     int status = 0;
     std::string body;
+    std::map<std::string, std::string> headers;
 };
 
 HttpAnswer http(std::uint16_t port, const std::string& method, const std::string& path,
-               const std::string& token = "", const std::string& body = "") {
+               const std::string& token = "", const std::string& body = "",
+               const std::map<std::string, std::string>& headers = {}) {
     Poco::Net::HTTPClientSession session("127.0.0.1", port);
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     if (!token.empty()) request.set("Authorization", "Bearer " + token);
-    if (!body.empty() || method == "POST") {
+    for (const auto& [name, value] : headers) request.set(name, value);
+    if (!body.empty() || method == "POST" || method == "PUT") {
         request.setContentType("application/json");
         request.setContentLength(static_cast<std::streamsize>(body.size()));
     }
@@ -42,6 +48,7 @@ HttpAnswer http(std::uint16_t port, const std::string& method, const std::string
     std::istream& in = session.receiveResponse(response);
     HttpAnswer answer;
     answer.status = static_cast<int>(response.getStatus());
+    for (const auto& [name, value] : response) answer.headers[name] = value;
     Poco::StreamCopier::copyToString(in, answer.body);
     return answer;
 }
@@ -216,4 +223,53 @@ BOOST_FIXTURE_TEST_CASE(FerryctlManagesUsersThroughTheApi, RunningSite) {
     const auto unreachable = run_process({FERRYCTL_BINARY, "--server", "http://127.0.0.1:1", "--token", token, "user", "list"});
     BOOST_TEST(unreachable.exit_code == 2);
     BOOST_TEST(contains(unreachable.err, "cannot reach ferryd at http://127.0.0.1:1"), unreachable.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(ObjectsUploadVerifiedAndServeWithRangeAndEtag, RunningSite) {  // THREATS 28
+    std::string content(300000, '\0');
+    for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 13 + 5);
+    const std::string id = hash_bytes(content.data(), content.size());
+    const std::string path = "/api/v1/objects/" + id;
+
+    BOOST_TEST(http(port, "PUT", path, "", content).status == 401);
+    const auto viewer = token_in(http(port, "POST", "/api/v1/users", token, R"({"name": "vera", "role": "viewer"})").body);
+    const auto forbidden = http(port, "PUT", path, viewer, content);
+    BOOST_TEST(forbidden.status == 403);
+    BOOST_TEST(contains(forbidden.body, "role viewer may not upload objects"), forbidden.body);
+
+    const std::string wrong_id = hash_bytes("other", 5);
+    const auto mismatch = http(port, "PUT", "/api/v1/objects/" + wrong_id, token, content);
+    BOOST_TEST(mismatch.status == 422);
+    BOOST_TEST(contains(mismatch.body, "does not match its id"), mismatch.body);
+    BOOST_TEST(http(port, "GET", "/api/v1/objects/" + wrong_id, token).status == 404);
+    BOOST_TEST(list_tree(dir / "site/objects/tmp").empty());
+
+    for (const std::string& bad : std::vector<std::string>{std::string(".."), std::string("%2e%2e"), std::string("..%2f..%2fetc%2fpasswd"), std::string(64, 'A'), id.substr(1)}) {
+        BOOST_TEST(http(port, "GET", "/api/v1/objects/" + bad, token).status == 400, bad);
+        BOOST_TEST(http(port, "PUT", "/api/v1/objects/" + bad, token, "x").status == 400, bad);
+    }
+
+    const auto stored = http(port, "PUT", path, token, content);
+    BOOST_TEST(stored.status == 201, stored.body);
+    const auto again = http(port, "PUT", path, token, content);
+    BOOST_TEST(again.status == 200);
+    BOOST_TEST(contains(again.body, "\"created\":false"), again.body);
+
+    const auto whole = http(port, "GET", path, viewer);
+    BOOST_TEST(whole.status == 200);
+    BOOST_TEST(whole.body == content);
+    BOOST_TEST(whole.headers.at("ETag") == "\"" + id + "\"");
+    BOOST_TEST(contains(whole.headers.at("Cache-Control"), "immutable"));
+    BOOST_TEST(http(port, "GET", path, viewer, "", {{"If-None-Match", "\"" + id + "\""}}).status == 304);
+    const auto part = http(port, "GET", path, viewer, "", {{"Range", "bytes=1000-1999"}});
+    BOOST_TEST(part.status == 206);
+    BOOST_TEST(part.body == content.substr(1000, 1000));
+    BOOST_TEST(part.headers.at("Content-Range") == "bytes 1000-1999/300000");
+    const auto tail = http(port, "GET", path, viewer, "", {{"Range", "bytes=299990-"}});
+    BOOST_TEST(tail.body == content.substr(299990));
+    BOOST_TEST(http(port, "GET", path, viewer, "", {{"Range", "bytes=300000-"}}).status == 416);
+    const auto head = http(port, "HEAD", path, viewer);
+    BOOST_TEST(head.status == 200);
+    BOOST_TEST(head.headers.at("Content-Length") == "300000");
+    BOOST_TEST(contains(http(port, "GET", "/metrics").body, "ferryd_object_bytes_served_total 301010"));
 }

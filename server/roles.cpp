@@ -25,6 +25,7 @@ bool role_allows(Role role, Permission permission) {
         case Permission::ManageUsers: return role == Role::Admin;
         case Permission::ReadSite: return true;  // every role reads
         case Permission::UploadObjects: return role == Role::Admin || role == Role::Packager;
+        case Permission::ManagePublishers: return role == Role::Admin;
     }
     return false;
 }

@@ -15,7 +15,8 @@ std::optional<Role> parse_role(const std::string& name);
 enum class Permission {
     ManageUsers,  // create and revoke users and tokens
     ReadSite,     // read anything that is not secret
-    UploadObjects,  // add objects to the DSL (packager, admin)
+    UploadObjects,  // add objects and register packages in the DSL (packager, admin)
+    ManagePublishers,  // trust publisher keys for package names (admin)
 };
 
 bool role_allows(Role role, Permission permission);

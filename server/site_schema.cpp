@@ -29,6 +29,31 @@ BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
 CREATE TRIGGER changelog_no_delete BEFORE DELETE ON changelog
 BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
 )sql"},
+        {"publishers and package versions",
+         R"sql(
+CREATE TABLE publisher (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    public_key TEXT NOT NULL UNIQUE,   -- minisign public key, base64
+    packages   TEXT NOT NULL,          -- JSON array of name patterns ("hello", "lib*", "*")
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE package_version (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL,
+    version       TEXT NOT NULL,
+    object_id     TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    signature     TEXT NOT NULL,       -- the .minisig text
+    publisher_id  INTEGER NOT NULL REFERENCES publisher(id),
+    manifest      TEXT NOT NULL,       -- ferry.json as stored in the package
+    registered_by TEXT NOT NULL,
+    registered_at INTEGER NOT NULL,
+    retired_at    INTEGER,
+    UNIQUE (name, version)
+);
+CREATE INDEX package_version_object ON package_version (object_id);
+)sql"},
     };
     return migrations;
 }

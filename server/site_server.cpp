@@ -16,7 +16,10 @@
 
 #include "ferry/error.h"
 #include "ferry/sqlite.h"
+#include "dsl_api.h"
 #include "object_api.h"
+#include "site_schema.h"
+#include "sqlite_dsl_store.h"
 #include "sqlite_user_store.h"
 #include "user_api.h"
 #include "user_service.h"
@@ -132,6 +135,11 @@ public:
             } else if (path.rfind("/api/v1/objects/", 0) == 0) {
                 route = "/api/v1/objects/{id}";
                 objects(request, response, path.substr(std::string("/api/v1/objects/").size()));
+            } else if (path == "/api/v1/publishers" || path == "/api/v1/packages" || path.rfind("/api/v1/packages/", 0) == 0) {
+                const bool publishers = path == "/api/v1/publishers";
+                const auto parts = segments_after(path, publishers ? "/api/v1/publishers" : "/api/v1/packages");
+                route = publishers ? "/api/v1/publishers" : (parts.empty() ? "/api/v1/packages" : "/api/v1/packages/{name}");
+                dsl(request, response, publishers, parts);
             } else if (path == "/api/v1/users" || path.rfind("/api/v1/users/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/users");
                 route = parts.empty() ? "/api/v1/users" : "/api/v1/users/{name}/" + (parts.size() > 1 ? std::string("revoke") : std::string("?"));
@@ -195,6 +203,23 @@ private:
         metrics_.add_bytes_served(objects_api(objects, caller, id, request, response));
     }
 
+    void dsl(HTTPServerRequest& request, HTTPServerResponse& response, bool publishers, const std::vector<std::string>& parts) {
+        sql::OpenOptions options;
+        options.create = false;
+        sql::Database db(config_.database_path(), options);
+        SqliteUserStore user_store(db);
+        const Clock clock = [] { return static_cast<std::int64_t>(::time(nullptr)); };
+        UserService users(user_store, clock);
+        const Principal caller = users.authenticate(request.get("Authorization", ""));
+        SqliteDslStore dsl_store(db);
+        const ObjectStore objects(config_.data_dir);
+        DslService service(dsl_store, objects, clock);
+        const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
+        const ApiAnswer answer = publishers ? publishers_api(service, caller, request.getMethod(), parts, body)
+                                            : packages_api(service, caller, request.getMethod(), parts, body);
+        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json", answer.json);
+    }
+
     void users(HTTPServerRequest& request, HTTPServerResponse& response, const std::vector<std::string>& parts) {
         sql::OpenOptions options;
         options.create = false;
@@ -231,6 +256,12 @@ private:
 }  // namespace
 
 SiteServer::SiteServer(SiteConfig config) : config_(std::move(config)) {
+    {
+        // A site made by an older ferryd gains the newer tables before anything is served.
+        sql::OpenOptions options;
+        options.create = false;
+        sql::Database(config_.database_path(), options).migrate(site_migrations());
+    }
     if (!config_.tls_certificate.empty()) {
         throw Error(ErrorCode::InvalidInput,
                     "TLS is configured, but this build of ferryd does not serve HTTPS yet; remove tls_certificate "

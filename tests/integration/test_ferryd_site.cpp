@@ -273,3 +273,83 @@ BOOST_FIXTURE_TEST_CASE(ObjectsUploadVerifiedAndServeWithRangeAndEtag, RunningSi
     BOOST_TEST(head.headers.at("Content-Length") == "300000");
     BOOST_TEST(contains(http(port, "GET", "/metrics").body, "ferryd_object_bytes_served_total 301010"));
 }
+
+namespace {
+
+std::string json_string(const std::string& text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (c == '\n') { out += "\\n"; continue; }
+        if (c == '\t') { out += "\\t"; continue; }
+        out += c;
+    }
+    return out + "\"";
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(PackagesEnterTheLibraryOnlyWithATrustedScopedSignature, RunningSite) {  // THREATS 2, 12
+    const std::string samples = std::string(FERRY_SOURCE_DIR) + "/samples/packages";
+    auto pack = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = {FERRY_PACK_BINARY};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto r = run_process(argv, "", dir.path());
+        BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+        return r.out;
+    };
+    pack({"keygen", "-o", "pub"});
+    pack({"keygen", "-o", "stranger"});
+    const std::string hello_id = pack({"build", samples + "/hello-1.0", "-o", "hello.ferry", "--key", "pub.key"}).substr(0, 64);
+    const std::string broken_id = pack({"build", samples + "/broken-1.0", "-o", "broken.ferry", "--key", "pub.key"}).substr(0, 64);
+    pack({"build", samples + "/hello-1.1", "-o", "hello11.ferry", "--key", "stranger.key"});
+    const std::string hello11_id = hash_file(dir / "hello11.ferry");
+    const std::string pub = minisign::PublicKey::load(dir / "pub.pub").to_base64();
+
+    const auto packager = token_in(http(port, "POST", "/api/v1/users", token, R"({"name": "paula", "role": "packager"})").body);
+    const auto as_packager = http(port, "POST", "/api/v1/publishers", packager,
+                                  "{\"name\": \"Samples\", \"key\": \"" + pub + "\", \"packages\": [\"hello\"]}");
+    BOOST_TEST(as_packager.status == 403);
+    const auto trusted = http(port, "POST", "/api/v1/publishers", token,
+                              "{\"name\": \"Samples\", \"key\": \"" + pub + "\", \"packages\": [\"hello\"]}");
+    BOOST_TEST_REQUIRE(trusted.status == 201, trusted.body);
+
+    auto upload = [&](const std::string& file, const std::string& id) {
+        const auto r = http(port, "PUT", "/api/v1/objects/" + id, packager, read_file(dir / file));
+        BOOST_TEST_REQUIRE(r.status == 201, r.body);
+    };
+    auto register_package = [&](const std::string& id, const std::string& sig_file) {
+        return http(port, "POST", "/api/v1/packages", packager,
+                    "{\"object_id\": \"" + id + "\", \"signature\": " + json_string(read_file(dir / sig_file)) + "}");
+    };
+
+    const auto not_uploaded = register_package(hello_id, "hello.ferry.minisig");
+    BOOST_TEST(not_uploaded.status == 404);
+    BOOST_TEST(contains(not_uploaded.body, "upload it first"), not_uploaded.body);
+
+    upload("hello.ferry", hello_id);
+    const auto registered = register_package(hello_id, "hello.ferry.minisig");
+    BOOST_TEST_REQUIRE(registered.status == 201, registered.body);
+    BOOST_TEST(contains(registered.body, "\"publisher\": \"Samples\""), registered.body);
+    BOOST_TEST(register_package(hello_id, "hello.ferry.minisig").status == 409);
+
+    upload("broken.ferry", broken_id);
+    const auto out_of_scope = register_package(broken_id, "broken.ferry.minisig");
+    BOOST_TEST(out_of_scope.status == 422);
+    BOOST_TEST(contains(out_of_scope.body, "publisher Samples may not sign package broken"), out_of_scope.body);
+
+    upload("hello11.ferry", hello11_id);
+    const auto stranger = register_package(hello11_id, "hello11.ferry.minisig");
+    BOOST_TEST(stranger.status == 422);
+    BOOST_TEST(contains(stranger.body, "unknown signer"), stranger.body);
+
+    // A valid signature for hello 1.0 presented for another object.
+    const auto swapped = register_package(broken_id, "hello.ferry.minisig");
+    BOOST_TEST(swapped.status == 422);
+
+    const auto listed = http(port, "GET", "/api/v1/packages", packager);
+    BOOST_TEST(contains(listed.body, hello_id), listed.body);
+    BOOST_TEST(!contains(listed.body, broken_id), listed.body);
+    BOOST_TEST(http(port, "GET", "/api/v1/packages/hello", packager).status == 200);
+    BOOST_TEST(http(port, "GET", "/api/v1/packages/nope", packager).status == 404);
+}

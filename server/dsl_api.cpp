@@ -1,0 +1,99 @@
+#include "dsl_api.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <sstream>
+
+#include "ferry/error.h"
+#include "ferry/json.h"
+
+namespace ferry::server {
+namespace {
+
+std::string to_text(const Poco::JSON::Object& object) {
+    std::ostringstream out;
+    object.stringify(out, 2);
+    out << "\n";
+    return out.str();
+}
+
+Poco::JSON::Array string_array(const std::vector<std::string>& items) {
+    Poco::JSON::Array list;
+    for (const auto& item : items) list.add(item);
+    return list;
+}
+
+Poco::JSON::Object version_json(const PackageVersion& v) {
+    Poco::JSON::Object o;
+    o.set("name", v.name);
+    o.set("version", v.version);
+    o.set("object_id", v.object_id);
+    o.set("size", static_cast<Poco::UInt64>(v.size));
+    o.set("publisher", v.publisher);
+    o.set("registered_by", v.registered_by);
+    o.set("registered_at", v.registered_at);
+    return o;
+}
+
+}  // namespace
+
+ApiAnswer publishers_api(DslService& dsl, const Principal& caller, const std::string& method,
+                         const std::vector<std::string>& parts, const std::string& body) {
+    if (!parts.empty()) throw Error(ErrorCode::NotFound, "no such route");
+    if (method == "GET") {
+        Poco::JSON::Array list;
+        for (const auto& p : dsl.publishers(caller)) {
+            Poco::JSON::Object o;
+            o.set("name", p.key.name);
+            o.set("key", p.key.public_key);
+            o.set("packages", string_array(p.key.packages));
+            list.add(o);
+        }
+        Poco::JSON::Object out;
+        out.set("publishers", list);
+        return {200, to_text(out)};
+    }
+    if (method == "POST") {
+        json::FieldReader in(json::parse_object(body, "request body", 10'000), "request body");
+        in.allow_only({"name", "key", "packages"});
+        std::vector<std::string> packages;
+        if (const auto list = in.array("packages", true)) {
+            for (std::size_t i = 0; i < list->size(); ++i) {
+                const auto value = list->get(static_cast<unsigned>(i));
+                if (!value.isString()) throw Error(ErrorCode::InvalidInput, "field \"packages[" + std::to_string(i) + "]\": must be a string");
+                packages.push_back(value.extract<std::string>());
+            }
+        }
+        const PublisherKey p = dsl.add_publisher(caller, in.string("name", true, 128), in.string("key", true, 256), packages);
+        Poco::JSON::Object out;
+        out.set("name", p.name);
+        out.set("key", p.public_key);
+        out.set("packages", string_array(p.packages));
+        return {201, to_text(out)};
+    }
+    throw Error(ErrorCode::NotFound, "no such route");
+}
+
+ApiAnswer packages_api(DslService& dsl, const Principal& caller, const std::string& method,
+                       const std::vector<std::string>& parts, const std::string& body) {
+    if (method == "GET" && parts.size() <= 1) {
+        Poco::JSON::Array list;
+        const auto versions = dsl.versions(caller, parts.empty() ? std::nullopt : std::optional<std::string>(parts[0]));
+        if (!parts.empty() && versions.empty()) throw Error(ErrorCode::NotFound, "no package " + parts[0] + " in the library");
+        for (const auto& v : versions) list.add(version_json(v));
+        Poco::JSON::Object out;
+        out.set("packages", list);
+        return {200, to_text(out)};
+    }
+    if (method == "POST" && parts.empty()) {
+        json::FieldReader in(json::parse_object(body, "request body", 1000), "request body");
+        in.allow_only({"object_id", "signature"});
+        const std::string object_id = in.string("object_id", true, 64);
+        const std::string signature = in.multiline_string("signature", true, 8192);
+        return {201, to_text(version_json(dsl.register_package(caller, object_id, signature)))};
+    }
+    throw Error(ErrorCode::NotFound, "no such route");
+}
+
+}  // namespace ferry::server

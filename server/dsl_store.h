@@ -1,0 +1,43 @@
+// DslStore: the Definitive Software Library's records — trusted publishers and registered
+// package versions. The objects themselves live in the ObjectStore.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ferry/policy.h"
+#include "user_store.h"
+
+namespace ferry::server {
+
+struct StoredPublisher {
+    std::int64_t id = 0;
+    PublisherKey key;  // name, base64 public key, package patterns
+};
+
+struct PackageVersion {
+    std::string name;
+    std::string version;
+    std::string object_id;
+    std::uint64_t size = 0;
+    std::string signature;
+    std::string publisher;
+    std::string manifest_json;
+    std::string registered_by;
+    std::int64_t registered_at = 0;
+};
+
+class DslStore {
+public:
+    virtual ~DslStore() = default;
+    // Error(AlreadyExists) when the name or the key is already trusted.
+    virtual void add_publisher(const PublisherKey& key, std::int64_t at, const ChangeLogEntry& entry) = 0;
+    virtual std::vector<StoredPublisher> publishers() = 0;
+    // Error(AlreadyExists) when that name and version are registered.
+    virtual void add_version(const PackageVersion& version, std::int64_t publisher_id, const ChangeLogEntry& entry) = 0;
+    virtual std::vector<PackageVersion> versions(const std::optional<std::string>& name) = 0;
+};
+
+}  // namespace ferry::server

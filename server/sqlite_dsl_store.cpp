@@ -1,0 +1,112 @@
+#include "sqlite_dsl_store.h"
+
+#include <Poco/JSON/Array.h>
+
+#include <sstream>
+
+#include "ferry/error.h"
+#include "ferry/json.h"
+#include "sqlite_user_store.h"
+
+namespace ferry::server {
+namespace {
+
+std::string patterns_json(const std::vector<std::string>& patterns) {
+    Poco::JSON::Array list;
+    for (const auto& p : patterns) list.add(p);
+    std::ostringstream out;
+    list.stringify(out);
+    return out.str();
+}
+
+std::vector<std::string> patterns_from(const std::string& text) {
+    const auto object = json::parse_object("{\"p\": " + text + "}", "publisher.packages");
+    std::vector<std::string> out;
+    const auto list = object->getArray("p");
+    for (std::size_t i = 0; list && i < list->size(); ++i) out.push_back(list->getElement<std::string>(static_cast<unsigned>(i)));
+    return out;
+}
+
+}  // namespace
+
+void SqliteDslStore::add_publisher(const PublisherKey& key, std::int64_t at, const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    try {
+        db_.prepare("INSERT INTO publisher (name, public_key, packages, created_at) VALUES (?, ?, ?, ?)")
+            .bind(1, key.name)
+            .bind(2, key.public_key)
+            .bind(3, patterns_json(key.packages))
+            .bind(4, at)
+            .run();
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::AlreadyExists) throw Error(ErrorCode::AlreadyExists, "publisher name or key is already trusted");
+        throw;
+    }
+    append_changelog(db_, entry);
+    transaction.commit();
+}
+
+std::vector<StoredPublisher> SqliteDslStore::publishers() {
+    sql::Statement rows = db_.prepare("SELECT id, name, public_key, packages FROM publisher ORDER BY name");
+    std::vector<StoredPublisher> out;
+    while (rows.step()) {
+        StoredPublisher p;
+        p.id = rows.column_int64(0);
+        p.key.name = rows.column_text(1);
+        p.key.public_key = rows.column_text(2);
+        p.key.packages = patterns_from(rows.column_text(3));
+        out.push_back(p);
+    }
+    return out;
+}
+
+void SqliteDslStore::add_version(const PackageVersion& v, std::int64_t publisher_id, const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    try {
+        db_.prepare(
+               "INSERT INTO package_version (name, version, object_id, size, signature, publisher_id, manifest,"
+               " registered_by, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(1, v.name)
+            .bind(2, v.version)
+            .bind(3, v.object_id)
+            .bind(4, static_cast<std::int64_t>(v.size))
+            .bind(5, v.signature)
+            .bind(6, publisher_id)
+            .bind(7, v.manifest_json)
+            .bind(8, v.registered_by)
+            .bind(9, v.registered_at)
+            .run();
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::AlreadyExists) {
+            throw Error(ErrorCode::AlreadyExists, v.name + " " + v.version + " is already in the library");
+        }
+        throw;
+    }
+    append_changelog(db_, entry);
+    transaction.commit();
+}
+
+std::vector<PackageVersion> SqliteDslStore::versions(const std::optional<std::string>& name) {
+    sql::Statement rows = db_.prepare(
+        "SELECT v.name, v.version, v.object_id, v.size, v.signature, p.name, v.manifest, v.registered_by, v.registered_at"
+        " FROM package_version v JOIN publisher p ON p.id = v.publisher_id"
+        " WHERE ?1 IS NULL OR v.name = ?1 ORDER BY v.name, v.registered_at");
+    rows.bind(1, name);
+    std::vector<PackageVersion> out;
+    while (rows.step()) {
+        PackageVersion v;
+        v.name = rows.column_text(0);
+        v.version = rows.column_text(1);
+        v.object_id = rows.column_text(2);
+        v.size = static_cast<std::uint64_t>(rows.column_int64(3));
+        v.signature = rows.column_text(4);
+        v.publisher = rows.column_text(5);
+        v.manifest_json = rows.column_text(6);
+        v.registered_by = rows.column_text(7);
+        v.registered_at = rows.column_int64(8);
+        out.push_back(v);
+    }
+    return out;
+}
+
+}  // namespace ferry::server

@@ -16,6 +16,7 @@ int run_build(int argc, char** argv, int first);
 int run_sign(int argc, char** argv, int first);
 int run_verify(int argc, char** argv, int first);
 int run_inspect(int argc, char** argv, int first);
+int run_push(int argc, char** argv, int first);
 
 extern const Command kCommands[];
 extern const int kCommandCount;

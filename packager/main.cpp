@@ -51,6 +51,15 @@ const Command kCommands[] = {
      "Prints the manifest, object id and size. Contents are not checked: use verify for that.\n"
      "  --json              machine-readable output\n",
      run_inspect},
+    {"push", "upload a signed package to a site and register it in the library",
+     "usage: ferry-pack push FILE.ferry [--server URL] [--token T] [--sig FILE.minisig]\n"
+     "\n"
+     "Uploads the package (verified by its id on arrival) and registers it with its signature\n"
+     "(default FILE.ferry.minisig). The site accepts it only if a publisher key trusted for the\n"
+     "package's name signed it and every file matches the manifest. Needs the packager role.\n"
+     "  --server URL        the site, http://HOST:PORT (default: FERRY_SERVER)\n"
+     "  --token T           your token (default: FERRY_TOKEN)\n",
+     run_push},
 };
 const int kCommandCount = sizeof kCommands / sizeof kCommands[0];
 
@@ -69,7 +78,7 @@ void print_overview(std::ostream& out) {
         out << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
     }
     out << "\nferry-pack COMMAND --help shows a command's options.\n"
-           "Exit codes: 0 success, 1 verification failed, 2 usage or input error.\n";
+           "Exit codes: 0 success, 1 verification failed or refused by the server, 2 usage or input error.\n";
 }
 
 int exit_code_for(ErrorCode code) {

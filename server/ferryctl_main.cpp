@@ -15,7 +15,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "api_client.h"
+#include "ferry/api_client.h"
 #include "ferry/command_line.h"
 #include "ferry/error.h"
 
@@ -25,7 +25,7 @@ using ferry::CommandLine;
 using ferry::Error;
 using ferry::ErrorCode;
 using ferry::UsageError;
-using ferry::server::ApiClient;
+using ferry::ApiClient;
 
 const char* kUsage =
     "usage: ferryctl [--server URL] [--token T] COMMAND …\n"

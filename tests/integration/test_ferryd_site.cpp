@@ -353,3 +353,36 @@ BOOST_FIXTURE_TEST_CASE(PackagesEnterTheLibraryOnlyWithATrustedScopedSignature, 
     BOOST_TEST(http(port, "GET", "/api/v1/packages/hello", packager).status == 200);
     BOOST_TEST(http(port, "GET", "/api/v1/packages/nope", packager).status == 404);
 }
+
+BOOST_FIXTURE_TEST_CASE(FerryPackPushUploadsAndRegisters, RunningSite) {
+    const std::string samples = std::string(FERRY_SOURCE_DIR) + "/samples/packages";
+    const std::string server = "http://127.0.0.1:" + std::to_string(port);
+    auto pack = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = {FERRY_PACK_BINARY};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv, "", dir.path());
+    };
+    BOOST_TEST_REQUIRE(pack({"keygen", "-o", "pub"}).exit_code == 0);
+    BOOST_TEST_REQUIRE(pack({"build", samples + "/hello-1.1", "-o", "hello.ferry", "--key", "pub.key"}).exit_code == 0);
+    BOOST_TEST_REQUIRE(pack({"build", samples + "/broken-1.0", "-o", "unsigned.ferry"}).exit_code == 0);
+    const std::string pub = minisign::PublicKey::load(dir / "pub.pub").to_base64();
+    BOOST_TEST_REQUIRE(http(port, "POST", "/api/v1/publishers", token,
+                            "{\"name\": \"Samples\", \"key\": \"" + pub + "\", \"packages\": [\"*\"]}").status == 201);
+    const auto packager = token_in(http(port, "POST", "/api/v1/users", token, R"({"name": "paula", "role": "packager"})").body);
+
+    const auto pushed = pack({"push", "hello.ferry", "--server", server, "--token", packager});
+    BOOST_TEST(pushed.exit_code == 0, pushed.err);
+    BOOST_TEST(contains(pushed.out, "pushed hello 1.1"), pushed.out);
+    BOOST_TEST(contains(http(port, "GET", "/api/v1/packages/hello", packager).body, "\"version\": \"1.1\""));
+
+    const auto again = pack({"push", "hello.ferry", "--server", server, "--token", packager});
+    BOOST_TEST(again.exit_code == 1);
+    BOOST_TEST(contains(again.err, "hello 1.1 is already in the library"), again.err);
+    const auto unsigned_push = pack({"push", "unsigned.ferry", "--server", server, "--token", packager});
+    BOOST_TEST(unsigned_push.exit_code == 2);
+    BOOST_TEST(contains(unsigned_push.err, "sign the package first"), unsigned_push.err);
+    const auto viewer = token_in(http(port, "POST", "/api/v1/users", token, R"({"name": "vera", "role": "viewer"})").body);
+    const auto refused = pack({"push", "hello.ferry", "--server", server, "--token", viewer});
+    BOOST_TEST(refused.exit_code == 1);
+    BOOST_TEST(contains(refused.err, "role viewer may not upload objects"), refused.err);
+}

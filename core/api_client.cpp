@@ -1,4 +1,4 @@
-#include "api_client.h"
+#include "ferry/api_client.h"
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -7,10 +7,12 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include <fstream>
+
 #include "ferry/error.h"
 #include "ferry/json.h"
 
-namespace ferry::server {
+namespace ferry {
 namespace {
 
 ErrorCode code_for_status(int status) {
@@ -49,7 +51,20 @@ Poco::JSON::Object::Ptr ApiClient::post(const std::string& path, const std::stri
     return request("POST", path, json_body);
 }
 
-Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std::string& path, const std::string& body) const {
+Poco::JSON::Object::Ptr ApiClient::put_file(const std::string& path, const std::string& file) const {
+    return request("PUT", path, "", file);
+}
+
+Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std::string& path, const std::string& body,
+                                           const std::string& file) const {
+    std::ifstream upload;
+    std::uint64_t upload_size = 0;
+    if (!file.empty()) {
+        upload.open(file, std::ios::binary | std::ios::ate);
+        if (!upload) throw Error(ErrorCode::NotFound, "cannot open " + file);
+        upload_size = static_cast<std::uint64_t>(upload.tellg());
+        upload.seekg(0);
+    }
     const std::string where = "http://" + host_ + ":" + std::to_string(port_);
     std::string answer;
     Poco::Net::HTTPResponse response;
@@ -58,11 +73,18 @@ Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std:
         session.setTimeout(Poco::Timespan(30, 0));
         Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
         request.set("Authorization", "Bearer " + token_);
-        if (method == "POST") {
-            request.setContentType("application/json");
-            request.setContentLength(static_cast<std::streamsize>(body.size()));
+        if (!file.empty()) {
+            request.setContentType("application/octet-stream");
+            request.setContentLength64(static_cast<Poco::Int64>(upload_size));
+            std::ostream& out = session.sendRequest(request);
+            Poco::StreamCopier::copyStream64(upload, out);
+        } else {
+            if (method == "POST") {
+                request.setContentType("application/json");
+                request.setContentLength(static_cast<std::streamsize>(body.size()));
+            }
+            session.sendRequest(request) << body;
         }
-        session.sendRequest(request) << body;
         Poco::StreamCopier::copyToString(session.receiveResponse(response), answer);
     } catch (const Poco::Exception& e) {
         throw Error(ErrorCode::Io, "cannot reach ferryd at " + where + ": " + e.displayText());
@@ -82,4 +104,4 @@ Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std:
     return json;
 }
 
-}  // namespace ferry::server
+}  // namespace ferry

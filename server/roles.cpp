@@ -26,6 +26,8 @@ bool role_allows(Role role, Permission permission) {
         case Permission::ReadSite: return true;  // every role reads
         case Permission::UploadObjects: return role == Role::Admin || role == Role::Packager;
         case Permission::ManagePublishers: return role == Role::Admin;
+        case Permission::SubmitRfc: return role == Role::Admin || role == Role::ReleaseManager || role == Role::Packager;
+        case Permission::VoteRfc: return role == Role::Cab;
     }
     return false;
 }

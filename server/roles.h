@@ -17,6 +17,8 @@ enum class Permission {
     ReadSite,     // read anything that is not secret
     UploadObjects,  // add objects and register packages in the DSL (packager, admin)
     ManagePublishers,  // trust publisher keys for package names (admin)
+    SubmitRfc,         // file requests for change (admin, release-manager, packager)
+    VoteRfc,           // approve or reject requests for change (cab)
 };
 
 bool role_allows(Role role, Permission permission);

@@ -54,6 +54,28 @@ CREATE TABLE package_version (
 );
 CREATE INDEX package_version_object ON package_version (object_id);
 )sql"},
+        {"requests for change and CAB votes",
+         R"sql(
+CREATE TABLE rfc (
+    id            INTEGER PRIMARY KEY,
+    title         TEXT NOT NULL,
+    description   TEXT NOT NULL,
+    business_need TEXT NOT NULL,
+    risk          TEXT NOT NULL CHECK (risk IN ('low', 'medium', 'high')),
+    requester     TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('submitted', 'approved', 'rejected', 'implemented')),
+    needed        INTEGER NOT NULL CHECK (needed >= 1),
+    created_at    INTEGER NOT NULL
+);
+CREATE TABLE rfc_vote (
+    rfc_id   INTEGER NOT NULL REFERENCES rfc(id),
+    voter    TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+    reason   TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (rfc_id, voter)
+);
+)sql"},
     };
     return migrations;
 }

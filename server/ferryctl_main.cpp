@@ -34,6 +34,9 @@ const char* kUsage =
     "                                       ROLE: admin, release-manager, cab, packager, viewer\n"
     "  user list [--json]                   users, roles, and whether revoked\n"
     "  user revoke NAME                     revoke a user's token\n"
+    "  rfc create --title T [--risk low|medium|high] [--need N] [--description D] [--business-need B]\n"
+    "  rfc list [--json] | show RFC-NNNN [--json]\n"
+    "  rfc approve RFC-NNNN [--reason R] | reject RFC-NNNN --reason R   (cab)\n"
     "\n"
     "--server and --token default to FERRY_SERVER and FERRY_TOKEN.\n"
     "Exit codes: 0 success, 1 refused by the server, 2 usage or input error.\n";
@@ -101,11 +104,96 @@ int user_command(const ApiClient& api, int argc, char** argv, int first) {
     throw UsageError("unknown user subcommand \"" + sub + "\"");
 }
 
+void print_rfc(const Poco::JSON::Object::Ptr& rfc) {
+    std::cout << rfc->getValue<std::string>("number") << "  " << rfc->getValue<std::string>("state") << "  "
+              << rfc->getValue<std::string>("title") << "\n"
+              << "  risk " << rfc->getValue<std::string>("risk") << ", requested by " << rfc->getValue<std::string>("requester")
+              << ", needs " << rfc->getValue<int>("needed") << " CAB approval(s)\n";
+    const auto votes = rfc->getArray("votes");
+    for (std::size_t i = 0; votes && i < votes->size(); ++i) {
+        const auto v = votes->getObject(static_cast<unsigned>(i));
+        std::cout << "  " << v->getValue<std::string>("decision") << " by " << v->getValue<std::string>("voter")
+                  << (v->getValue<std::string>("reason").empty() ? "" : ": " + v->getValue<std::string>("reason")) << "\n";
+    }
+}
+
+std::string rfc_path(const std::string& number) {
+    if (number.rfind("RFC-", 0) != 0 || number.find_first_not_of("0123456789", 4) != std::string::npos || number.size() < 5) {
+        throw UsageError("\"" + number + "\" is not an RFC number (RFC-NNNN)");
+    }
+    return "/api/v1/rfcs/" + number;
+}
+
+int rfc_command(const ApiClient& api, int argc, char** argv, int first) {
+    if (first >= argc) throw UsageError("rfc needs a subcommand: create, list, show, approve or reject");
+    const std::string sub = argv[first];
+    if (sub == "create") {
+        const CommandLine args(argc, argv, first + 1,
+                               {{"--title", "", true}, {"--risk", "", true}, {"--need", "", true}, {"--description", "", true},
+                                {"--business-need", "", true}, {"--json", "", false}},
+                               0);
+        if (args.help()) return std::cout << kUsage, 0;
+        Poco::JSON::Object request;
+        request.set("title", args.required("--title"));
+        if (auto risk = args.value("--risk")) request.set("risk", *risk);
+        if (auto description = args.value("--description")) request.set("description", *description);
+        if (auto need = args.value("--business-need")) request.set("business_need", *need);
+        if (auto need = args.value("--need")) {
+            if (need->empty() || need->find_first_not_of("0123456789") != std::string::npos || need->size() > 3) {
+                throw UsageError("--need must be a number");
+            }
+            request.set("need", std::stoi(*need));
+        }
+        std::ostringstream body;
+        request.stringify(body);
+        const auto rfc = api.post("/api/v1/rfcs", body.str());
+        if (args.flag("--json")) std::cout << json_text(rfc);
+        else print_rfc(rfc);
+        return 0;
+    }
+    if (sub == "list") {
+        const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, 0);
+        if (args.help()) return std::cout << kUsage, 0;
+        const auto answer = api.get("/api/v1/rfcs");
+        if (args.flag("--json")) return std::cout << json_text(answer), 0;
+        std::printf("%-10s %-12s %-8s %s\n", "NUMBER", "STATE", "RISK", "TITLE");
+        const auto rfcs = answer->getArray("rfcs");
+        for (std::size_t i = 0; i < rfcs->size(); ++i) {
+            const auto rfc = rfcs->getObject(static_cast<unsigned>(i));
+            std::printf("%-10s %-12s %-8s %s\n", rfc->getValue<std::string>("number").c_str(),
+                        rfc->getValue<std::string>("state").c_str(), rfc->getValue<std::string>("risk").c_str(),
+                        rfc->getValue<std::string>("title").c_str());
+        }
+        return 0;
+    }
+    if (sub == "show") {
+        const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, 1);
+        if (args.help()) return std::cout << kUsage, 0;
+        const auto rfc = api.get(rfc_path(args.positional()[0]));
+        if (args.flag("--json")) std::cout << json_text(rfc);
+        else print_rfc(rfc);
+        return 0;
+    }
+    if (sub == "approve" || sub == "reject") {
+        const CommandLine args(argc, argv, first + 1, {{"--reason", "", true}}, 1);
+        if (args.help()) return std::cout << kUsage, 0;
+        if (sub == "reject" && !args.value("--reason")) throw UsageError("reject needs --reason");
+        Poco::JSON::Object request;
+        request.set("reason", args.value("--reason").value_or(""));
+        std::ostringstream body;
+        request.stringify(body);
+        print_rfc(api.post(rfc_path(args.positional()[0]) + "/" + sub, body.str()));
+        return 0;
+    }
+    throw UsageError("unknown rfc subcommand \"" + sub + "\"");
+}
+
 int exit_code_for(ErrorCode code) {
     switch (code) {
         case ErrorCode::Unauthenticated:
         case ErrorCode::Forbidden:
         case ErrorCode::Conflict:
+        case ErrorCode::AlreadyExists:
         case ErrorCode::VerificationFailed:
             return 1;
         default:
@@ -134,9 +222,9 @@ int main(int argc, char** argv) {
         if (i >= argc) throw UsageError("a command is needed");
         if (server.empty()) throw UsageError("--server URL or FERRY_SERVER is needed");
         const std::string command = argv[i];
-        if (command != "user") throw UsageError("unknown command \"" + command + "\"");
+        if (command != "user" && command != "rfc") throw UsageError("unknown command \"" + command + "\"");
         const ApiClient api(server, token);
-        return user_command(api, argc, argv, i + 1);
+        return command == "user" ? user_command(api, argc, argv, i + 1) : rfc_command(api, argc, argv, i + 1);
     } catch (const UsageError& e) {
         std::cerr << "ferryctl: " << e.what() << "\n\n" << kUsage;
         return 2;

@@ -18,6 +18,8 @@
 #include "ferry/sqlite.h"
 #include "dsl_api.h"
 #include "object_api.h"
+#include "rfc_api.h"
+#include "sqlite_rfc_store.h"
 #include "site_schema.h"
 #include "sqlite_dsl_store.h"
 #include "sqlite_user_store.h"
@@ -140,6 +142,10 @@ public:
                 const auto parts = segments_after(path, publishers ? "/api/v1/publishers" : "/api/v1/packages");
                 route = publishers ? "/api/v1/publishers" : (parts.empty() ? "/api/v1/packages" : "/api/v1/packages/{name}");
                 dsl(request, response, publishers, parts);
+            } else if (path == "/api/v1/rfcs" || path.rfind("/api/v1/rfcs/", 0) == 0) {
+                const auto parts = segments_after(path, "/api/v1/rfcs");
+                route = parts.empty() ? "/api/v1/rfcs" : parts.size() == 1 ? "/api/v1/rfcs/{number}" : "/api/v1/rfcs/{number}/{decision}";
+                rfcs(request, response, parts);
             } else if (path == "/api/v1/users" || path.rfind("/api/v1/users/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/users");
                 route = parts.empty() ? "/api/v1/users" : "/api/v1/users/{name}/" + (parts.size() > 1 ? std::string("revoke") : std::string("?"));
@@ -184,48 +190,61 @@ private:
     }
 
     void health(HTTPServerResponse& response) {
-        sql::OpenOptions options;
-        options.create = false;
-        sql::Database db(config_.database_path(), options);
+        sql::Database db = open_database();
         const int version = db.user_version();
         send(response, HTTPResponse::HTTP_OK, "application/json",
              "{\"status\": \"ok\", \"role\": \"" + config_.role + "\", \"schema\": " + std::to_string(version) + "}\n");
     }
 
-    void objects(HTTPServerRequest& request, HTTPServerResponse& response, const std::string& id) {
+    // One connection per request: SQLite connections are cheap and not shared across threads.
+    sql::Database open_database() const {
         sql::OpenOptions options;
         options.create = false;
-        sql::Database db(config_.database_path(), options);
+        return sql::Database(config_.database_path(), options);
+    }
+
+    static Clock wall_clock() {
+        return [] { return static_cast<std::int64_t>(::time(nullptr)); };
+    }
+
+    static Principal authenticate(sql::Database& db, HTTPServerRequest& request) {
         SqliteUserStore store(db);
-        UserService service(store, [] { return static_cast<std::int64_t>(::time(nullptr)); });
-        const Principal caller = service.authenticate(request.get("Authorization", ""));
+        return UserService(store, wall_clock()).authenticate(request.get("Authorization", ""));
+    }
+
+    void objects(HTTPServerRequest& request, HTTPServerResponse& response, const std::string& id) {
+        sql::Database db = open_database();
+        const Principal caller = authenticate(db, request);
         const ObjectStore objects(config_.data_dir);
         metrics_.add_bytes_served(objects_api(objects, caller, id, request, response));
     }
 
     void dsl(HTTPServerRequest& request, HTTPServerResponse& response, bool publishers, const std::vector<std::string>& parts) {
-        sql::OpenOptions options;
-        options.create = false;
-        sql::Database db(config_.database_path(), options);
-        SqliteUserStore user_store(db);
-        const Clock clock = [] { return static_cast<std::int64_t>(::time(nullptr)); };
-        UserService users(user_store, clock);
-        const Principal caller = users.authenticate(request.get("Authorization", ""));
+        sql::Database db = open_database();
+        const Principal caller = authenticate(db, request);
         SqliteDslStore dsl_store(db);
         const ObjectStore objects(config_.data_dir);
-        DslService service(dsl_store, objects, clock);
+        DslService service(dsl_store, objects, wall_clock());
         const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
         const ApiAnswer answer = publishers ? publishers_api(service, caller, request.getMethod(), parts, body)
                                             : packages_api(service, caller, request.getMethod(), parts, body);
         send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json", answer.json);
     }
 
+    void rfcs(HTTPServerRequest& request, HTTPServerResponse& response, const std::vector<std::string>& parts) {
+        sql::Database db = open_database();
+        const Principal caller = authenticate(db, request);
+        SqliteRfcStore rfc_store(db);
+        RfcService service(rfc_store, wall_clock());
+        const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
+        const ApiAnswer answer = rfcs_api(service, caller, request.getMethod(), parts, body);
+        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json", answer.json);
+    }
+
     void users(HTTPServerRequest& request, HTTPServerResponse& response, const std::vector<std::string>& parts) {
-        sql::OpenOptions options;
-        options.create = false;
-        sql::Database db(config_.database_path(), options);
+        sql::Database db = open_database();
         SqliteUserStore store(db);
-        UserService service(store, [] { return static_cast<std::int64_t>(::time(nullptr)); });
+        UserService service(store, wall_clock());
         const Principal caller = service.authenticate(request.get("Authorization", ""));
         const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
         const ApiAnswer answer = users_api(service, caller, request.getMethod(), parts, body);

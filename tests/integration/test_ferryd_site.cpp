@@ -386,3 +386,50 @@ BOOST_FIXTURE_TEST_CASE(FerryPackPushUploadsAndRegisters, RunningSite) {
     BOOST_TEST(refused.exit_code == 1);
     BOOST_TEST(contains(refused.err, "role viewer may not upload objects"), refused.err);
 }
+
+BOOST_FIXTURE_TEST_CASE(AnRfcIsApprovedByTheCabThroughFerryctl, RunningSite) {
+    const std::string server = "http://127.0.0.1:" + std::to_string(port);
+    auto ctl = [&](std::vector<std::string> args, const std::string& as) {
+        std::vector<std::string> argv = {FERRYCTL_BINARY, "--server", server, "--token", as};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv);
+    };
+    auto user = [&](const std::string& name, const std::string& role) {
+        const auto r = ctl({"user", "add", name, "--role", role, "--json"}, token);
+        BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+        return token_in(r.out);
+    };
+    const std::string rita = user("rita", "release-manager"), carl = user("carl", "cab"), cleo = user("cleo", "cab");
+
+    const auto created = ctl({"rfc", "create", "--title", "Roll out hello 1.1", "--risk", "high"}, rita);
+    BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+    BOOST_TEST(contains(created.out, "RFC-0001  submitted  Roll out hello 1.1"), created.out);
+    BOOST_TEST(contains(created.out, "needs 2 CAB approval(s)"), created.out);
+
+    const auto not_cab = ctl({"rfc", "approve", "RFC-0001"}, rita);
+    BOOST_TEST(not_cab.exit_code == 1);
+    BOOST_TEST(contains(not_cab.err, "role release-manager may not approve"), not_cab.err);
+    BOOST_TEST(ctl({"rfc", "approve", "RFC-0001"}, carl).exit_code == 0);
+    const auto twice = ctl({"rfc", "approve", "RFC-0001"}, carl);
+    BOOST_TEST(twice.exit_code == 1);
+    BOOST_TEST(contains(twice.err, "carl has already voted on RFC-0001"), twice.err);
+    const auto approved = ctl({"rfc", "approve", "RFC-0001", "--reason", "backout plan checked"}, cleo);
+    BOOST_TEST(contains(approved.out, "RFC-0001  approved"), approved.out);
+    const auto late = ctl({"rfc", "reject", "RFC-0001", "--reason", "too late"}, cleo);
+    BOOST_TEST(late.exit_code == 1);
+    BOOST_TEST(contains(late.err, "RFC-0001 is approved; only a submitted RFC takes votes"), late.err);
+
+    const auto listed = ctl({"rfc", "list"}, rita);
+    BOOST_TEST(contains(listed.out, "RFC-0001"), listed.out);
+    BOOST_TEST(http(port, "GET", "/api/v1/rfcs/RFC-0009", rita).status == 404);
+    BOOST_TEST(http(port, "GET", "/api/v1/rfcs/1%20OR%201=1", rita).status == 400);
+    BOOST_TEST(ctl({"rfc", "show", "nonsense"}, rita).exit_code == 2);
+
+    // Every decision is in the change log, with who and the state before and after.
+    sql::Database db(dir / "site/ferry.db");
+    sql::Statement log = db.prepare("SELECT actor, action, before, after FROM changelog WHERE action LIKE 'rfc.%' ORDER BY id");
+    std::vector<std::string> rows;
+    while (log.step()) rows.push_back(log.column_text(0) + " " + log.column_text(1) + " " + log.column_text(2) + ">" + log.column_text(3));
+    BOOST_REQUIRE(rows.size() == 3u);
+    BOOST_TEST(rows[2] == "cleo rfc.approve submitted>approved (2/2): backout plan checked");
+}

@@ -18,6 +18,7 @@
 #include "ferry/api_client.h"
 #include "ferry/command_line.h"
 #include "ferry/error.h"
+#include "ferry/minisign.h"
 
 namespace {
 
@@ -34,6 +35,9 @@ const char* kUsage =
     "                                       ROLE: admin, release-manager, cab, packager, viewer\n"
     "  user list [--json]                   users, roles, and whether revoked\n"
     "  user revoke NAME                     revoke a user's token\n"
+    "  publisher add NAME --pub KEY.pub --packages P[,P…]   trust a signing key for package names (admin)\n"
+    "  publisher list [--json]\n"
+    "  package list [--json] | show NAME [--json]\n"
     "  rfc create --title T [--risk low|medium|high] [--need N] [--description D] [--business-need B]\n"
     "  rfc list [--json] | show RFC-NNNN [--json]\n"
     "  rfc approve RFC-NNNN [--reason R] | reject RFC-NNNN --reason R   (cab)\n"
@@ -188,6 +192,80 @@ int rfc_command(const ApiClient& api, int argc, char** argv, int first) {
     throw UsageError("unknown rfc subcommand \"" + sub + "\"");
 }
 
+std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> out;
+    std::string item;
+    std::istringstream in(text);
+    while (std::getline(in, item, ',')) {
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+int publisher_command(const ApiClient& api, int argc, char** argv, int first) {
+    if (first >= argc) throw UsageError("publisher needs a subcommand: add or list");
+    const std::string sub = argv[first];
+    if (sub == "add") {
+        const CommandLine args(argc, argv, first + 1, {{"--pub", "", true}, {"--packages", "", true}}, 1);
+        if (args.help()) return std::cout << kUsage, 0;
+        const auto key = ferry::minisign::PublicKey::load(args.required("--pub"));
+        Poco::JSON::Object request;
+        request.set("name", args.positional()[0]);
+        request.set("key", key.to_base64());
+        Poco::JSON::Array packages;
+        for (const auto& p : split_commas(args.required("--packages"))) packages.add(p);
+        request.set("packages", packages);
+        std::ostringstream body;
+        request.stringify(body);
+        const auto answer = api.post("/api/v1/publishers", body.str());
+        std::cout << "publisher " << args.positional()[0] << " (key " << key.key_id_hex() << ") trusted for "
+                  << args.required("--packages") << "\n";
+        return 0;
+    }
+    if (sub == "list") {
+        const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, 0);
+        if (args.help()) return std::cout << kUsage, 0;
+        const auto answer = api.get("/api/v1/publishers");
+        if (args.flag("--json")) return std::cout << json_text(answer), 0;
+        std::printf("%-24s %-18s %s\n", "NAME", "KEY ID", "PACKAGES");
+        const auto list = answer->getArray("publishers");
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            const auto p = list->getObject(static_cast<unsigned>(i));
+            std::string patterns;
+            const auto pats = p->getArray("packages");
+            for (std::size_t k = 0; k < pats->size(); ++k) patterns += (k ? "," : "") + pats->getElement<std::string>(static_cast<unsigned>(k));
+            std::printf("%-24s %-18s %s\n", p->getValue<std::string>("name").c_str(),
+                        ferry::minisign::PublicKey::parse(p->getValue<std::string>("key"), "answer").key_id_hex().c_str(), patterns.c_str());
+        }
+        return 0;
+    }
+    throw UsageError("unknown publisher subcommand \"" + sub + "\"");
+}
+
+int package_command(const ApiClient& api, int argc, char** argv, int first) {
+    if (first >= argc) throw UsageError("package needs a subcommand: list or show");
+    const std::string sub = argv[first];
+    if (sub != "list" && sub != "show") throw UsageError("unknown package subcommand \"" + sub + "\"");
+    const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, sub == "show" ? 1 : 0);
+    if (args.help()) return std::cout << kUsage, 0;
+    std::string path = "/api/v1/packages";
+    if (sub == "show") {
+        std::string segment;
+        Poco::URI::encode(args.positional()[0], "/?#%", segment);
+        path += "/" + segment;
+    }
+    const auto answer = api.get(path);
+    if (args.flag("--json")) return std::cout << json_text(answer), 0;
+    std::printf("%-20s %-12s %-20s %s\n", "NAME", "VERSION", "PUBLISHER", "OBJECT");
+    const auto list = answer->getArray("packages");
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const auto p = list->getObject(static_cast<unsigned>(i));
+        std::printf("%-20s %-12s %-20s %s\n", p->getValue<std::string>("name").c_str(), p->getValue<std::string>("version").c_str(),
+                    p->getValue<std::string>("publisher").c_str(), p->getValue<std::string>("object_id").c_str());
+    }
+    return 0;
+}
+
 int exit_code_for(ErrorCode code) {
     switch (code) {
         case ErrorCode::Unauthenticated:
@@ -222,9 +300,15 @@ int main(int argc, char** argv) {
         if (i >= argc) throw UsageError("a command is needed");
         if (server.empty()) throw UsageError("--server URL or FERRY_SERVER is needed");
         const std::string command = argv[i];
-        if (command != "user" && command != "rfc") throw UsageError("unknown command \"" + command + "\"");
+        if (command != "user" && command != "rfc" && command != "publisher" && command != "package") {
+            throw UsageError("unknown command \"" + command + "\"");
+        }
         const ApiClient api(server, token);
-        return command == "user" ? user_command(api, argc, argv, i + 1) : rfc_command(api, argc, argv, i + 1);
+        if (command == "user") return user_command(api, argc, argv, i + 1);
+        if (command == "rfc") return rfc_command(api, argc, argv, i + 1);
+        if (command == "publisher") return publisher_command(api, argc, argv, i + 1);
+        if (command == "package") return package_command(api, argc, argv, i + 1);
+        throw UsageError("unknown command \"" + command + "\"");
     } catch (const UsageError& e) {
         std::cerr << "ferryctl: " << e.what() << "\n\n" << kUsage;
         return 2;

@@ -365,15 +365,20 @@ BOOST_FIXTURE_TEST_CASE(FerryPackPushUploadsAndRegisters, RunningSite) {
     BOOST_TEST_REQUIRE(pack({"keygen", "-o", "pub"}).exit_code == 0);
     BOOST_TEST_REQUIRE(pack({"build", samples + "/hello-1.1", "-o", "hello.ferry", "--key", "pub.key"}).exit_code == 0);
     BOOST_TEST_REQUIRE(pack({"build", samples + "/broken-1.0", "-o", "unsigned.ferry"}).exit_code == 0);
-    const std::string pub = minisign::PublicKey::load(dir / "pub.pub").to_base64();
-    BOOST_TEST_REQUIRE(http(port, "POST", "/api/v1/publishers", token,
-                            "{\"name\": \"Samples\", \"key\": \"" + pub + "\", \"packages\": [\"*\"]}").status == 201);
+    const auto trust = run_process({FERRYCTL_BINARY, "--server", server, "--token", token, "publisher", "add", "Samples",
+                                    "--pub", dir / "pub.pub", "--packages", "hello,lib*"});
+    BOOST_TEST_REQUIRE(trust.exit_code == 0, trust.err);
+    BOOST_TEST(contains(trust.out, "trusted for hello,lib*"), trust.out);
+    const auto publishers = run_process({FERRYCTL_BINARY, "--server", server, "--token", token, "publisher", "list"});
+    BOOST_TEST(contains(publishers.out, minisign::PublicKey::load(dir / "pub.pub").key_id_hex()), publishers.out);
     const auto packager = token_in(http(port, "POST", "/api/v1/users", token, R"({"name": "paula", "role": "packager"})").body);
 
     const auto pushed = pack({"push", "hello.ferry", "--server", server, "--token", packager});
     BOOST_TEST(pushed.exit_code == 0, pushed.err);
     BOOST_TEST(contains(pushed.out, "pushed hello 1.1"), pushed.out);
     BOOST_TEST(contains(http(port, "GET", "/api/v1/packages/hello", packager).body, "\"version\": \"1.1\""));
+    const auto listed = run_process({FERRYCTL_BINARY, "--server", server, "--token", packager, "package", "show", "hello"});
+    BOOST_TEST(contains(listed.out, "hello                1.1          Samples"), listed.out);
 
     const auto again = pack({"push", "hello.ferry", "--server", server, "--token", packager});
     BOOST_TEST(again.exit_code == 1);

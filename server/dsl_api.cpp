@@ -11,13 +11,6 @@
 namespace ferry::server {
 namespace {
 
-std::string to_text(const Poco::JSON::Object& object) {
-    std::ostringstream out;
-    object.stringify(out, 2);
-    out << "\n";
-    return out.str();
-}
-
 Poco::JSON::Array string_array(const std::vector<std::string>& items) {
     Poco::JSON::Array list;
     for (const auto& item : items) list.add(item);
@@ -52,7 +45,7 @@ ApiAnswer publishers_api(DslService& dsl, const Principal& caller, const std::st
         }
         Poco::JSON::Object out;
         out.set("publishers", list);
-        return {200, to_text(out)};
+        return json_answer(200, out);
     }
     if (method == "POST") {
         json::FieldReader in(json::parse_object(body, "request body", 10'000), "request body");
@@ -70,7 +63,7 @@ ApiAnswer publishers_api(DslService& dsl, const Principal& caller, const std::st
         out.set("name", p.name);
         out.set("key", p.public_key);
         out.set("packages", string_array(p.packages));
-        return {201, to_text(out)};
+        return json_answer(201, out);
     }
     throw Error(ErrorCode::NotFound, "no such route");
 }
@@ -84,14 +77,14 @@ ApiAnswer packages_api(DslService& dsl, const Principal& caller, const std::stri
         for (const auto& v : versions) list.add(version_json(v));
         Poco::JSON::Object out;
         out.set("packages", list);
-        return {200, to_text(out)};
+        return json_answer(200, out);
     }
     if (method == "POST" && parts.empty()) {
         json::FieldReader in(json::parse_object(body, "request body", 1000), "request body");
         in.allow_only({"object_id", "signature"});
         const std::string object_id = in.string("object_id", true, 64);
         const std::string signature = in.multiline_string("signature", true, 8192);
-        return {201, to_text(version_json(dsl.register_package(caller, object_id, signature)))};
+        return json_answer(201, version_json(dsl.register_package(caller, object_id, signature)));
     }
     throw Error(ErrorCode::NotFound, "no such route");
 }

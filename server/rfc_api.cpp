@@ -11,13 +11,6 @@
 namespace ferry::server {
 namespace {
 
-std::string to_text(const Poco::JSON::Object& object) {
-    std::ostringstream out;
-    object.stringify(out, 2);
-    out << "\n";
-    return out.str();
-}
-
 Poco::JSON::Object rfc_json(const Rfc& rfc) {
     Poco::JSON::Object o;
     o.set("number", rfc_number(rfc.id));
@@ -64,7 +57,7 @@ ApiAnswer rfcs_api(RfcService& rfcs, const Principal& caller, const std::string&
         for (const auto& rfc : rfcs.list(caller)) list.add(rfc_json(rfc));
         Poco::JSON::Object out;
         out.set("rfcs", list);
-        return {200, to_text(out)};
+        return json_answer(200, out);
     }
     if (parts.empty() && method == "POST") {
         json::FieldReader in(json::parse_object(body, "request body", 1000), "request body");
@@ -75,14 +68,14 @@ ApiAnswer rfcs_api(RfcService& rfcs, const Principal& caller, const std::string&
         request.business_need = in.string("business_need", false, 2000);
         if (in.has("risk")) request.risk = in.string("risk", true, 16);
         if (in.has("need")) request.needed = static_cast<int>(in.integer("need", true, 1, 20));
-        return {201, to_text(rfc_json(rfcs.submit(caller, request)))};
+        return json_answer(201, rfc_json(rfcs.submit(caller, request)));
     }
-    if (parts.size() == 1 && method == "GET") return {200, to_text(rfc_json(rfcs.show(caller, rfc_id(parts[0]))))};
+    if (parts.size() == 1 && method == "GET") return json_answer(200, rfc_json(rfcs.show(caller, rfc_id(parts[0]))));
     if (parts.size() == 2 && method == "POST" && parts[1] == "approve") {
-        return {200, to_text(rfc_json(rfcs.approve(caller, rfc_id(parts[0]), reason_in(body))))};
+        return json_answer(200, rfc_json(rfcs.approve(caller, rfc_id(parts[0]), reason_in(body))));
     }
     if (parts.size() == 2 && method == "POST" && parts[1] == "reject") {
-        return {200, to_text(rfc_json(rfcs.reject(caller, rfc_id(parts[0]), reason_in(body))))};
+        return json_answer(200, rfc_json(rfcs.reject(caller, rfc_id(parts[0]), reason_in(body))));
     }
     throw Error(ErrorCode::NotFound, "no such route");
 }

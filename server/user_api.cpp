@@ -11,13 +11,6 @@
 namespace ferry::server {
 namespace {
 
-std::string to_text(const Poco::JSON::Object& object) {
-    std::ostringstream out;
-    object.stringify(out, 2);
-    out << "\n";
-    return out.str();
-}
-
 Poco::JSON::Object user_json(const User& user) {
     Poco::JSON::Object o;
     o.set("name", user.name);
@@ -36,7 +29,7 @@ ApiAnswer users_api(UserService& users, const Principal& caller, const std::stri
         for (const auto& user : users.list_users(caller)) list.add(user_json(user));
         Poco::JSON::Object out;
         out.set("users", list);
-        return {200, to_text(out)};
+        return json_answer(200, out);
     }
     if (parts.empty() && method == "POST") {
         json::FieldReader in(json::parse_object(body, "request body", 1000), "request body");
@@ -49,14 +42,14 @@ ApiAnswer users_api(UserService& users, const Principal& caller, const std::stri
         out.set("role", role);
         out.set("token", token);
         out.set("note", "the token is shown once; store it now");
-        return {201, to_text(out)};
+        return json_answer(201, out);
     }
     if (parts.size() == 2 && parts[1] == "revoke" && method == "POST") {
         users.revoke_user(caller, parts[0]);
         Poco::JSON::Object out;
         out.set("name", parts[0]);
         out.set("revoked", true);
-        return {200, to_text(out)};
+        return json_answer(200, out);
     }
     throw Error(ErrorCode::NotFound, "no such route");
 }

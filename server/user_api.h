@@ -7,14 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "api_answer.h"
 #include "user_service.h"
 
 namespace ferry::server {
-
-struct ApiAnswer {
-    int status = 200;
-    std::string json;
-};
 
 // `parts` are the path's segments after /api/v1/users. Throws ferry::Error for the caller's
 // single mapping to HTTP statuses.

@@ -17,14 +17,22 @@ namespace {
 
 ErrorCode code_for_status(int status) {
     switch (status) {
-        case 400: return ErrorCode::InvalidInput;
-        case 401: return ErrorCode::Unauthenticated;
-        case 403: return ErrorCode::Forbidden;
-        case 404: return ErrorCode::NotFound;
-        case 409: return ErrorCode::Conflict;
-        case 413: return ErrorCode::LimitExceeded;
-        case 422: return ErrorCode::VerificationFailed;
-        default: return ErrorCode::Internal;
+        case 400:
+            return ErrorCode::InvalidInput;
+        case 401:
+            return ErrorCode::Unauthenticated;
+        case 403:
+            return ErrorCode::Forbidden;
+        case 404:
+            return ErrorCode::NotFound;
+        case 409:
+            return ErrorCode::Conflict;
+        case 413:
+            return ErrorCode::LimitExceeded;
+        case 422:
+            return ErrorCode::VerificationFailed;
+        default:
+            return ErrorCode::Internal;
     }
 }
 
@@ -38,25 +46,31 @@ ApiClient::ApiClient(const std::string& server, std::string token) : token_(std:
         throw Error(ErrorCode::InvalidInput, "--server \"" + server + "\": " + e.displayText());
     }
     if (uri.getScheme() != "http" || uri.getHost().empty()) {
-        throw Error(ErrorCode::InvalidInput, "--server \"" + server + "\" must look like http://HOST:PORT");
+        throw Error(ErrorCode::InvalidInput,
+                    "--server \"" + server + "\" must look like http://HOST:PORT");
     }
     host_ = uri.getHost();
     port_ = uri.getPort();
-    if (token_.empty()) throw Error(ErrorCode::InvalidInput, "a token is needed: --token T or FERRY_TOKEN");
+    if (token_.empty())
+        throw Error(ErrorCode::InvalidInput, "a token is needed: --token T or FERRY_TOKEN");
 }
 
-Poco::JSON::Object::Ptr ApiClient::get(const std::string& path) const { return request("GET", path, ""); }
+Poco::JSON::Object::Ptr ApiClient::get(const std::string& path) const {
+    return request("GET", path, "");
+}
 
-Poco::JSON::Object::Ptr ApiClient::post(const std::string& path, const std::string& json_body) const {
+Poco::JSON::Object::Ptr ApiClient::post(const std::string& path,
+                                        const std::string& json_body) const {
     return request("POST", path, json_body);
 }
 
-Poco::JSON::Object::Ptr ApiClient::put_file(const std::string& path, const std::string& file) const {
+Poco::JSON::Object::Ptr ApiClient::put_file(const std::string& path,
+                                            const std::string& file) const {
     return request("PUT", path, "", file);
 }
 
-Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std::string& path, const std::string& body,
-                                           const std::string& file) const {
+Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std::string& path,
+                                           const std::string& body, const std::string& file) const {
     std::ifstream upload;
     std::uint64_t upload_size = 0;
     if (!file.empty()) {
@@ -94,11 +108,13 @@ Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std:
     try {
         json = json::parse_object(answer, "answer from " + where);
     } catch (const Error&) {
-        if (status >= 400) throw Error(code_for_status(status), "ferryd answered " + std::to_string(status));
+        if (status >= 400)
+            throw Error(code_for_status(status), "ferryd answered " + std::to_string(status));
         throw;
     }
     if (status >= 400) {
-        const std::string message = json->has("message") ? json->getValue<std::string>("message") : "error " + std::to_string(status);
+        const std::string message = json->has("message") ? json->getValue<std::string>("message")
+                                                         : "error " + std::to_string(status);
         throw Error(code_for_status(status), message);
     }
     return json;

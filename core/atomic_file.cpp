@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include "ferry/error.h"
 #include "fd_io.h"
+#include "ferry/error.h"
 #include "unique_fd.h"
 
 namespace ferry {
@@ -30,7 +30,8 @@ std::string base_name(const std::string& path) {
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::string destination, mode_t mode) : destination_(std::move(destination)) {
+AtomicFile::AtomicFile(std::string destination, mode_t mode)
+    : destination_(std::move(destination)) {
     const std::string dir = parent_directory(destination_);
     std::string pattern = dir + "/." + base_name(destination_) + ".tmp-XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
@@ -107,8 +108,8 @@ std::string read_small_file(const std::string& path, std::size_t max_size) {
     if (::fstat(fd.get(), &st) != 0) throw_system_error("cannot stat " + path);
     if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::InvalidInput, path + ": not a regular file");
     if (static_cast<std::size_t>(st.st_size) > max_size) {
-        throw Error(ErrorCode::InvalidInput, path + ": file is larger than " +
-                                                 std::to_string(max_size) + " bytes");
+        throw Error(ErrorCode::InvalidInput,
+                    path + ": file is larger than " + std::to_string(max_size) + " bytes");
     }
     std::string content;
     char buffer[65536];

@@ -11,7 +11,7 @@
 namespace ferry {
 
 class CanonicalJson {
-public:
+  public:
     explicit CanonicalJson(std::string& out) : out_(out) {}
 
     void begin_object() { open('{'); }
@@ -43,7 +43,7 @@ public:
         out_ += value ? "true" : "false";
     }
 
-private:
+  private:
     void open(char bracket) {
         separate();
         out_ += bracket;

@@ -45,7 +45,8 @@ CommandLine::CommandLine(int argc, char** argv, int first, const std::vector<Opt
     }
     if (!help_ && positional_.size() != positional) {
         throw UsageError("expected " + std::to_string(positional) + " argument" +
-                         (positional == 1 ? "" : "s") + ", got " + std::to_string(positional_.size()));
+                         (positional == 1 ? "" : "s") + ", got " +
+                         std::to_string(positional_.size()));
     }
 }
 

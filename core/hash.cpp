@@ -5,9 +5,9 @@
 
 #include <vector>
 
+#include "fd_io.h"
 #include "ferry/encoding.h"
 #include "ferry/error.h"
-#include "fd_io.h"
 #include "sodium_init.h"
 #include "unique_fd.h"
 
@@ -42,7 +42,8 @@ std::string hash_file(const std::string& path) {
     if (!fd) throw_system_error("cannot open " + path);
     ObjectHasher hasher;
     std::vector<char> buffer(1 << 20);
-    while (const std::size_t n = read_some(fd.get(), buffer.data(), buffer.size(), path)) hasher.update(buffer.data(), n);
+    while (const std::size_t n = read_some(fd.get(), buffer.data(), buffer.size(), path))
+        hasher.update(buffer.data(), n);
     return hasher.finish_hex();
 }
 

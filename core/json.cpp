@@ -16,7 +16,7 @@ namespace {
 // values than the budget: Poco builds a full object tree, and a few KiB of compressed "[{},{},…]"
 // would otherwise cost gigabytes.
 class GuardedHandler : public Poco::JSON::ParseHandler {
-public:
+  public:
     explicit GuardedHandler(std::size_t max_values) : max_values_(max_values) {}
 
     void startObject() override {
@@ -47,14 +47,15 @@ public:
     void value(double v) override { count(), ParseHandler::value(v); }
     void value(bool v) override { count(), ParseHandler::value(v); }
 
-private:
+  private:
     // An object or array costs Poco several times what a scalar does.
     static constexpr std::size_t kContainerWeight = 8;
 
     void count(std::size_t weight = 1) {
         values_ += weight;
         if (values_ > max_values_) {
-            throw Poco::JSON::JSONException("more than " + std::to_string(max_values_) + " value units (objects and arrays count 8)");
+            throw Poco::JSON::JSONException("more than " + std::to_string(max_values_) +
+                                            " value units (objects and arrays count 8)");
         }
     }
 
@@ -107,13 +108,15 @@ void FieldReader::allow_only(const std::vector<std::string>& allowed) const {
     }
 }
 
-std::string FieldReader::string(const std::string& field, bool required, std::size_t max_bytes) const {
+std::string FieldReader::string(const std::string& field, bool required,
+                                std::size_t max_bytes) const {
     if (!has(field)) {
         if (required) throw Error(ErrorCode::InvalidInput, where(field) + ": is required");
         return {};
     }
     const Poco::Dynamic::Var value = object_->get(field);
-    if (!value.isString()) throw Error(ErrorCode::InvalidInput, where(field) + ": must be a string");
+    if (!value.isString())
+        throw Error(ErrorCode::InvalidInput, where(field) + ": must be a string");
     std::string text = value.extract<std::string>();
     if (text.size() > max_bytes) {
         throw Error(ErrorCode::InvalidInput,
@@ -122,20 +125,24 @@ std::string FieldReader::string(const std::string& field, bool required, std::si
     if (!is_printable(text)) {
         throw Error(ErrorCode::InvalidInput, where(field) + ": contains control characters");
     }
-    if (required && text.empty()) throw Error(ErrorCode::InvalidInput, where(field) + ": must not be empty");
+    if (required && text.empty())
+        throw Error(ErrorCode::InvalidInput, where(field) + ": must not be empty");
     return text;
 }
 
-std::string FieldReader::multiline_string(const std::string& field, bool required, std::size_t max_bytes) const {
+std::string FieldReader::multiline_string(const std::string& field, bool required,
+                                          std::size_t max_bytes) const {
     if (!has(field)) {
         if (required) throw Error(ErrorCode::InvalidInput, where(field) + ": is required");
         return {};
     }
     const Poco::Dynamic::Var value = object_->get(field);
-    if (!value.isString()) throw Error(ErrorCode::InvalidInput, where(field) + ": must be a string");
+    if (!value.isString())
+        throw Error(ErrorCode::InvalidInput, where(field) + ": must be a string");
     std::string text = value.extract<std::string>();
     if (text.size() > max_bytes) {
-        throw Error(ErrorCode::InvalidInput, where(field) + ": longer than " + std::to_string(max_bytes) + " bytes");
+        throw Error(ErrorCode::InvalidInput,
+                    where(field) + ": longer than " + std::to_string(max_bytes) + " bytes");
     }
     std::string without_breaks = text;
     std::replace(without_breaks.begin(), without_breaks.end(), '\n', ' ');
@@ -163,7 +170,8 @@ std::int64_t FieldReader::integer(const std::string& field, bool required, std::
     }
     if (n < min || n > max) {
         throw Error(ErrorCode::InvalidInput, where(field) + ": must be between " +
-                                                 std::to_string(min) + " and " + std::to_string(max));
+                                                 std::to_string(min) + " and " +
+                                                 std::to_string(max));
     }
     return n;
 }
@@ -174,7 +182,8 @@ bool FieldReader::boolean(const std::string& field, bool required, bool fallback
         return fallback;
     }
     const Poco::Dynamic::Var value = object_->get(field);
-    if (!value.isBoolean()) throw Error(ErrorCode::InvalidInput, where(field) + ": must be true or false");
+    if (!value.isBoolean())
+        throw Error(ErrorCode::InvalidInput, where(field) + ": must be true or false");
     return value.extract<bool>();
 }
 
@@ -183,7 +192,8 @@ Poco::JSON::Array::Ptr FieldReader::array(const std::string& field, bool require
         if (required) throw Error(ErrorCode::InvalidInput, where(field) + ": is required");
         return nullptr;
     }
-    if (!object_->isArray(field)) throw Error(ErrorCode::InvalidInput, where(field) + ": must be an array");
+    if (!object_->isArray(field))
+        throw Error(ErrorCode::InvalidInput, where(field) + ": must be an array");
     return object_->getArray(field);
 }
 
@@ -192,7 +202,8 @@ Poco::JSON::Object::Ptr FieldReader::object(const std::string& field, bool requi
         if (required) throw Error(ErrorCode::InvalidInput, where(field) + ": is required");
         return nullptr;
     }
-    if (!object_->isObject(field)) throw Error(ErrorCode::InvalidInput, where(field) + ": must be an object");
+    if (!object_->isObject(field))
+        throw Error(ErrorCode::InvalidInput, where(field) + ": must be an object");
     return object_->getObject(field);
 }
 

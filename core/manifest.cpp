@@ -19,8 +19,8 @@ namespace {
 constexpr int kMaxTimeoutSeconds = 24 * 3600;
 
 const std::vector<std::string> kSourceFields = {
-    "format", "name", "version", "description", "publisher", "release", "rfcs",
-    "requirements", "dependencies", "timeouts", "reboot"};
+    "format", "name",         "version",      "description", "publisher", "release",
+    "rfcs",   "requirements", "dependencies", "timeouts",    "reboot"};
 
 bool is_release_reference(const std::string& text);
 
@@ -39,8 +39,11 @@ std::uint32_t parse_mode(const std::string& text, const std::string& where) {
 
 std::string format_mode(std::uint32_t mode) {
     const char digits[] = {'0', static_cast<char>('0' + ((mode >> 6) & 7)),
-                           static_cast<char>('0' + ((mode >> 3) & 7)), static_cast<char>('0' + (mode & 7)), 0};
-    return (mode & 07000) != 0 ? std::string(1, static_cast<char>('0' + ((mode >> 9) & 7))) + (digits + 1) : digits;
+                           static_cast<char>('0' + ((mode >> 3) & 7)),
+                           static_cast<char>('0' + (mode & 7)), 0};
+    return (mode & 07000) != 0
+               ? std::string(1, static_cast<char>('0' + ((mode >> 9) & 7))) + (digits + 1)
+               : digits;
 }
 
 EntryType parse_entry_type(const std::string& text, const std::string& where) {
@@ -52,8 +55,8 @@ EntryType parse_entry_type(const std::string& text, const std::string& where) {
 
 // Fields shared by the source and the package manifest.
 void read_common_fields(const json::FieldReader& in, Manifest& m) {
-    m.format = static_cast<int>(in.integer("format", false, Manifest::kFormat, Manifest::kFormat,
-                                           Manifest::kFormat));
+    m.format = static_cast<int>(
+        in.integer("format", false, Manifest::kFormat, Manifest::kFormat, Manifest::kFormat));
     m.name = in.string("name", true, 64);
     if (!is_valid_package_name(m.name)) {
         throw bad(in.where("name"),
@@ -91,12 +94,15 @@ void read_common_fields(const json::FieldReader& in, Manifest& m) {
         for (std::size_t i = 0; i < deps->size(); ++i) {
             const std::string prefix = "dependencies[" + std::to_string(i) + "].";
             auto object = deps->getObject(static_cast<unsigned>(i));
-            if (!object) throw bad(in.where("dependencies") + "[" + std::to_string(i) + "]", "must be an object");
+            if (!object)
+                throw bad(in.where("dependencies") + "[" + std::to_string(i) + "]",
+                          "must be an object");
             json::FieldReader dep(object, in.source(), prefix);
             dep.allow_only({"name", "min_version"});
             Dependency d;
             d.name = dep.string("name", true, 64);
-            if (!is_valid_package_name(d.name)) throw bad(dep.where("name"), "is not a valid package name");
+            if (!is_valid_package_name(d.name))
+                throw bad(dep.where("name"), "is not a valid package name");
             if (d.name == m.name) throw bad(dep.where("name"), "a package cannot depend on itself");
             if (!seen.insert(d.name).second) throw bad(dep.where("name"), "is listed twice");
             d.min_version = dep.string("min_version", false, 64);
@@ -110,7 +116,8 @@ void read_common_fields(const json::FieldReader& in, Manifest& m) {
         json::FieldReader t(timeouts, in.source(), "timeouts.");
         t.allow_only(known_hooks());
         for (const auto& hook : known_hooks()) {
-            if (t.has(hook)) m.timeouts[hook] = static_cast<int>(t.integer(hook, true, 1, kMaxTimeoutSeconds));
+            if (t.has(hook))
+                m.timeouts[hook] = static_cast<int>(t.integer(hook, true, 1, kMaxTimeoutSeconds));
         }
     }
 }
@@ -118,13 +125,15 @@ void read_common_fields(const json::FieldReader& in, Manifest& m) {
 void read_entries(const json::FieldReader& in, Manifest& m, std::size_t max_entries) {
     auto files = in.array("files", true);
     if (files->size() > max_entries) {
-        throw Error(ErrorCode::LimitExceeded, in.where("files") + ": lists " + std::to_string(files->size()) +
-                                                  " entries, more than the limit of " + std::to_string(max_entries));
+        throw Error(ErrorCode::LimitExceeded,
+                    in.where("files") + ": lists " + std::to_string(files->size()) +
+                        " entries, more than the limit of " + std::to_string(max_entries));
     }
     for (std::size_t i = 0; i < files->size(); ++i) {
         const std::string prefix = "files[" + std::to_string(i) + "].";
         auto object = files->getObject(static_cast<unsigned>(i));
-        if (!object) throw bad(in.where("files") + "[" + std::to_string(i) + "]", "must be an object");
+        if (!object)
+            throw bad(in.where("files") + "[" + std::to_string(i) + "]", "must be an object");
         json::FieldReader f(object, in.source(), prefix);
         f.allow_only({"path", "type", "mode", "size", "blake2b", "target"});
         ManifestEntry e;
@@ -142,7 +151,8 @@ void read_entries(const json::FieldReader& in, Manifest& m, std::size_t max_entr
     if (auto scripts = in.array("scripts", false)) {
         for (std::size_t i = 0; i < scripts->size(); ++i) {
             const auto value = scripts->get(static_cast<unsigned>(i));
-            if (!value.isString()) throw bad(in.where("scripts") + "[" + std::to_string(i) + "]", "must be a string");
+            if (!value.isString())
+                throw bad(in.where("scripts") + "[" + std::to_string(i) + "]", "must be a string");
             m.scripts.push_back(value.extract<std::string>());
         }
     }
@@ -150,9 +160,12 @@ void read_entries(const json::FieldReader& in, Manifest& m, std::size_t max_entr
 
 const char* entry_type_json(EntryType type) {
     switch (type) {
-        case EntryType::File: return "file";
-        case EntryType::Directory: return "dir";
-        case EntryType::Symlink: return "symlink";
+        case EntryType::File:
+            return "file";
+        case EntryType::Directory:
+            return "dir";
+        case EntryType::Symlink:
+            return "symlink";
     }
     return "file";
 }
@@ -161,9 +174,12 @@ const char* entry_type_json(EntryType type) {
 
 const char* entry_type_name(EntryType type) {
     switch (type) {
-        case EntryType::File: return "regular file";
-        case EntryType::Directory: return "directory";
-        case EntryType::Symlink: return "symbolic link";
+        case EntryType::File:
+            return "regular file";
+        case EntryType::Directory:
+            return "directory";
+        case EntryType::Symlink:
+            return "symbolic link";
     }
     return "entry";
 }
@@ -188,9 +204,11 @@ bool matches(const std::string& text, First first, Rest rest) {
 
 // REL-YYYY-NNNN (four or more digits of sequence number).
 bool is_release_reference(const std::string& text) {
-    if (text.size() < 13 || text.size() > 64 || text.compare(0, 4, "REL-") != 0 || text[8] != '-') return false;
+    if (text.size() < 13 || text.size() > 64 || text.compare(0, 4, "REL-") != 0 || text[8] != '-')
+        return false;
     const auto digits = [&](std::size_t from, std::size_t to) {
-        return std::all_of(text.begin() + static_cast<long>(from), text.begin() + static_cast<long>(to), is_digit);
+        return std::all_of(text.begin() + static_cast<long>(from),
+                           text.begin() + static_cast<long>(to), is_digit);
     };
     return digits(4, 8) && digits(9, text.size());
 }
@@ -209,14 +227,15 @@ bool is_valid_version(const std::string& version) {
     });
 }
 
-
-std::string check_entry_path(const std::string& path, std::size_t max_bytes, std::size_t max_depth) {
+std::string check_entry_path(const std::string& path, std::size_t max_bytes,
+                             std::size_t max_depth) {
     if (path.empty()) return "empty path";
     if (path.size() > max_bytes) return "path longer than " + std::to_string(max_bytes) + " bytes";
     if (path.front() == '/') return "absolute path";
     if (!json::is_printable(path)) return "path contains control characters";
     const auto parts = split_path(path);
-    if (parts.size() > max_depth) return "path nested deeper than " + std::to_string(max_depth) + " levels";
+    if (parts.size() > max_depth)
+        return "path nested deeper than " + std::to_string(max_depth) + " levels";
     for (const auto& part : parts) {
         if (part.empty()) return "path has an empty component";
         if (part == "." || part == "..") return "path has a \"" + part + "\" component";
@@ -257,7 +276,8 @@ Manifest Manifest::parse_source(const std::string& text, const std::string& sour
 
 Manifest Manifest::parse_package(const std::string& text, const std::string& source,
                                  std::size_t max_entries) {
-    json::FieldReader in(json::parse_object(text, source, manifest_value_budget(max_entries)), source);
+    json::FieldReader in(json::parse_object(text, source, manifest_value_budget(max_entries)),
+                         source);
     std::vector<std::string> allowed = kSourceFields;
     allowed.push_back("files");
     allowed.push_back("scripts");
@@ -276,7 +296,8 @@ void Manifest::validate_package(const std::string& source) const {
     const std::string where_files = source + ": field \"files\"";
     for (std::size_t i = 0; i < files.size(); ++i) {
         const ManifestEntry& e = files[i];
-        const std::string where = source + ": field \"files[" + std::to_string(i) + "]\" (" + e.path + ")";
+        const std::string where =
+            source + ": field \"files[" + std::to_string(i) + "]\" (" + e.path + ")";
         // The top-level "files" and "scripts" are the only one-component paths, and only ever
         // directories: a link or file there would let one hide behind the other.
         const bool top = e.path == "files" || e.path == "scripts";
@@ -284,15 +305,18 @@ void Manifest::validate_package(const std::string& source) const {
         const std::string reason = top ? std::string() : check_entry_path(e.path);
         if (!reason.empty()) throw bad(where, reason);
         if (!paths.insert(e.path).second) throw bad(where, "path listed twice");
-        if (i > 0 && !(files[i - 1].path < e.path)) throw bad(where, "entries must be sorted by path");
+        if (i > 0 && !(files[i - 1].path < e.path))
+            throw bad(where, "entries must be sorted by path");
         const std::string parent = parent_of(e.path);
         if (!parent.empty() && dirs.count(parent) == 0) {
             throw bad(where, "its parent directory \"" + parent + "\" is not listed before it");
         }
         switch (e.type) {
             case EntryType::File:
-                if (e.mode != 0644 && e.mode != 0755) throw bad(where, "a file's mode must be 0644 or 0755");
-                if (!is_object_id(e.blake2b)) throw bad(where, "blake2b must be 64 lowercase hex digits");
+                if (e.mode != 0644 && e.mode != 0755)
+                    throw bad(where, "a file's mode must be 0644 or 0755");
+                if (!is_object_id(e.blake2b))
+                    throw bad(where, "blake2b must be 64 lowercase hex digits");
                 if (parent_of(e.path) == "scripts") {
                     if (e.mode != 0755) throw bad(where, "scripts must be executable (mode 0755)");
                     hooks_present.insert(e.path.substr(8));
@@ -306,14 +330,16 @@ void Manifest::validate_package(const std::string& source) const {
                 if (e.mode != 0777) throw bad(where, "a symlink's mode must be 0777");
                 const std::string why = check_symlink_target(e.target);
                 if (!why.empty()) throw bad(where, why);
-                if (parent_of(e.path) == "scripts") throw bad(where, "scripts must be regular files");
+                if (parent_of(e.path) == "scripts")
+                    throw bad(where, "scripts must be regular files");
                 break;
             }
         }
     }
     std::set<std::string> declared(scripts.begin(), scripts.end());
     if (declared != hooks_present) {
-        throw bad(source + ": field \"scripts\"", "does not match the scripts/ entries in \"files\"");
+        throw bad(source + ": field \"scripts\"",
+                  "does not match the scripts/ entries in \"files\"");
     }
 }
 

@@ -6,11 +6,11 @@
 #include <cstring>
 #include <vector>
 
+#include "fd_io.h"
 #include "ferry/atomic_file.h"
 #include "ferry/encoding.h"
 #include "ferry/error.h"
 #include "ferry/hash.h"
-#include "fd_io.h"
 #include "sodium_init.h"
 #include "unique_fd.h"
 
@@ -51,8 +51,8 @@ std::vector<std::string> split_strict_lines(const std::string& text, const std::
         }
         const auto u = static_cast<unsigned char>(c);
         if (c == '\r') {
-            throw invalid(source, "line " + std::to_string(lines.size() + 1) +
-                                      " contains a carriage return");
+            throw invalid(
+                source, "line " + std::to_string(lines.size() + 1) + " contains a carriage return");
         }
         if ((u < 0x20 && c != '\t') || u == 0x7f) {
             throw invalid(source, "line " + std::to_string(lines.size() + 1) +
@@ -66,7 +66,8 @@ std::vector<std::string> split_strict_lines(const std::string& text, const std::
 std::string comment_after(const std::string& line, const std::string& prefix, std::size_t number,
                           const std::string& source) {
     if (line.compare(0, prefix.size(), prefix) != 0) {
-        throw invalid(source, "line " + std::to_string(number) + " must start with \"" + prefix + "\"");
+        throw invalid(source,
+                      "line " + std::to_string(number) + " must start with \"" + prefix + "\"");
     }
     std::string comment = line.substr(prefix.size());
     if (comment.size() > kMaxCommentBytes) {
@@ -80,7 +81,8 @@ Bytes decode_exact(const std::string& b64, std::size_t size, const std::string& 
                    std::size_t line, const std::string& source) {
     Bytes bytes;
     if (!from_base64(b64, bytes)) {
-        throw invalid(source, "line " + std::to_string(line) + ": " + what + " is not valid base64");
+        throw invalid(source,
+                      "line " + std::to_string(line) + ": " + what + " is not valid base64");
     }
     if (bytes.size() != size) {
         throw invalid(source, "line " + std::to_string(line) + ": " + what + " is " +
@@ -213,11 +215,14 @@ SecretKey SecretKey::parse(const std::string& text, const std::string& source,
     }
     for (auto& line : lines) wipe(line);
     const std::uint8_t* p = raw.data();
-    if (p[0] != 'E' || p[1] != 'd') throw invalid(source, "unknown signature algorithm in secret key");
-    if (p[4] != 'B' || p[5] != '2') throw invalid(source, "unknown checksum algorithm in secret key");
+    if (p[0] != 'E' || p[1] != 'd')
+        throw invalid(source, "unknown signature algorithm in secret key");
+    if (p[4] != 'B' || p[5] != '2')
+        throw invalid(source, "unknown checksum algorithm in secret key");
     const bool encrypted = p[2] == 'S' && p[3] == 'c';
     const bool plain = p[2] == 0 && p[3] == 0;
-    if (!encrypted && !plain) throw invalid(source, "unknown key derivation algorithm in secret key");
+    if (!encrypted && !plain)
+        throw invalid(source, "unknown key derivation algorithm in secret key");
 
     std::uint8_t* tail = raw.data() + 54;  // key id ‖ secret ‖ check
     if (encrypted) {
@@ -226,7 +231,9 @@ SecretKey SecretKey::parse(const std::string& text, const std::string& source,
         if (opslimit > kMaxOpslimit || memlimit > kMaxMemlimit) {
             throw invalid(source, "scrypt limits in secret key are unreasonably high");
         }
-        if (!password) throw Error(ErrorCode::WrongPassword, source + ": key is encrypted, a password is needed");
+        if (!password)
+            throw Error(ErrorCode::WrongPassword,
+                        source + ": key is encrypted, a password is needed");
         std::string pw = password();
         SecureBuffer stream(kSecretTailBytes);
         try {
@@ -248,7 +255,8 @@ SecretKey SecretKey::parse(const std::string& text, const std::string& source,
     compute_check(key.key_id_, key.secret_.data(), check);
     const bool check_set = !sodium_is_zero(tail + 72, 32);
     if ((encrypted || check_set) && sodium_memcmp(check, tail + 72, 32) != 0) {
-        if (encrypted) throw Error(ErrorCode::WrongPassword, source + ": wrong password for this secret key");
+        if (encrypted)
+            throw Error(ErrorCode::WrongPassword, source + ": wrong password for this secret key");
         throw invalid(source, "secret key is damaged (its checksum does not match)");
     }
     return key;
@@ -307,15 +315,17 @@ Signature Signature::parse(const std::string& text, const std::string& source) {
     if (text.size() > kSignatureFileMax) throw invalid(source, "signature file is too large");
     const auto lines = split_strict_lines(text, source);
     if (lines.size() != 4) {
-        throw invalid(source, "a signature file has exactly 4 lines, found " + std::to_string(lines.size()));
+        throw invalid(
+            source, "a signature file has exactly 4 lines, found " + std::to_string(lines.size()));
     }
     Signature sig;
     sig.untrusted_comment = comment_after(lines[0], kUntrustedPrefix, 1, source);
     Bytes raw;
     if (!from_base64(lines[1], raw)) throw invalid(source, "line 2: signature is not valid base64");
     if (raw.size() >= 2 && raw[0] == 'E' && raw[1] == 'd') {
-        throw invalid(source, "legacy (non-prehashed) \"Ed\" signatures are not accepted; sign with "
-                              "a minisign that uses the prehashed \"ED\" algorithm");
+        throw invalid(source,
+                      "legacy (non-prehashed) \"Ed\" signatures are not accepted; sign with "
+                      "a minisign that uses the prehashed \"ED\" algorithm");
     }
     if (raw.size() != kSignatureBytes) {
         throw invalid(source, "line 2: signature is " + std::to_string(raw.size()) +
@@ -370,8 +380,9 @@ void verify_prehash(const PublicKey& key, const Signature& sig, const Prehash& p
     if (sig.key_id != key.key_id) {
         PublicKey other;
         other.key_id = sig.key_id;
-        throw Error(ErrorCode::VerificationFailed, "signature was made by key " + other.key_id_hex() +
-                                                       ", not by the trusted key " + key.key_id_hex());
+        throw Error(ErrorCode::VerificationFailed,
+                    "signature was made by key " + other.key_id_hex() +
+                        ", not by the trusted key " + key.key_id_hex());
     }
     if (crypto_sign_verify_detached(sig.signature.data(), prehash.data(), prehash.size(),
                                     key.key.data()) != 0) {
@@ -393,7 +404,8 @@ Prehash prehash_file(const std::string& path) {
     if (!fd) throw_system_error("cannot open " + path);
     Blake2b hasher(64);
     std::vector<char> buffer(1 << 20);
-    while (const std::size_t n = read_some(fd.get(), buffer.data(), buffer.size(), path)) hasher.update(buffer.data(), n);
+    while (const std::size_t n = read_some(fd.get(), buffer.data(), buffer.size(), path))
+        hasher.update(buffer.data(), n);
     Prehash out{};
     hasher.finish(out.data());
     return out;

@@ -11,10 +11,10 @@
 #include <fstream>
 #include <vector>
 
+#include "fd_io.h"
 #include "ferry/atomic_file.h"
 #include "ferry/encoding.h"
 #include "ferry/error.h"
-#include "fd_io.h"
 #include "unique_fd.h"
 
 namespace ferry {
@@ -42,7 +42,8 @@ void remove_stale_temporaries(const std::string& tmp_dir) {
         if (name.rfind("put-", 0) != 0) continue;
         struct stat st {};
         const std::string path = tmp_dir + "/" + name;
-        if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > kStaleAfterSeconds) {
+        if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            now - st.st_mtime > kStaleAfterSeconds) {
             ::unlink(path.c_str());
         }
     }
@@ -63,7 +64,9 @@ void require_object_id(const std::string& id) {
 ObjectWriter::ObjectWriter(const std::string& tmp_dir, std::string objects_dir,
                            std::optional<std::string> expected_id,
                            std::optional<std::uint64_t> max_size)
-    : objects_dir_(std::move(objects_dir)), expected_id_(std::move(expected_id)), max_size_(max_size) {
+    : objects_dir_(std::move(objects_dir)),
+      expected_id_(std::move(expected_id)),
+      max_size_(max_size) {
     if (expected_id_) require_object_id(*expected_id_);
     std::string pattern = tmp_dir + "/put-XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
@@ -98,8 +101,9 @@ PutResult ObjectWriter::commit() {
     if (expected_id_ && *expected_id_ != result.id) {
         discard();
         done_ = true;
-        throw Error(ErrorCode::VerificationFailed, "object content does not match its id: expected " +
-                                                       *expected_id_ + ", got " + result.id);
+        throw Error(ErrorCode::VerificationFailed,
+                    "object content does not match its id: expected " + *expected_id_ + ", got " +
+                        result.id);
     }
     if (::fchmod(fd_, 0444) != 0) throw_system_error("cannot chmod " + temp_path_);
     if (::fsync(fd_) != 0) throw_system_error("cannot fsync " + temp_path_);
@@ -132,7 +136,8 @@ void ObjectWriter::discard() noexcept {
 
 ObjectStore::ObjectStore(std::string root)
     : root_(std::move(root)), objects_dir_(root_ + "/objects"), tmp_dir_(objects_dir_ + "/tmp") {
-    const std::string root_parent = root_.find('/') == std::string::npos ? "." : root_.substr(0, root_.find_last_of('/'));
+    const std::string root_parent =
+        root_.find('/') == std::string::npos ? "." : root_.substr(0, root_.find_last_of('/'));
     make_directory(root_, root_parent.empty() ? "/" : root_parent);
     make_directory(objects_dir_, root_);
     make_directory(tmp_dir_, objects_dir_);
@@ -156,7 +161,8 @@ PutResult ObjectStore::put(std::istream& in, std::optional<std::string> expected
     return writer->commit();
 }
 
-PutResult ObjectStore::put_file(const std::string& path, std::optional<std::string> expected_id) const {
+PutResult ObjectStore::put_file(const std::string& path,
+                                std::optional<std::string> expected_id) const {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(ErrorCode::NotFound, "cannot open " + path);
     try {

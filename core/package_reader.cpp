@@ -11,8 +11,8 @@
 #include "archive_handle.h"
 #include "archive_path.h"
 #include "fd_io.h"
-#include "side_hasher.h"
 #include "ferry/error.h"
+#include "side_hasher.h"
 
 namespace ferry {
 namespace {
@@ -22,11 +22,16 @@ constexpr std::size_t kRawHashSlots = 4;
 
 const char* describe_type(mode_t type) {
     switch (type) {
-        case AE_IFCHR: return "character device";
-        case AE_IFBLK: return "block device";
-        case AE_IFIFO: return "FIFO";
-        case AE_IFSOCK: return "socket";
-        default: return "unsupported entry type";
+        case AE_IFCHR:
+            return "character device";
+        case AE_IFBLK:
+            return "block device";
+        case AE_IFIFO:
+            return "FIFO";
+        case AE_IFSOCK:
+            return "socket";
+        default:
+            return "unsupported entry type";
     }
 }
 
@@ -71,7 +76,10 @@ PackageReader::Source::~Source() = default;
 
 PackageReader::PackageReader(const std::string& path, ReadLimits limits,
                              std::optional<std::string> expected_object_id, ContentCheck check)
-    : path_(path), limits_(limits), expected_object_id_(std::move(expected_object_id)), check_(check),
+    : path_(path),
+      limits_(limits),
+      expected_object_id_(std::move(expected_object_id)),
+      check_(check),
       archive_(archive_read_new()) {
     if (archive_ == nullptr) throw Error(ErrorCode::Internal, "cannot create an archive reader");
     if (check_ == ContentCheck::ObjectIdOnly && !expected_object_id_) {
@@ -84,13 +92,16 @@ PackageReader::PackageReader(const std::string& path, ReadLimits limits,
         check_archive(archive_, archive_read_support_filter_zstd(archive_), "zstd support");
         check_archive(archive_, archive_read_support_format_tar(archive_), "tar support");
         if (archive_read_open(archive_, &source_, nullptr, read_source, nullptr) != ARCHIVE_OK) {
-            throw Error(ErrorCode::InvalidInput, path + ": not a Ferry package (" + archive_message(archive_) + ")");
+            throw Error(ErrorCode::InvalidInput,
+                        path + ": not a Ferry package (" + archive_message(archive_) + ")");
         }
         // libarchive always accepts uncompressed input (its pass-through filter cannot be
         // disabled) and stacks zstd on zstd as often as the data asks: insist on exactly one
         // zstd layer over the file.
-        if (archive_filter_count(archive_) != 2 || archive_filter_code(archive_, 0) != ARCHIVE_FILTER_ZSTD) {
-            throw Error(ErrorCode::InvalidInput, path + ": not a Ferry package (not one zstd-compressed tar stream)");
+        if (archive_filter_count(archive_) != 2 ||
+            archive_filter_code(archive_, 0) != ARCHIVE_FILTER_ZSTD) {
+            throw Error(ErrorCode::InvalidInput,
+                        path + ": not a Ferry package (not one zstd-compressed tar stream)");
         }
         read_manifest();
     } catch (...) {
@@ -150,36 +161,43 @@ void PackageReader::read_manifest() {
     if (r != ARCHIVE_OK) {
         throw Error(ErrorCode::InvalidInput, path_ + ": not a Ferry package (" +
                                                  (r == ARCHIVE_EOF ? std::string("empty archive")
-                                                                   : archive_message(archive_)) + ")");
+                                                                   : archive_message(archive_)) +
+                                                 ")");
     }
     const char* name = archive_entry_pathname(entry);
-    if (name == nullptr || std::string(name) != "ferry.json" || archive_entry_filetype(entry) != AE_IFREG ||
-        archive_entry_hardlink(entry) != nullptr) {
-        throw Error(ErrorCode::InvalidInput, path_ + ": not a Ferry package: the first entry must be "
-                                                     "the regular file ferry.json");
+    if (name == nullptr || std::string(name) != "ferry.json" ||
+        archive_entry_filetype(entry) != AE_IFREG || archive_entry_hardlink(entry) != nullptr) {
+        throw Error(ErrorCode::InvalidInput, path_ +
+                                                 ": not a Ferry package: the first entry must be "
+                                                 "the regular file ferry.json");
     }
     const la_int64_t size = archive_entry_size(entry);
     if (size < 0 || static_cast<std::uint64_t>(size) > limits_.max_manifest_bytes) {
         throw Error(ErrorCode::LimitExceeded, path_ + ": ferry.json is larger than the limit of " +
-                                                  std::to_string(limits_.max_manifest_bytes) + " bytes");
+                                                  std::to_string(limits_.max_manifest_bytes) +
+                                                  " bytes");
     }
     manifest_json_.resize(static_cast<std::size_t>(size));
     std::size_t got = 0;
     while (got < manifest_json_.size()) {
-        const la_ssize_t n = archive_read_data(archive_, manifest_json_.data() + got, manifest_json_.size() - got);
-        if (n < 0) throw Error(ErrorCode::VerificationFailed, path_ + ": corrupt package: " + archive_message(archive_));
+        const la_ssize_t n =
+            archive_read_data(archive_, manifest_json_.data() + got, manifest_json_.size() - got);
+        if (n < 0)
+            throw Error(ErrorCode::VerificationFailed,
+                        path_ + ": corrupt package: " + archive_message(archive_));
         if (n == 0) break;
         got += static_cast<std::size_t>(n);
     }
     if (got != manifest_json_.size()) {
-        throw Error(ErrorCode::VerificationFailed, path_ + ": corrupt package: ferry.json is truncated");
+        throw Error(ErrorCode::VerificationFailed,
+                    path_ + ": corrupt package: ferry.json is truncated");
     }
-    manifest_ = Manifest::parse_package(manifest_json_, path_ + ": ferry.json", limits_.max_entries);
+    manifest_ =
+        Manifest::parse_package(manifest_json_, path_ + ": ferry.json", limits_.max_entries);
     if (manifest_.files.size() > limits_.max_entries) {
-        throw Error(ErrorCode::LimitExceeded, path_ + ": the manifest lists " +
-                                                  std::to_string(manifest_.files.size()) +
-                                                  " entries, more than the limit of " +
-                                                  std::to_string(limits_.max_entries));
+        throw Error(ErrorCode::LimitExceeded,
+                    path_ + ": the manifest lists " + std::to_string(manifest_.files.size()) +
+                        " entries, more than the limit of " + std::to_string(limits_.max_entries));
     }
     if (manifest_.total_file_bytes() > limits_.max_unpacked_bytes) {
         throw Error(ErrorCode::LimitExceeded, path_ + ": the manifest declares " +
@@ -195,15 +213,18 @@ void PackageReader::check_entry_header(const std::string& path, bool is_director
     // directories are the only one-component paths, and only as directories.
     const bool top_dir = is_directory && (path == "files" || path == "scripts");
     if (!top_dir) {
-        const std::string reason = check_entry_path(path, limits_.max_path_bytes, limits_.max_depth);
+        const std::string reason =
+            check_entry_path(path, limits_.max_path_bytes, limits_.max_depth);
         if (!reason.empty()) fail(ErrorCode::UnsafeArchive, path, reason);
     }
-    if (!seen_.insert(path).second) fail(ErrorCode::UnsafeArchive, path, "appears twice in the archive");
+    if (!seen_.insert(path).second)
+        fail(ErrorCode::UnsafeArchive, path, "appears twice in the archive");
 }
 
 const ManifestEntry* PackageReader::next() {
     if (!current_done_) {
-        throw Error(ErrorCode::Internal, "PackageReader::next called before the current entry was read");
+        throw Error(ErrorCode::Internal,
+                    "PackageReader::next called before the current entry was read");
     }
     if (at_end_) return nullptr;
     archive_entry* entry = nullptr;
@@ -211,7 +232,8 @@ const ManifestEntry* PackageReader::next() {
     if (r == ARCHIVE_EOF) {
         for (const auto& e : manifest_.files) {
             if (seen_.count(e.path) == 0) {
-                fail(ErrorCode::VerificationFailed, e.path, "listed in the manifest but missing from the archive");
+                fail(ErrorCode::VerificationFailed, e.path,
+                     "listed in the manifest but missing from the archive");
             }
         }
         check_expected_object_id();
@@ -220,10 +242,12 @@ const ManifestEntry* PackageReader::next() {
         return nullptr;
     }
     if (r != ARCHIVE_OK) {
-        throw Error(ErrorCode::VerificationFailed, path_ + ": corrupt package: " + archive_message(archive_));
+        throw Error(ErrorCode::VerificationFailed,
+                    path_ + ": corrupt package: " + archive_message(archive_));
     }
     if (++entries_ > limits_.max_entries) {
-        throw Error(ErrorCode::LimitExceeded, path_ + ": more than " + std::to_string(limits_.max_entries) +
+        throw Error(ErrorCode::LimitExceeded, path_ + ": more than " +
+                                                  std::to_string(limits_.max_entries) +
                                                   " entries in the archive");
     }
     const char* raw_name = archive_entry_pathname(entry);
@@ -237,24 +261,28 @@ const ManifestEntry* PackageReader::next() {
         fail(ErrorCode::UnsafeArchive, path, "hard links are not allowed in packages");
     }
     if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
-        fail(ErrorCode::UnsafeArchive, path, std::string(describe_type(type)) + " entries are not allowed");
+        fail(ErrorCode::UnsafeArchive, path,
+             std::string(describe_type(type)) + " entries are not allowed");
     }
     const auto perm = static_cast<std::uint32_t>(archive_entry_perm(entry));
-    if ((perm & 06000) != 0) fail(ErrorCode::UnsafeArchive, path, "setuid and setgid bits are not allowed");
-    if ((perm & 01000) != 0 && type != AE_IFLNK) fail(ErrorCode::UnsafeArchive, path, "the sticky bit is not allowed");
-    if ((perm & 0002) != 0 && type != AE_IFLNK) fail(ErrorCode::UnsafeArchive, path, "world-writable modes are not allowed");
+    if ((perm & 06000) != 0)
+        fail(ErrorCode::UnsafeArchive, path, "setuid and setgid bits are not allowed");
+    if ((perm & 01000) != 0 && type != AE_IFLNK)
+        fail(ErrorCode::UnsafeArchive, path, "the sticky bit is not allowed");
+    if ((perm & 0002) != 0 && type != AE_IFLNK)
+        fail(ErrorCode::UnsafeArchive, path, "world-writable modes are not allowed");
 
     const auto found = index_.find(path);
     if (found == index_.end()) fail(ErrorCode::UnsafeArchive, path, "not listed in the manifest");
     const ManifestEntry& expected = manifest_.files[found->second];
 
-    const EntryType actual_type = type == AE_IFREG ? EntryType::File
+    const EntryType actual_type = type == AE_IFREG   ? EntryType::File
                                   : type == AE_IFDIR ? EntryType::Directory
                                                      : EntryType::Symlink;
     if (actual_type != expected.type) {
-        fail(ErrorCode::UnsafeArchive, path, std::string("is a ") + entry_type_name(actual_type) +
-                                                 " in the archive but a " + entry_type_name(expected.type) +
-                                                 " in the manifest");
+        fail(ErrorCode::UnsafeArchive, path,
+             std::string("is a ") + entry_type_name(actual_type) + " in the archive but a " +
+                 entry_type_name(expected.type) + " in the manifest");
     }
     const std::string parent = parent_of(path);
     if (!parent.empty() && seen_.count(parent) == 0) {
@@ -264,8 +292,10 @@ const ManifestEntry* PackageReader::next() {
         const char* target = archive_entry_symlink(entry);
         const std::string link = target != nullptr ? target : "";
         const std::string why = check_symlink_target(link);
-        if (!why.empty()) fail(ErrorCode::UnsafeArchive, path, why + " (\"" + link.substr(0, 200) + "\")");
-        if (link != expected.target) fail(ErrorCode::VerificationFailed, path, "link target differs from the manifest");
+        if (!why.empty())
+            fail(ErrorCode::UnsafeArchive, path, why + " (\"" + link.substr(0, 200) + "\")");
+        if (link != expected.target)
+            fail(ErrorCode::VerificationFailed, path, "link target differs from the manifest");
     } else if (perm != expected.mode) {
         fail(ErrorCode::UnsafeArchive, path, "mode differs from the manifest");
     }
@@ -274,7 +304,8 @@ const ManifestEntry* PackageReader::next() {
             static_cast<std::uint64_t>(archive_entry_size(entry)) != expected.size) {
             fail(ErrorCode::VerificationFailed, path, "size differs from the manifest");
         }
-        current_hash_ = check_ == ContentCheck::EveryFileHash ? std::make_unique<ObjectHasher>() : nullptr;
+        current_hash_ =
+            check_ == ContentCheck::EveryFileHash ? std::make_unique<ObjectHasher>() : nullptr;
         current_read_ = 0;
         current_done_ = false;
     }
@@ -289,15 +320,18 @@ bool PackageReader::read_block(const void*& data, std::size_t& size) {
     if (r == ARCHIVE_EOF) {
         current_done_ = true;
         if (current_read_ != current_->size) {
-            fail(ErrorCode::VerificationFailed, current_->path, "content is shorter than the manifest says");
+            fail(ErrorCode::VerificationFailed, current_->path,
+                 "content is shorter than the manifest says");
         }
         if (current_hash_ && current_hash_->finish_hex() != current_->blake2b) {
-            fail(ErrorCode::VerificationFailed, current_->path, "content hash differs from the manifest");
+            fail(ErrorCode::VerificationFailed, current_->path,
+                 "content hash differs from the manifest");
         }
         return false;
     }
     if (r != ARCHIVE_OK) {
-        throw Error(ErrorCode::VerificationFailed, path_ + ": corrupt package in \"" + current_->path +
+        throw Error(ErrorCode::VerificationFailed, path_ + ": corrupt package in \"" +
+                                                       current_->path +
                                                        "\": " + archive_message(archive_));
     }
     // tar has no holes in Ferry packages: a block must continue exactly where the last ended.
@@ -307,10 +341,12 @@ bool PackageReader::read_block(const void*& data, std::size_t& size) {
     current_read_ += size;
     bytes_read_ += size;
     if (current_read_ > current_->size) {
-        fail(ErrorCode::VerificationFailed, current_->path, "content is longer than the manifest says");
+        fail(ErrorCode::VerificationFailed, current_->path,
+             "content is longer than the manifest says");
     }
     if (bytes_read_ > limits_.max_unpacked_bytes) {
-        throw Error(ErrorCode::LimitExceeded, path_ + ": more than " + std::to_string(limits_.max_unpacked_bytes) +
+        throw Error(ErrorCode::LimitExceeded, path_ + ": more than " +
+                                                  std::to_string(limits_.max_unpacked_bytes) +
                                                   " bytes unpacked");
     }
     if (current_hash_) current_hash_->update(data, size);

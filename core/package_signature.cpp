@@ -93,7 +93,8 @@ std::string format_trusted_comment(const PackageClaims& claims, std::int64_t tim
         safe_name.push_back(u < 0x20 || u == 0x7f ? '_' : c);
     }
     return "timestamp:" + std::to_string(timestamp) + "\tfile:" + safe_name +
-           "\tpackage:" + claims.name + "\tversion:" + claims.version + "\tobject:" + claims.object_id;
+           "\tpackage:" + claims.name + "\tversion:" + claims.version +
+           "\tobject:" + claims.object_id;
 }
 
 PackageClaims parse_trusted_comment(const std::string& comment) {
@@ -102,14 +103,16 @@ PackageClaims parse_trusted_comment(const std::string& comment) {
     std::size_t start = 0;
     while (start <= comment.size()) {
         const auto tab = comment.find('\t', start);
-        const std::string field = comment.substr(start, tab == std::string::npos ? std::string::npos : tab - start);
+        const std::string field =
+            comment.substr(start, tab == std::string::npos ? std::string::npos : tab - start);
         const auto colon = field.find(':');
         if (colon != std::string::npos) {
             const std::string key = field.substr(0, colon);
             const std::string value = field.substr(colon + 1);
             auto take = [&](bool& have, std::string& into) {
                 if (have) {
-                    throw Error(ErrorCode::VerificationFailed, "trusted comment names \"" + key + "\" twice");
+                    throw Error(ErrorCode::VerificationFailed,
+                                "trusted comment names \"" + key + "\" twice");
                 }
                 have = true;
                 into = value;
@@ -132,8 +135,10 @@ PackageClaims parse_trusted_comment(const std::string& comment) {
 minisign::Signature sign_package(const minisign::SecretKey& key, const FileDigest& digest,
                                  const Manifest& manifest, const std::string& file_name) {
     const PackageClaims claims{manifest.name, manifest.version, digest.object_id};
-    const std::string trusted = format_trusted_comment(claims, static_cast<std::int64_t>(::time(nullptr)), file_name);
-    return minisign::sign_prehash(key, digest.prehash, trusted, "signature from ferry-pack secret key");
+    const std::string trusted =
+        format_trusted_comment(claims, static_cast<std::int64_t>(::time(nullptr)), file_name);
+    return minisign::sign_prehash(key, digest.prehash, trusted,
+                                  "signature from ferry-pack secret key");
 }
 
 PackageClaims verify_signed_digest(const minisign::PublicKey& key,
@@ -141,8 +146,9 @@ PackageClaims verify_signed_digest(const minisign::PublicKey& key,
     minisign::verify_prehash(key, signature, digest.prehash);
     const PackageClaims claims = parse_trusted_comment(signature.trusted_comment);
     if (claims.object_id != digest.object_id) {
-        throw Error(ErrorCode::VerificationFailed, "the signature is for object " + claims.object_id +
-                                                       ", but this file is " + digest.object_id);
+        throw Error(ErrorCode::VerificationFailed, "the signature is for object " +
+                                                       claims.object_id + ", but this file is " +
+                                                       digest.object_id);
     }
     return claims;
 }

@@ -35,7 +35,8 @@ constexpr std::size_t kCopyBlock = 256 << 10;
 // of job buffers, and one worker already compresses in parallel with this thread, which
 // reads, frames and hashes. Packages are byte-identical whatever the count.
 constexpr int kZstdWorkers = 1;
-static_assert(kZstdWorkers >= 1, "0 workers would switch zstd to single-threaded framing and other bytes");
+static_assert(kZstdWorkers >= 1,
+              "0 workers would switch zstd to single-threaded framing and other bytes");
 
 bool is_valid_utf8(const std::string& s) {
     std::size_t i = 0;
@@ -43,11 +44,21 @@ bool is_valid_utf8(const std::string& s) {
         const auto c = static_cast<unsigned char>(s[i]);
         std::size_t extra = 0;
         std::uint32_t cp = 0;
-        if (c < 0x80) { ++i; continue; }
-        if ((c & 0xE0) == 0xC0) { extra = 1; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { extra = 2; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { extra = 3; cp = c & 0x07; }
-        else return false;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0) {
+            extra = 1;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            extra = 2;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            extra = 3;
+            cp = c & 0x07;
+        } else
+            return false;
         if (i + extra >= s.size()) return false;
         for (std::size_t k = 1; k <= extra; ++k) {
             const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -66,8 +77,8 @@ Error source_error(const std::string& path, const std::string& what) {
 }
 
 // Adds `dir` (archive path `archive_dir`) and everything below it to `entries`, sorted.
-void scan_tree(const fs::path& dir, const std::string& archive_dir, std::vector<ManifestEntry>& entries,
-               std::vector<std::string>& disk_paths) {
+void scan_tree(const fs::path& dir, const std::string& archive_dir,
+               std::vector<ManifestEntry>& entries, std::vector<std::string>& disk_paths) {
     std::vector<fs::directory_entry> children;
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -108,12 +119,14 @@ void scan_tree(const fs::path& dir, const std::string& archive_dir, std::vector<
             if (link_ec) throw source_error(disk, "cannot read link: " + link_ec.message());
             const std::string why = check_symlink_target(e.target);
             if (!why.empty()) throw source_error(disk, why + " (\"" + e.target + "\")");
-            if (!is_valid_utf8(e.target)) throw source_error(disk, "link target is not valid UTF-8");
+            if (!is_valid_utf8(e.target))
+                throw source_error(disk, "link target is not valid UTF-8");
             entries.push_back(e);
             disk_paths.push_back(disk);
         } else {
-            throw source_error(disk, "is a device, FIFO or socket; packages hold only files, "
-                                     "directories and symbolic links");
+            throw source_error(disk,
+                               "is a device, FIFO or socket; packages hold only files, "
+                               "directories and symbolic links");
         }
     }
 }
@@ -125,7 +138,8 @@ std::string hash_file_with(const std::string& path, std::vector<char>& buffer) {
     if (!fd) throw_system_error("cannot open " + path);
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     ObjectHasher hasher;
-    while (const std::size_t n = read_some(fd.get(), buffer.data(), buffer.size(), path)) hasher.update(buffer.data(), n);
+    while (const std::size_t n = read_some(fd.get(), buffer.data(), buffer.size(), path))
+        hasher.update(buffer.data(), n);
     return hasher.finish_hex();
 }
 
@@ -199,17 +213,20 @@ la_ssize_t sink_write(archive*, void* context, const void* buffer, size_t length
 int sink_close(archive*, void*) { return ARCHIVE_OK; }
 
 class PackageArchiveWriter {
-public:
-    PackageArchiveWriter(OutputSink& sink, int level, bool has_non_ascii_names) : a_(archive_write_new()) {
+  public:
+    PackageArchiveWriter(OutputSink& sink, int level, bool has_non_ascii_names)
+        : a_(archive_write_new()) {
         if (!a_) throw Error(ErrorCode::Internal, "cannot create an archive writer");
         archive* a = a_.get();
         check_archive(a, archive_write_set_format_pax_restricted(a), "pax format");
         check_archive(a, archive_write_add_filter_zstd(a), "zstd filter");
-        check_archive(a, archive_write_set_filter_option(a, "zstd", "compression-level",
-                                                         std::to_string(level).c_str()),
+        check_archive(a,
+                      archive_write_set_filter_option(a, "zstd", "compression-level",
+                                                      std::to_string(level).c_str()),
                       "zstd compression level");
-        check_archive(a, archive_write_set_filter_option(a, "zstd", "threads",
-                                                         std::to_string(kZstdWorkers).c_str()),
+        check_archive(a,
+                      archive_write_set_filter_option(a, "zstd", "threads",
+                                                      std::to_string(kZstdWorkers).c_str()),
                       "zstd threads");
         // Non-ASCII names (UTF-8: scan_source refused anything else) are stored as the bytes they
         // are, whatever the build machine's locale. Only then: GNU tar warns on every
@@ -261,7 +278,7 @@ public:
 
     void set_sink(OutputSink* sink) { sink_ = sink; }
 
-private:
+  private:
     void check(int result, const std::string& what) {
         if (result == ARCHIVE_OK) return;
         if (sink_ != nullptr && sink_->error) std::rethrow_exception(sink_->error);
@@ -292,7 +309,8 @@ void copy_file_into(PackageArchiveWriter& writer, const ManifestEntry& e, const 
         if (progress) progress(done, total);
     }
     if (copied != e.size || hasher.finish_hex() != e.blake2b) {
-        throw Error(ErrorCode::InvalidInput, disk + ": file changed while the package was built; build again");
+        throw Error(ErrorCode::InvalidInput,
+                    disk + ": file changed while the package was built; build again");
     }
 }
 
@@ -301,14 +319,16 @@ void copy_file_into(PackageArchiveWriter& writer, const ManifestEntry& e, const 
 void check_reader_limits(const Manifest& manifest, const std::string& src_dir) {
     const ReadLimits limits;
     if (manifest.files.size() > limits.max_entries) {
-        throw Error(ErrorCode::LimitExceeded, src_dir + ": " + std::to_string(manifest.files.size()) +
-                                                  " entries, more than the " + std::to_string(limits.max_entries) +
-                                                  " a package may hold");
+        throw Error(ErrorCode::LimitExceeded,
+                    src_dir + ": " + std::to_string(manifest.files.size()) +
+                        " entries, more than the " + std::to_string(limits.max_entries) +
+                        " a package may hold");
     }
     if (manifest.total_file_bytes() > limits.max_unpacked_bytes) {
-        throw Error(ErrorCode::LimitExceeded, src_dir + ": " + std::to_string(manifest.total_file_bytes()) +
-                                                  " bytes of files, more than the " +
-                                                  std::to_string(limits.max_unpacked_bytes) + " a package may hold");
+        throw Error(ErrorCode::LimitExceeded,
+                    src_dir + ": " + std::to_string(manifest.total_file_bytes()) +
+                        " bytes of files, more than the " +
+                        std::to_string(limits.max_unpacked_bytes) + " a package may hold");
     }
 }
 
@@ -317,14 +337,15 @@ void check_reader_limits(const Manifest& manifest, const std::string& src_dir) {
 Manifest scan_source(const std::string& src_dir, const ProgressFn& progress) {
     const fs::path root(src_dir);
     const std::string manifest_path = (root / "ferry.json").string();
-    Manifest manifest = Manifest::parse_source(read_small_file(manifest_path, kSourceManifestMax),
-                                               manifest_path);
+    Manifest manifest =
+        Manifest::parse_source(read_small_file(manifest_path, kSourceManifestMax), manifest_path);
     std::error_code ec;
     for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
         if (name != "ferry.json" && name != "files" && name != "scripts") {
-            throw source_error(it->path().string(),
-                               "not part of a package source (expected ferry.json, files/ and scripts/)");
+            throw source_error(
+                it->path().string(),
+                "not part of a package source (expected ferry.json, files/ and scripts/)");
         }
     }
     if (ec) throw Error(ErrorCode::Io, src_dir + ": cannot list directory: " + ec.message());
@@ -336,7 +357,8 @@ Manifest scan_source(const std::string& src_dir, const ProgressFn& progress) {
         struct stat st {};
         if (::lstat(dir.c_str(), &st) != 0) {
             if (errno == ENOENT && std::string(top) == "scripts") continue;
-            throw_system_error(std::string("package source has no ") + top + "/ directory: " + dir.string());
+            throw_system_error(std::string("package source has no ") + top +
+                               "/ directory: " + dir.string());
         }
         if (!S_ISDIR(st.st_mode)) throw source_error(dir.string(), "must be a directory");
         ManifestEntry e;
@@ -391,16 +413,19 @@ BuildResult build_package(const std::string& src_dir, const std::string& out_pat
     result.manifest = scan_source(src_dir, hashing_progress);
     std::string manifest_json = result.manifest.to_json();
     if (manifest_json.size() > ReadLimits().max_manifest_bytes) {
-        throw Error(ErrorCode::LimitExceeded, src_dir + ": the manifest would be " + std::to_string(manifest_json.size()) +
-                                                  " bytes, more than readers accept; split the package");
+        throw Error(ErrorCode::LimitExceeded,
+                    src_dir + ": the manifest would be " + std::to_string(manifest_json.size()) +
+                        " bytes, more than readers accept; split the package");
     }
 
     AtomicFile file(out_path, 0644);
     OutputSink sink{&file, {}, Blake2b(64), 0, nullptr, 0};
-    const bool non_ascii = std::any_of(result.manifest.files.begin(), result.manifest.files.end(), [](const ManifestEntry& e) {
-        const auto high = [](char c) { return static_cast<unsigned char>(c) >= 0x80; };
-        return std::any_of(e.path.begin(), e.path.end(), high) || std::any_of(e.target.begin(), e.target.end(), high);
-    });
+    const bool non_ascii = std::any_of(
+        result.manifest.files.begin(), result.manifest.files.end(), [](const ManifestEntry& e) {
+            const auto high = [](char c) { return static_cast<unsigned char>(c) >= 0x80; };
+            return std::any_of(e.path.begin(), e.path.end(), high) ||
+                   std::any_of(e.target.begin(), e.target.end(), high);
+        });
     PackageArchiveWriter writer(sink, options.compression_level, non_ascii);
     writer.set_sink(&sink);
 

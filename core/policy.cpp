@@ -14,11 +14,16 @@
 namespace ferry {
 namespace {
 
-Error refused(const std::string& why) { return Error(ErrorCode::VerificationFailed, "policy refused: " + why); }
+Error refused(const std::string& why) {
+    return Error(ErrorCode::VerificationFailed, "policy refused: " + why);
+}
 
-Error bad(const std::string& where, const std::string& what) { return Error(ErrorCode::InvalidInput, where + ": " + what); }
+Error bad(const std::string& where, const std::string& what) {
+    return Error(ErrorCode::InvalidInput, where + ": " + what);
+}
 
-std::vector<std::string> string_list(const json::FieldReader& in, const std::string& field, std::size_t max_bytes) {
+std::vector<std::string> string_list(const json::FieldReader& in, const std::string& field,
+                                     std::size_t max_bytes) {
     std::vector<std::string> out;
     auto list = in.array(field, false);
     if (!list) return out;
@@ -35,7 +40,8 @@ std::vector<std::string> string_list(const json::FieldReader& in, const std::str
     return out;
 }
 
-void write_string_list(CanonicalJson& json, const char* key, const std::vector<std::string>& items) {
+void write_string_list(CanonicalJson& json, const char* key,
+                       const std::vector<std::string>& items) {
     json.key(key);
     json.begin_array();
     for (const auto& item : items) json.string(item);
@@ -53,21 +59,25 @@ PublisherKey read_publisher(const json::FieldReader& in) {
 }
 
 PolicyAdvertisement read_advertisement(const json::FieldReader& in) {
-    in.allow_only({"id", "package", "version", "object_id", "size", "signature", "action", "available_at",
-                   "deadline", "mandatory", "postpone_max", "postpone_max_delay_s", "windows", "rollout_state"});
+    in.allow_only({"id", "package", "version", "object_id", "size", "signature", "action",
+                   "available_at", "deadline", "mandatory", "postpone_max", "postpone_max_delay_s",
+                   "windows", "rollout_state"});
     PolicyAdvertisement a;
     a.id = in.string("id", true, 64);
     a.package = in.string("package", true, 64);
-    if (!is_valid_package_name(a.package)) throw bad(in.where("package"), "is not a valid package name");
+    if (!is_valid_package_name(a.package))
+        throw bad(in.where("package"), "is not a valid package name");
     a.version = in.string("version", true, 64);
     if (!is_valid_version(a.version)) throw bad(in.where("version"), "is not a valid version");
     a.object_id = in.string("object_id", true, 64);
-    if (!is_object_id(a.object_id)) throw bad(in.where("object_id"), "must be 64 lowercase hex digits");
+    if (!is_object_id(a.object_id))
+        throw bad(in.where("object_id"), "must be 64 lowercase hex digits");
     a.size = static_cast<std::uint64_t>(in.integer("size", true, 0, INT64_MAX));
     a.signature = in.multiline_string("signature", true, 4096);
     minisign::Signature::parse(a.signature, in.where("signature"));  // refuses a malformed one
     a.action = in.string("action", true, 16);
-    if (a.action != "install" && a.action != "uninstall") throw bad(in.where("action"), "must be install or uninstall");
+    if (a.action != "install" && a.action != "uninstall")
+        throw bad(in.where("action"), "must be install or uninstall");
     a.available_at = in.integer("available_at", true, 0, INT64_MAX);
     if (in.has("deadline")) a.deadline = in.integer("deadline", true, 0, INT64_MAX);
     a.mandatory = in.boolean("mandatory", true);
@@ -75,15 +85,18 @@ PolicyAdvertisement read_advertisement(const json::FieldReader& in) {
     a.postpone_max_delay_s = in.integer("postpone_max_delay_s", true, 0, INT64_MAX);
     a.windows = string_list(in, "windows", 64);
     a.rollout_state = in.string("rollout_state", true, 16);
-    if (a.rollout_state != "active" && a.rollout_state != "halted" && a.rollout_state != "cancelled") {
+    if (a.rollout_state != "active" && a.rollout_state != "halted" &&
+        a.rollout_state != "cancelled") {
         throw bad(in.where("rollout_state"), "must be active, halted or cancelled");
     }
     return a;
 }
 
 // "policy<TAB>client:<id><TAB>version:<n><TAB>object:<hex>"
-std::string trusted_comment_for(const std::string& client, std::uint64_t version, const std::string& digest) {
-    return "policy\tclient:" + client + "\tversion:" + std::to_string(version) + "\tobject:" + digest;
+std::string trusted_comment_for(const std::string& client, std::uint64_t version,
+                                const std::string& digest) {
+    return "policy\tclient:" + client + "\tversion:" + std::to_string(version) +
+           "\tobject:" + digest;
 }
 
 }  // namespace
@@ -157,7 +170,8 @@ std::string Policy::to_json() const {
 
 Policy Policy::parse(const std::string& text, const std::string& source) {
     json::FieldReader in(json::parse_object(text, source, 1'000'000), source);
-    in.allow_only({"format", "client", "version", "issued_at", "expires_at", "publishers", "advertisements"});
+    in.allow_only(
+        {"format", "client", "version", "issued_at", "expires_at", "publishers", "advertisements"});
     in.integer("format", true, kFormat, kFormat);
     Policy p;
     p.client_id = in.string("client", true, 128);
@@ -167,16 +181,21 @@ Policy Policy::parse(const std::string& text, const std::string& source) {
     if (auto list = in.array("publishers", true)) {
         for (std::size_t i = 0; i < list->size(); ++i) {
             auto object = list->getObject(static_cast<unsigned>(i));
-            if (!object) throw bad(in.where("publishers") + "[" + std::to_string(i) + "]", "must be an object");
-            p.publishers.push_back(read_publisher(json::FieldReader(object, source, "publishers[" + std::to_string(i) + "].")));
+            if (!object)
+                throw bad(in.where("publishers") + "[" + std::to_string(i) + "]",
+                          "must be an object");
+            p.publishers.push_back(read_publisher(
+                json::FieldReader(object, source, "publishers[" + std::to_string(i) + "].")));
         }
     }
     if (auto list = in.array("advertisements", true)) {
         for (std::size_t i = 0; i < list->size(); ++i) {
             auto object = list->getObject(static_cast<unsigned>(i));
-            if (!object) throw bad(in.where("advertisements") + "[" + std::to_string(i) + "]", "must be an object");
-            p.advertisements.push_back(
-                read_advertisement(json::FieldReader(object, source, "advertisements[" + std::to_string(i) + "].")));
+            if (!object)
+                throw bad(in.where("advertisements") + "[" + std::to_string(i) + "]",
+                          "must be an object");
+            p.advertisements.push_back(read_advertisement(
+                json::FieldReader(object, source, "advertisements[" + std::to_string(i) + "].")));
         }
     }
     return p;
@@ -191,16 +210,18 @@ SignedPolicy sign_policy(const Policy& policy, const minisign::SecretKey& site_k
     hasher.finish(prehash.data());
     const std::string digest = hash_bytes(signed_policy.json.data(), signed_policy.json.size());
     signed_policy.signature =
-        minisign::sign_prehash(site_key, prehash, trusted_comment_for(policy.client_id, policy.version, digest),
+        minisign::sign_prehash(site_key, prehash,
+                               trusted_comment_for(policy.client_id, policy.version, digest),
                                "ferry site policy")
             .to_file_text();
     return signed_policy;
 }
 
-Policy verify_policy(const SignedPolicy& served, const minisign::PublicKey& site_key, const std::string& client_id,
-                     const AcceptedPolicy& last, std::int64_t now) {
+Policy verify_policy(const SignedPolicy& served, const minisign::PublicKey& site_key,
+                     const std::string& client_id, const AcceptedPolicy& last, std::int64_t now) {
     if (served.json.size() > kMaxPolicyBytes) {
-        throw Error(ErrorCode::LimitExceeded, "policy refused: larger than " + std::to_string(kMaxPolicyBytes) + " bytes");
+        throw Error(ErrorCode::LimitExceeded,
+                    "policy refused: larger than " + std::to_string(kMaxPolicyBytes) + " bytes");
     }
     // 1. The site's signature over these exact bytes, before any of them is parsed.
     minisign::Signature signature;
@@ -221,37 +242,44 @@ Policy verify_policy(const SignedPolicy& served, const minisign::PublicKey& site
     const std::string digest = hash_bytes(served.json.data(), served.json.size());
     // 2. The signed claims, which must describe exactly this document.
     const Policy policy = Policy::parse(served.json, "policy");
-    if (signature.trusted_comment != trusted_comment_for(policy.client_id, policy.version, digest)) {
+    if (signature.trusted_comment !=
+        trusted_comment_for(policy.client_id, policy.version, digest)) {
         throw refused("the signed comment does not describe this document");
     }
     // 3. Addressee, freshness, expiry.
-    if (policy.client_id != client_id) throw refused("addressed to client " + policy.client_id + ", not " + client_id);
+    if (policy.client_id != client_id)
+        throw refused("addressed to client " + policy.client_id + ", not " + client_id);
     if (policy.version < last.version) {
-        throw refused("version " + std::to_string(policy.version) + " is older than the accepted version " +
-                      std::to_string(last.version));
+        throw refused("version " + std::to_string(policy.version) +
+                      " is older than the accepted version " + std::to_string(last.version));
     }
     if (policy.version == last.version && digest != last.digest) {
-        throw refused("version " + std::to_string(policy.version) + " was already accepted with different content");
+        throw refused("version " + std::to_string(policy.version) +
+                      " was already accepted with different content");
     }
     if (now >= policy.expires_at) {
-        throw refused("expired at " + std::to_string(policy.expires_at) + " (now " + std::to_string(now) + ")");
+        throw refused("expired at " + std::to_string(policy.expires_at) + " (now " +
+                      std::to_string(now) + ")");
     }
     return policy;
 }
 
 bool publisher_may_sign(const PublisherKey& publisher, const std::string& package) {
-    return std::any_of(publisher.packages.begin(), publisher.packages.end(), [&](const std::string& pattern) {
-        if (pattern == "*") return true;
-        if (!pattern.empty() && pattern.back() == '*') return package.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
-        return pattern == package;
-    });
+    return std::any_of(
+        publisher.packages.begin(), publisher.packages.end(), [&](const std::string& pattern) {
+            if (pattern == "*") return true;
+            if (!pattern.empty() && pattern.back() == '*')
+                return package.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
+            return pattern == package;
+        });
 }
 
 minisign::PublicKey publisher_key_for(const Policy& policy, const std::string& package,
                                       const minisign::Signature& signature) {
     std::string out_of_scope;
     for (const auto& publisher : policy.publishers) {
-        const minisign::PublicKey key = minisign::PublicKey::parse(publisher.public_key, "publisher " + publisher.name);
+        const minisign::PublicKey key =
+            minisign::PublicKey::parse(publisher.public_key, "publisher " + publisher.name);
         if (key.key_id != signature.key_id) continue;
         if (publisher_may_sign(publisher, package)) return key;
         out_of_scope = publisher.name;
@@ -259,11 +287,12 @@ minisign::PublicKey publisher_key_for(const Policy& policy, const std::string& p
     minisign::PublicKey named;
     named.key_id = signature.key_id;
     if (!out_of_scope.empty()) {
-        throw Error(ErrorCode::VerificationFailed,
-                    "publisher " + out_of_scope + " may not sign package " + package + " (outside its scope)");
+        throw Error(ErrorCode::VerificationFailed, "publisher " + out_of_scope +
+                                                       " may not sign package " + package +
+                                                       " (outside its scope)");
     }
-    throw Error(ErrorCode::VerificationFailed,
-                "unknown signer: key " + named.key_id_hex() + " is not a publisher this policy trusts");
+    throw Error(ErrorCode::VerificationFailed, "unknown signer: key " + named.key_id_hex() +
+                                                   " is not a publisher this policy trusts");
 }
 
 }  // namespace ferry

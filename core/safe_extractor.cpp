@@ -20,12 +20,13 @@ namespace {
 
 // The staging directory: created empty, removed on destruction unless released.
 class StagingDirectory {
-public:
+  public:
     explicit StagingDirectory(const std::string& target) {
         std::string pattern = target + ".staging-XXXXXX";
         std::vector<char> buffer(pattern.begin(), pattern.end());
         buffer.push_back('\0');
-        if (::mkdtemp(buffer.data()) == nullptr) throw_system_error("cannot create a staging directory for " + target);
+        if (::mkdtemp(buffer.data()) == nullptr)
+            throw_system_error("cannot create a staging directory for " + target);
         path_ = buffer.data();
         fd_ = UniqueFd(::open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!fd_) {
@@ -44,7 +45,7 @@ public:
     const std::string& path() const { return path_; }
     void release() { released_ = true; }
 
-private:
+  private:
     void remove() noexcept {
         // remove_all never follows symlinks: it deletes the links themselves.
         std::error_code ec;
@@ -86,7 +87,8 @@ ExtractResult extract_package(const std::string& package_path, const std::string
     }
     // With a verified object id every byte is checked as a whole, so the per-file hashes need
     // not be recomputed; without one they are the only check of the content.
-    const ContentCheck check = expected_object_id ? ContentCheck::ObjectIdOnly : ContentCheck::EveryFileHash;
+    const ContentCheck check =
+        expected_object_id ? ContentCheck::ObjectIdOnly : ContentCheck::EveryFileHash;
     PackageReader reader(package_path, limits, expected_object_id, check);
     StagingDirectory staging(target);
     std::uint64_t files = 0;
@@ -102,12 +104,14 @@ ExtractResult extract_package(const std::string& package_path, const std::string
     }
     // Durable before visible: one syncfs for the whole tree is far cheaper than a fsync per file.
     if (::syncfs(staging.fd()) != 0) throw_system_error("cannot sync " + staging.path());
-    if (::renameat2(AT_FDCWD, staging.path().c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) != 0) {
+    if (::renameat2(AT_FDCWD, staging.path().c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) !=
+        0) {
         throw_system_error("cannot move the extracted package to " + target);
     }
     staging.release();
     const std::string parent = parent_of(target).empty() ? "." : parent_of(target);
-    if (UniqueFd dir{::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)}) ::fsync(dir.get());
+    if (UniqueFd dir{::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)})
+        ::fsync(dir.get());
     ExtractResult result;
     result.manifest = reader.manifest();
     result.files = files;

@@ -20,7 +20,7 @@
 namespace ferry {
 
 class SideHasher {
-public:
+  public:
     SideHasher(Blake2b& hasher, std::size_t slots, std::size_t block_size);
     SideHasher(const SideHasher&) = delete;
     SideHasher& operator=(const SideHasher&) = delete;
@@ -31,7 +31,7 @@ public:
     // Waits until every published block is hashed and stops the thread. Idempotent.
     void finish();
 
-private:
+  private:
     void run();
 
     Blake2b& hasher_;

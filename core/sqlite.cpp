@@ -35,9 +35,11 @@ ErrorCode code_for(int result) {
 Database::Database(const std::string& path, const OpenOptions& options) : path_(path) {
     if (!options.create && path != ":memory:") {
         struct stat st {};
-        if (::stat(path.c_str(), &st) != 0) throw Error(ErrorCode::NotFound, path + ": no such database");
+        if (::stat(path.c_str(), &st) != 0)
+            throw Error(ErrorCode::NotFound, path + ": no such database");
     }
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (options.create ? SQLITE_OPEN_CREATE : 0);
+    const int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (options.create ? SQLITE_OPEN_CREATE : 0);
     const int result = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
     if (result != SQLITE_OK) {
         const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(result);
@@ -81,7 +83,8 @@ Database::~Database() {
 }
 
 void Database::fail(int result, const std::string& what, const std::string& sql) const {
-    std::string message = path_ + ": " + what + ": " + (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(result));
+    std::string message = path_ + ": " + what + ": " +
+                          (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(result));
     if (!sql.empty()) message += " (in: " + sql.substr(0, 200) + ")";
     throw Error(code_for(result), message);
 }
@@ -89,14 +92,16 @@ void Database::fail(int result, const std::string& what, const std::string& sql)
 Statement Database::prepare(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
-    const int result = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                          &stmt, &tail);
+    const int result = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                          SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
     if (result != SQLITE_OK) fail(result, "cannot prepare a statement", sql);
     if (stmt == nullptr) throw Error(ErrorCode::Internal, "empty SQL statement");
     for (; tail != nullptr && *tail != '\0'; ++tail) {
         if (*tail != ' ' && *tail != '\n' && *tail != '\t' && *tail != ';') {
             sqlite3_finalize(stmt);
-            throw Error(ErrorCode::Internal, "prepare() takes one statement; use exec() for several: " + sql.substr(0, 200));
+            throw Error(
+                ErrorCode::Internal,
+                "prepare() takes one statement; use exec() for several: " + sql.substr(0, 200));
         }
     }
     return Statement(*this, stmt, sql);
@@ -122,9 +127,10 @@ int Database::migrate(const std::vector<Migration>& migrations) {
     const int current = user_version();
     const int known = static_cast<int>(migrations.size());
     if (current > known) {
-        throw Error(ErrorCode::InvalidInput, path_ + ": the database schema is version " + std::to_string(current) +
-                                                 ", newer than this program knows (" + std::to_string(known) +
-                                                 "); use the Ferry release that wrote it");
+        throw Error(ErrorCode::InvalidInput,
+                    path_ + ": the database schema is version " + std::to_string(current) +
+                        ", newer than this program knows (" + std::to_string(known) +
+                        "); use the Ferry release that wrote it");
     }
     for (int version = current + 1; version <= known; ++version) {
         const Migration& m = migrations[static_cast<std::size_t>(version - 1)];
@@ -132,7 +138,8 @@ int Database::migrate(const std::vector<Migration>& migrations) {
         try {
             exec(m.sql);
         } catch (const Error& e) {
-            throw e.with_context("schema migration " + std::to_string(version) + " (" + m.description + ")");
+            throw e.with_context("schema migration " + std::to_string(version) + " (" +
+                                 m.description + ")");
         }
         // PRAGMA takes no parameters; the value is an integer this code computed.
         exec("PRAGMA user_version=" + std::to_string(version));
@@ -147,7 +154,8 @@ int Database::changes() const { return sqlite3_changes(db_); }
 
 // ---- Statement ----
 
-Statement::Statement(Database& db, sqlite3_stmt* stmt, std::string sql) : db_(&db), stmt_(stmt), sql_(std::move(sql)) {}
+Statement::Statement(Database& db, sqlite3_stmt* stmt, std::string sql)
+    : db_(&db), stmt_(stmt), sql_(std::move(sql)) {}
 
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), sql_(std::move(other.sql_)) {}
@@ -167,7 +175,8 @@ Statement::~Statement() {
 }
 
 void Statement::check_bind(int result, int index) {
-    if (result != SQLITE_OK) db_->fail(result, "cannot bind parameter " + std::to_string(index), sql_);
+    if (result != SQLITE_OK)
+        db_->fail(result, "cannot bind parameter " + std::to_string(index), sql_);
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
@@ -181,7 +190,9 @@ Statement& Statement::bind(int index, double value) {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-    check_bind(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8), index);
+    check_bind(
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+        index);
     return *this;
 }
 
@@ -206,7 +217,9 @@ bool Statement::step() {
 }
 
 void Statement::run() {
-    if (step()) throw Error(ErrorCode::Internal, "statement returned rows where none were expected: " + sql_.substr(0, 200));
+    if (step())
+        throw Error(ErrorCode::Internal,
+                    "statement returned rows where none were expected: " + sql_.substr(0, 200));
 }
 
 void Statement::reset() {
@@ -214,7 +227,9 @@ void Statement::reset() {
     sqlite3_clear_bindings(stmt_);
 }
 
-std::int64_t Statement::column_int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::column_int64(int column) const {
+    return sqlite3_column_int64(stmt_, column);
+}
 
 double Statement::column_double(int column) const { return sqlite3_column_double(stmt_, column); }
 
@@ -227,10 +242,13 @@ std::string Statement::column_text(int column) const {
 std::vector<std::uint8_t> Statement::column_blob(int column) const {
     const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
     const int size = sqlite3_column_bytes(stmt_, column);
-    return data != nullptr ? std::vector<std::uint8_t>(data, data + size) : std::vector<std::uint8_t>();
+    return data != nullptr ? std::vector<std::uint8_t>(data, data + size)
+                           : std::vector<std::uint8_t>();
 }
 
-bool Statement::column_is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+bool Statement::column_is_null(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
 
 int Statement::column_count() const { return sqlite3_column_count(stmt_); }
 

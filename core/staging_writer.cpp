@@ -22,8 +22,10 @@ UniqueFd open_directory_below(int root, const std::string& relative) {
     if (!current) throw_system_error("cannot duplicate a directory descriptor");
     if (relative.empty()) return current;
     for (const auto& part : split_path(relative)) {
-        UniqueFd next(::openat(current.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!next) throw_system_error("cannot open directory \"" + relative + "\" in the staging area");
+        UniqueFd next(
+            ::openat(current.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!next)
+            throw_system_error("cannot open directory \"" + relative + "\" in the staging area");
         current = std::move(next);
     }
     return current;
@@ -31,7 +33,8 @@ UniqueFd open_directory_below(int root, const std::string& relative) {
 
 }  // namespace
 
-StagingWriter::StagingWriter(int staging_root_fd) : root_fd_(staging_root_fd), thread_([this] { run(); }) {}
+StagingWriter::StagingWriter(int staging_root_fd)
+    : root_fd_(staging_root_fd), thread_([this] { run(); }) {}
 
 StagingWriter::~StagingWriter() {
     {
@@ -87,7 +90,8 @@ void StagingWriter::flush_block() {
 
 std::unique_ptr<StagingWriter::Block> StagingWriter::take_free_block() {
     std::unique_lock<std::mutex> lock(mutex_);
-    space_ready_.wait(lock, [this] { return !free_blocks_.empty() || blocks_created_ < kMaxBlocks || failure_; });
+    space_ready_.wait(
+        lock, [this] { return !free_blocks_.empty() || blocks_created_ < kMaxBlocks || failure_; });
     if (failure_) std::rethrow_exception(failure_);
     if (!free_blocks_.empty()) {
         auto block = std::move(free_blocks_.back());
@@ -155,8 +159,10 @@ void StagingWriter::execute(Op& op) {
         case Kind::Directory: {
             const int parent = parent_fd(parent_of(op.path));
             const std::string name = leaf_of(op.path);
-            if (::mkdirat(parent, name.c_str(), 0700) != 0) throw_system_error("cannot create \"" + op.path + "\"");
-            if (::fchmodat(parent, name.c_str(), op.mode, 0) != 0) throw_system_error("cannot chmod \"" + op.path + "\"");
+            if (::mkdirat(parent, name.c_str(), 0700) != 0)
+                throw_system_error("cannot create \"" + op.path + "\"");
+            if (::fchmodat(parent, name.c_str(), op.mode, 0) != 0)
+                throw_system_error("cannot chmod \"" + op.path + "\"");
             break;
         }
         case Kind::Symlink: {
@@ -180,7 +186,8 @@ void StagingWriter::execute(Op& op) {
             write_all(file_.get(), op.block->bytes.data(), op.block->used, file_path_);
             break;
         case Kind::EndFile:
-            if (::fchmod(file_.get(), file_mode_) != 0) throw_system_error("cannot chmod " + file_path_);
+            if (::fchmod(file_.get(), file_mode_) != 0)
+                throw_system_error("cannot chmod " + file_path_);
             // Start writing the file back now, so that the one sync before the staging directory
             // is renamed into place finds little left to wait for. A hint: failure is harmless.
             ::sync_file_range(file_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);

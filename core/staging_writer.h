@@ -24,7 +24,7 @@
 namespace ferry {
 
 class StagingWriter {
-public:
+  public:
     explicit StagingWriter(int staging_root_fd);
     ~StagingWriter();  // stops the thread; work not yet done is dropped
     StagingWriter(const StagingWriter&) = delete;
@@ -38,7 +38,7 @@ public:
     // Waits until everything queued is on disk (not yet synced); rethrows a writer failure.
     void finish();
 
-private:
+  private:
     enum class Kind { Directory, Symlink, BeginFile, Data, EndFile };
     struct Block {
         std::vector<char> bytes;

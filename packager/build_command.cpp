@@ -1,8 +1,8 @@
 #include <iostream>
 #include <optional>
 
-#include "ferry/command_line.h"
 #include "commands.h"
+#include "ferry/command_line.h"
 #include "ferry/error.h"
 #include "ferry/package_signature.h"
 #include "ferry/package_writer.h"
@@ -13,7 +13,8 @@ namespace ferry::pack {
 
 int run_build(int argc, char** argv, int first) {
     const CommandLine args(argc, argv, first,
-                           {{"--output", "-o", true}, {"--key", "-k", true}, {"--level", "", true}}, 1);
+                           {{"--output", "-o", true}, {"--key", "-k", true}, {"--level", "", true}},
+                           1);
     if (args.help()) return print_help("build");
     const std::string src = args.positional()[0];
     const std::string out = args.required("--output");
@@ -42,10 +43,11 @@ int run_build(int argc, char** argv, int first) {
         digest.size = result.size;
         digest.prehash = result.prehash;
         const std::string sig = write_package_signature(*key, out, digest, result.manifest);
-        std::cerr << "signed " << out << " -> " << sig << " (key " << key->public_key().key_id_hex() << ")\n";
+        std::cerr << "signed " << out << " -> " << sig << " (key " << key->public_key().key_id_hex()
+                  << ")\n";
     }
-    std::cerr << "built " << result.manifest.name << " " << result.manifest.version << ": " << out << ", "
-              << result.size << " bytes, " << result.manifest.files.size() << " entries\n";
+    std::cerr << "built " << result.manifest.name << " " << result.manifest.version << ": " << out
+              << ", " << result.size << " bytes, " << result.manifest.files.size() << " entries\n";
     std::cout << result.object_id << "\n";
     return 0;
 }

@@ -4,8 +4,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "ferry/command_line.h"
 #include "commands.h"
+#include "ferry/command_line.h"
 #include "ferry/json.h"
 #include "ferry/package_reader.h"
 #include "ferry/package_signature.h"
@@ -27,9 +27,11 @@ std::string octal(std::uint32_t mode) {
 
 void print_text(const Manifest& m, const FileDigest& digest) {
     std::vector<std::string> deps;
-    for (const auto& d : m.dependencies) deps.push_back(d.name + (d.min_version.empty() ? "" : " >= " + d.min_version));
+    for (const auto& d : m.dependencies)
+        deps.push_back(d.name + (d.min_version.empty() ? "" : " >= " + d.min_version));
     std::vector<std::string> timeouts;
-    for (const auto& hook : m.scripts) timeouts.push_back(hook + " " + std::to_string(m.timeout_for(hook)) + "s");
+    for (const auto& hook : m.scripts)
+        timeouts.push_back(hook + " " + std::to_string(m.timeout_for(hook)) + "s");
     std::uint64_t file_count = 0;
     for (const auto& e : m.files) file_count += e.type == EntryType::File ? 1 : 0;
 
@@ -44,7 +46,8 @@ void print_text(const Manifest& m, const FileDigest& digest) {
               << "  reboot        " << (m.reboot ? "yes" : "no") << "\n"
               << "  object id     " << digest.object_id << "\n"
               << "  package size  " << digest.size << " bytes\n"
-              << "  payload       " << file_count << " files, " << m.total_file_bytes() << " bytes\n"
+              << "  payload       " << file_count << " files, " << m.total_file_bytes()
+              << " bytes\n"
               << "entries (listed by the manifest; run ferry-pack verify to check them):\n";
     for (const auto& e : m.files) {
         std::cout << "  " << octal(e.mode) << " ";
@@ -55,8 +58,12 @@ void print_text(const Manifest& m, const FileDigest& digest) {
                 std::cout << size << " " << e.path << "  " << e.blake2b.substr(0, 16) << "\n";
                 break;
             }
-            case EntryType::Directory: std::cout << "         dir " << e.path << "/\n"; break;
-            case EntryType::Symlink: std::cout << "        link " << e.path << " -> " << e.target << "\n"; break;
+            case EntryType::Directory:
+                std::cout << "         dir " << e.path << "/\n";
+                break;
+            case EntryType::Symlink:
+                std::cout << "        link " << e.path << " -> " << e.target << "\n";
+                break;
         }
     }
 }
@@ -66,7 +73,7 @@ void print_json(const PackageReader& reader, const FileDigest& digest) {
     out.set("object_id", digest.object_id);
     out.set("size", static_cast<Poco::UInt64>(digest.size));
     out.set("manifest", json::parse_object(reader.manifest_json(), "ferry.json",
-                                                manifest_value_budget(kDefaultMaxEntries)));
+                                           manifest_value_budget(kDefaultMaxEntries)));
     out.stringify(std::cout, 2);
     std::cout << "\n";
 }

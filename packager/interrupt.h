@@ -9,7 +9,7 @@ namespace ferry::pack {
 
 // Thrown from a progress point after an interrupt; main exits 130 on it.
 class Interrupted : public std::runtime_error {
-public:
+  public:
     Interrupted() : std::runtime_error("interrupted; nothing was written") {}
 };
 

@@ -2,9 +2,9 @@
 
 #include <iostream>
 
-#include "ferry/command_line.h"
 #include "commands.h"
 #include "ferry/atomic_file.h"
+#include "ferry/command_line.h"
 #include "ferry/error.h"
 #include "ferry/minisign.h"
 #include "ferry/secure_buffer.h"
@@ -13,8 +13,9 @@
 namespace ferry::pack {
 
 int run_keygen(int argc, char** argv, int first) {
-    const CommandLine args(argc, argv, first,
-                           {{"--output", "-o", true}, {"--password", "", false}, {"--force", "-f", false}}, 0);
+    const CommandLine args(
+        argc, argv, first,
+        {{"--output", "-o", true}, {"--password", "", false}, {"--force", "-f", false}}, 0);
     if (args.help()) return print_help("keygen");
     const std::string base = args.required("--output");
     const std::string key_path = base + ".key";
@@ -22,8 +23,9 @@ int run_keygen(int argc, char** argv, int first) {
     const bool force = args.flag("--force");
     struct stat st {};
     if (!force && (::lstat(key_path.c_str(), &st) == 0 || ::lstat(pub_path.c_str(), &st) == 0)) {
-        throw Error(ErrorCode::AlreadyExists,
-                    key_path + " or " + pub_path + " already exists; use --force to replace the key pair");
+        throw Error(
+            ErrorCode::AlreadyExists,
+            key_path + " or " + pub_path + " already exists; use --force to replace the key pair");
     }
     std::optional<std::string> password;
     if (args.flag("--password")) password = read_new_password();
@@ -42,12 +44,15 @@ int run_keygen(int argc, char** argv, int first) {
         key_file.commit();
         pub_file.commit();
     } else if (!key_file.commit_if_absent()) {
-        throw Error(ErrorCode::AlreadyExists, key_path + " appeared while the key was made; nothing written");
+        throw Error(ErrorCode::AlreadyExists,
+                    key_path + " appeared while the key was made; nothing written");
     } else if (!pub_file.commit_if_absent()) {
-        throw Error(ErrorCode::AlreadyExists, pub_path + " appeared while the key was made; " + key_path +
-                                                  " was written, " + pub_path + " was not");
+        throw Error(ErrorCode::AlreadyExists, pub_path + " appeared while the key was made; " +
+                                                  key_path + " was written, " + pub_path +
+                                                  " was not");
     }
-    std::cout << "secret key: " << key_path << (password ? " (encrypted)" : " (not encrypted)") << "\n"
+    std::cout << "secret key: " << key_path << (password ? " (encrypted)" : " (not encrypted)")
+              << "\n"
               << "public key: " << pub_path << "\n"
               << "key id:     " << pub.key_id_hex() << "\n"
               << "verify with: minisign -Vm FILE -P " << pub.to_base64() << "\n";

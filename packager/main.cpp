@@ -5,10 +5,10 @@
 #include <cstring>
 #include <iostream>
 
-#include "ferry/command_line.h"
 #include "commands.h"
-#include "interrupt.h"
+#include "ferry/command_line.h"
 #include "ferry/error.h"
+#include "interrupt.h"
 
 namespace ferry::pack {
 
@@ -78,7 +78,8 @@ void print_overview(std::ostream& out) {
         out << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
     }
     out << "\nferry-pack COMMAND --help shows a command's options.\n"
-           "Exit codes: 0 success, 1 verification failed or refused by the server, 2 usage or input error.\n";
+           "Exit codes: 0 success, 1 verification failed or refused by the server, 2 usage or "
+           "input error.\n";
 }
 
 int exit_code_for(ErrorCode code) {

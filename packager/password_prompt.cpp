@@ -12,7 +12,7 @@ namespace ferry::pack {
 namespace {
 
 std::string read_line_without_echo() {
-    termios saved {};
+    termios saved{};
     const bool tty = ::isatty(STDIN_FILENO) == 1 && ::tcgetattr(STDIN_FILENO, &saved) == 0;
     if (tty) {
         termios quiet = saved;

@@ -11,7 +11,7 @@
 namespace ferry::pack {
 
 class ProgressLine {
-public:
+  public:
     explicit ProgressLine(std::string label);
     ~ProgressLine();  // clears the line if one was drawn
 
@@ -20,7 +20,7 @@ public:
     // A ProgressFn that forwards here.
     ProgressFn callback();
 
-private:
+  private:
     std::string label_;
     bool enabled_;
     bool drawn_ = false;

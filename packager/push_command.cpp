@@ -17,12 +17,15 @@
 namespace ferry::pack {
 
 int run_push(int argc, char** argv, int first) {
-    const CommandLine args(argc, argv, first, {{"--server", "", true}, {"--token", "", true}, {"--sig", "-x", true}}, 1);
+    const CommandLine args(argc, argv, first,
+                           {{"--server", "", true}, {"--token", "", true}, {"--sig", "-x", true}},
+                           1);
     if (args.help()) return print_help("push");
     const std::string package = args.positional()[0];
     const char* env_server = std::getenv("FERRY_SERVER");
     const char* env_token = std::getenv("FERRY_TOKEN");
-    const std::string server = args.value("--server").value_or(env_server != nullptr ? env_server : "");
+    const std::string server =
+        args.value("--server").value_or(env_server != nullptr ? env_server : "");
     const std::string token = args.value("--token").value_or(env_token != nullptr ? env_token : "");
     if (server.empty()) throw UsageError("--server URL or FERRY_SERVER is needed");
     const std::string sig_path = args.value("--sig").value_or(signature_path_for(package));
@@ -31,7 +34,8 @@ int run_push(int argc, char** argv, int first) {
         signature = read_small_file(sig_path, 8192);
     } catch (const Error& e) {
         if (e.code() != ErrorCode::NotFound) throw;
-        throw Error(ErrorCode::NotFound, sig_path + " not found: sign the package first (ferry-pack sign)");
+        throw Error(ErrorCode::NotFound,
+                    sig_path + " not found: sign the package first (ferry-pack sign)");
     }
     FileDigest digest;
     {
@@ -46,9 +50,10 @@ int run_push(int argc, char** argv, int first) {
     std::ostringstream body;
     request.stringify(body);
     const auto registered = api.post("/api/v1/packages", body.str());
-    std::cout << "pushed " << registered->getValue<std::string>("name") << " " << registered->getValue<std::string>("version")
-              << " (object " << digest.object_id << (stored->getValue<bool>("created") ? "" : ", already stored")
-              << ", signed by " << registered->getValue<std::string>("publisher") << ") to " << server << "\n";
+    std::cout << "pushed " << registered->getValue<std::string>("name") << " "
+              << registered->getValue<std::string>("version") << " (object " << digest.object_id
+              << (stored->getValue<bool>("created") ? "" : ", already stored") << ", signed by "
+              << registered->getValue<std::string>("publisher") << ") to " << server << "\n";
     return 0;
 }
 

@@ -1,7 +1,7 @@
 #include <iostream>
 
-#include "ferry/command_line.h"
 #include "commands.h"
+#include "ferry/command_line.h"
 #include "ferry/error.h"
 #include "ferry/package_reader.h"
 #include "ferry/package_signature.h"
@@ -28,8 +28,8 @@ int run_sign(int argc, char** argv, int first) {
         throw Error(ErrorCode::VerificationFailed, package + ": changed while it was being signed");
     }
     const std::string sig = write_package_signature(key, package, digest, manifest);
-    std::cout << "signed " << manifest.name << " " << manifest.version << " (object " << digest.object_id
-              << ") -> " << sig << "\n";
+    std::cout << "signed " << manifest.name << " " << manifest.version << " (object "
+              << digest.object_id << ") -> " << sig << "\n";
     return 0;
 }
 

@@ -1,7 +1,7 @@
 #include <iostream>
 
-#include "ferry/command_line.h"
 #include "commands.h"
+#include "ferry/command_line.h"
 #include "ferry/error.h"
 #include "ferry/minisign.h"
 #include "ferry/package_reader.h"
@@ -24,7 +24,8 @@ int run_verify(int argc, char** argv, int first) {
             return minisign::Signature::load(sig_path);
         } catch (const Error& e) {
             if (e.code() != ErrorCode::InvalidInput) throw;
-            throw Error(ErrorCode::VerificationFailed, std::string("bad signature file: ") + e.what());
+            throw Error(ErrorCode::VerificationFailed,
+                        std::string("bad signature file: ") + e.what());
         }
     }();
 

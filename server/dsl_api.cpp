@@ -54,11 +54,14 @@ ApiAnswer publishers_api(DslService& dsl, const Principal& caller, const std::st
         if (const auto list = in.array("packages", true)) {
             for (std::size_t i = 0; i < list->size(); ++i) {
                 const auto value = list->get(static_cast<unsigned>(i));
-                if (!value.isString()) throw Error(ErrorCode::InvalidInput, "field \"packages[" + std::to_string(i) + "]\": must be a string");
+                if (!value.isString())
+                    throw Error(ErrorCode::InvalidInput,
+                                "field \"packages[" + std::to_string(i) + "]\": must be a string");
                 packages.push_back(value.extract<std::string>());
             }
         }
-        const PublisherKey p = dsl.add_publisher(caller, in.string("name", true, 128), in.string("key", true, 256), packages);
+        const PublisherKey p = dsl.add_publisher(caller, in.string("name", true, 128),
+                                                 in.string("key", true, 256), packages);
         Poco::JSON::Object out;
         out.set("name", p.name);
         out.set("key", p.public_key);
@@ -72,8 +75,10 @@ ApiAnswer packages_api(DslService& dsl, const Principal& caller, const std::stri
                        const std::vector<std::string>& parts, const std::string& body) {
     if (method == "GET" && parts.size() <= 1) {
         Poco::JSON::Array list;
-        const auto versions = dsl.versions(caller, parts.empty() ? std::nullopt : std::optional<std::string>(parts[0]));
-        if (!parts.empty() && versions.empty()) throw Error(ErrorCode::NotFound, "no package " + parts[0] + " in the library");
+        const auto versions = dsl.versions(
+            caller, parts.empty() ? std::nullopt : std::optional<std::string>(parts[0]));
+        if (!parts.empty() && versions.empty())
+            throw Error(ErrorCode::NotFound, "no package " + parts[0] + " in the library");
         for (const auto& v : versions) list.add(version_json(v));
         Poco::JSON::Object out;
         out.set("packages", list);

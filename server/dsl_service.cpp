@@ -14,21 +14,28 @@ namespace {
 
 bool valid_pattern(const std::string& pattern) {
     if (pattern == "*") return true;
-    const std::string stem = !pattern.empty() && pattern.back() == '*' ? pattern.substr(0, pattern.size() - 1) : pattern;
+    const std::string stem =
+        !pattern.empty() && pattern.back() == '*' ? pattern.substr(0, pattern.size() - 1) : pattern;
     return !stem.empty() && is_valid_package_name(stem);
 }
 
 }  // namespace
 
-PublisherKey DslService::add_publisher(const Principal& actor, const std::string& name, const std::string& public_key,
+PublisherKey DslService::add_publisher(const Principal& actor, const std::string& name,
+                                       const std::string& public_key,
                                        const std::vector<std::string>& packages) {
     UserService::require(actor, Permission::ManagePublishers, "trust publisher keys");
-    if (name.empty() || name.size() > 128) throw Error(ErrorCode::InvalidInput, "field \"name\": must be 1-128 characters");
+    if (name.empty() || name.size() > 128)
+        throw Error(ErrorCode::InvalidInput, "field \"name\": must be 1-128 characters");
     const minisign::PublicKey key = minisign::PublicKey::parse(public_key, "field \"key\"");
-    if (packages.empty()) throw Error(ErrorCode::InvalidInput, "field \"packages\": name at least one package pattern");
+    if (packages.empty())
+        throw Error(ErrorCode::InvalidInput,
+                    "field \"packages\": name at least one package pattern");
     for (const auto& p : packages) {
         if (!valid_pattern(p)) {
-            throw Error(ErrorCode::InvalidInput, "field \"packages\": \"" + p + "\" is not a package name, a prefix ending in '*', or '*'");
+            throw Error(ErrorCode::InvalidInput,
+                        "field \"packages\": \"" + p +
+                            "\" is not a package name, a prefix ending in '*', or '*'");
         }
     }
     PublisherKey publisher{name, key.to_base64(), packages};
@@ -36,7 +43,8 @@ PublisherKey DslService::add_publisher(const Principal& actor, const std::string
     std::string scope;
     for (const auto& p : packages) scope += (scope.empty() ? "" : ",") + p;
     store_.add_publisher(publisher, now,
-                         ChangeLogEntry{now, actor.name, "publisher.add", name, "", "key " + key.key_id_hex() + " for " + scope});
+                         ChangeLogEntry{now, actor.name, "publisher.add", name, "",
+                                        "key " + key.key_id_hex() + " for " + scope});
     return publisher;
 }
 
@@ -46,33 +54,42 @@ std::vector<StoredPublisher> DslService::publishers(const Principal& actor) {
 }
 
 PackageVersion DslService::register_package(const Principal& actor, const std::string& object_id,
-                                             const std::string& signature_text) {
+                                            const std::string& signature_text) {
     UserService::require(actor, Permission::UploadObjects, "register packages");
-    if (!is_object_id(object_id)) throw Error(ErrorCode::InvalidInput, "field \"object_id\": must be 64 lowercase hex digits");
+    if (!is_object_id(object_id))
+        throw Error(ErrorCode::InvalidInput,
+                    "field \"object_id\": must be 64 lowercase hex digits");
     if (!objects_.exists(object_id)) {
-        throw Error(ErrorCode::NotFound, "object " + object_id + " is not in the library; upload it first (PUT /api/v1/objects/ID)");
+        throw Error(ErrorCode::NotFound,
+                    "object " + object_id +
+                        " is not in the library; upload it first (PUT /api/v1/objects/ID)");
     }
-    const minisign::Signature signature = minisign::Signature::parse(signature_text, "field \"signature\"");
+    const minisign::Signature signature =
+        minisign::Signature::parse(signature_text, "field \"signature\"");
 
     // The signer: a trusted publisher with the key id the signature names.
     const auto trusted = store_.publishers();
     const auto signer = std::find_if(trusted.begin(), trusted.end(), [&](const StoredPublisher& p) {
-        return minisign::PublicKey::parse(p.key.public_key, "publisher " + p.key.name).key_id == signature.key_id;
+        return minisign::PublicKey::parse(p.key.public_key, "publisher " + p.key.name).key_id ==
+               signature.key_id;
     });
     if (signer == trusted.end()) {
         minisign::PublicKey named;
         named.key_id = signature.key_id;
-        throw Error(ErrorCode::VerificationFailed, "unknown signer: key " + named.key_id_hex() + " is not a trusted publisher");
+        throw Error(ErrorCode::VerificationFailed,
+                    "unknown signer: key " + named.key_id_hex() + " is not a trusted publisher");
     }
-    const minisign::PublicKey key = minisign::PublicKey::parse(signer->key.public_key, "publisher " + signer->key.name);
+    const minisign::PublicKey key =
+        minisign::PublicKey::parse(signer->key.public_key, "publisher " + signer->key.name);
 
     // Signature over the stored bytes first, then the scope, then every entry of the content.
     const std::string path = objects_.path(object_id);
     const FileDigest digest = digest_file(path);
     const PackageClaims claims = verify_signed_digest(key, signature, digest);
     if (!publisher_may_sign(signer->key, claims.name)) {
-        throw Error(ErrorCode::VerificationFailed,
-                    "publisher " + signer->key.name + " may not sign package " + claims.name + " (outside its scope)");
+        throw Error(ErrorCode::VerificationFailed, "publisher " + signer->key.name +
+                                                       " may not sign package " + claims.name +
+                                                       " (outside its scope)");
     }
     PackageReader reader(path, {}, object_id);
     const Manifest manifest = verify_package_contents(reader);
@@ -89,12 +106,14 @@ PackageVersion DslService::register_package(const Principal& actor, const std::s
     version.registered_by = actor.name;
     version.registered_at = clock_();
     store_.add_version(version, signer->id,
-                       ChangeLogEntry{version.registered_at, actor.name, "package.register", manifest.name + "@" + manifest.version,
-                                      "", "object " + object_id + ", signed by " + signer->key.name});
+                       ChangeLogEntry{version.registered_at, actor.name, "package.register",
+                                      manifest.name + "@" + manifest.version, "",
+                                      "object " + object_id + ", signed by " + signer->key.name});
     return version;
 }
 
-std::vector<PackageVersion> DslService::versions(const Principal& actor, const std::optional<std::string>& name) {
+std::vector<PackageVersion> DslService::versions(const Principal& actor,
+                                                 const std::optional<std::string>& name) {
     UserService::require(actor, Permission::ReadSite, "read the library");
     return store_.versions(name);
 }

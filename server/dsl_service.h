@@ -16,19 +16,22 @@
 namespace ferry::server {
 
 class DslService {
-public:
+  public:
     DslService(DslStore& store, const ObjectStore& objects, Clock clock)
         : store_(store), objects_(objects), clock_(std::move(clock)) {}
 
     // `public_key` is a minisign public key (base64 or .pub text); `packages` are name patterns.
-    PublisherKey add_publisher(const Principal& actor, const std::string& name, const std::string& public_key,
+    PublisherKey add_publisher(const Principal& actor, const std::string& name,
+                               const std::string& public_key,
                                const std::vector<std::string>& packages);
     std::vector<StoredPublisher> publishers(const Principal& actor);
 
-    PackageVersion register_package(const Principal& actor, const std::string& object_id, const std::string& signature);
-    std::vector<PackageVersion> versions(const Principal& actor, const std::optional<std::string>& name);
+    PackageVersion register_package(const Principal& actor, const std::string& object_id,
+                                    const std::string& signature);
+    std::vector<PackageVersion> versions(const Principal& actor,
+                                         const std::optional<std::string>& name);
 
-private:
+  private:
     DslStore& store_;
     const ObjectStore& objects_;
     Clock clock_;

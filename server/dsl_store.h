@@ -30,13 +30,15 @@ struct PackageVersion {
 };
 
 class DslStore {
-public:
+  public:
     virtual ~DslStore() = default;
     // Error(AlreadyExists) when the name or the key is already trusted.
-    virtual void add_publisher(const PublisherKey& key, std::int64_t at, const ChangeLogEntry& entry) = 0;
+    virtual void add_publisher(const PublisherKey& key, std::int64_t at,
+                               const ChangeLogEntry& entry) = 0;
     virtual std::vector<StoredPublisher> publishers() = 0;
     // Error(AlreadyExists) when that name and version are registered.
-    virtual void add_version(const PackageVersion& version, std::int64_t publisher_id, const ChangeLogEntry& entry) = 0;
+    virtual void add_version(const PackageVersion& version, std::int64_t publisher_id,
+                             const ChangeLogEntry& entry) = 0;
     virtual std::vector<PackageVersion> versions(const std::optional<std::string>& name) = 0;
 };
 

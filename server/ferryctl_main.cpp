@@ -22,11 +22,11 @@
 
 namespace {
 
+using ferry::ApiClient;
 using ferry::CommandLine;
 using ferry::Error;
 using ferry::ErrorCode;
 using ferry::UsageError;
-using ferry::ApiClient;
 
 const char* kUsage =
     "usage: ferryctl [--server URL] [--token T] COMMAND …\n"
@@ -35,10 +35,12 @@ const char* kUsage =
     "                                       ROLE: admin, release-manager, cab, packager, viewer\n"
     "  user list [--json]                   users, roles, and whether revoked\n"
     "  user revoke NAME                     revoke a user's token\n"
-    "  publisher add NAME --pub KEY.pub --packages P[,P…]   trust a signing key for package names (admin)\n"
+    "  publisher add NAME --pub KEY.pub --packages P[,P…]   trust a signing key for package names "
+    "(admin)\n"
     "  publisher list [--json]\n"
     "  package list [--json] | show NAME [--json]\n"
-    "  rfc create --title T [--risk low|medium|high] [--need N] [--description D] [--business-need B]\n"
+    "  rfc create --title T [--risk low|medium|high] [--need N] [--description D] [--business-need "
+    "B]\n"
     "  rfc list [--json] | show RFC-NNNN [--json]\n"
     "  rfc approve RFC-NNNN [--reason R] | reject RFC-NNNN --reason R   (cab)\n"
     "\n"
@@ -64,15 +66,18 @@ int user_command(const ApiClient& api, int argc, char** argv, int first) {
     if (first >= argc) throw UsageError("user needs a subcommand: add, list or revoke");
     const std::string sub = argv[first];
     if (sub == "add") {
-        const CommandLine args(argc, argv, first + 1, {{"--role", "", true}, {"--json", "", false}}, 1);
+        const CommandLine args(argc, argv, first + 1, {{"--role", "", true}, {"--json", "", false}},
+                               1);
         if (args.help()) return std::cout << kUsage, 0;
         const std::string name = args.positional()[0];
-        const auto answer = api.post("/api/v1/users", "{\"name\": " + quoted_json(name) + ", \"role\": " +
-                                                          quoted_json(args.required("--role")) + "}");
+        const auto answer = api.post(
+            "/api/v1/users", "{\"name\": " + quoted_json(name) +
+                                 ", \"role\": " + quoted_json(args.required("--role")) + "}");
         if (args.flag("--json")) {
             std::cout << json_text(answer);
         } else {
-            std::cout << "user " << name << " (" << answer->getValue<std::string>("role") << ") created.\n"
+            std::cout << "user " << name << " (" << answer->getValue<std::string>("role")
+                      << ") created.\n"
                       << "token (shown once, store it now):\n"
                       << answer->getValue<std::string>("token") << "\n";
         }
@@ -91,7 +96,8 @@ int user_command(const ApiClient& api, int argc, char** argv, int first) {
         for (std::size_t i = 0; i < users->size(); ++i) {
             const auto user = users->getObject(static_cast<unsigned>(i));
             std::printf("%-24s %-16s %s\n", user->getValue<std::string>("name").c_str(),
-                        user->getValue<std::string>("role").c_str(), user->has("revoked_at") ? "revoked" : "active");
+                        user->getValue<std::string>("role").c_str(),
+                        user->has("revoked_at") ? "revoked" : "active");
         }
         return 0;
     }
@@ -109,41 +115,54 @@ int user_command(const ApiClient& api, int argc, char** argv, int first) {
 }
 
 void print_rfc(const Poco::JSON::Object::Ptr& rfc) {
-    std::cout << rfc->getValue<std::string>("number") << "  " << rfc->getValue<std::string>("state") << "  "
-              << rfc->getValue<std::string>("title") << "\n"
-              << "  risk " << rfc->getValue<std::string>("risk") << ", requested by " << rfc->getValue<std::string>("requester")
-              << ", needs " << rfc->getValue<int>("needed") << " CAB approval(s)\n";
+    std::cout << rfc->getValue<std::string>("number") << "  " << rfc->getValue<std::string>("state")
+              << "  " << rfc->getValue<std::string>("title") << "\n"
+              << "  risk " << rfc->getValue<std::string>("risk") << ", requested by "
+              << rfc->getValue<std::string>("requester") << ", needs "
+              << rfc->getValue<int>("needed") << " CAB approval(s)\n";
     const auto votes = rfc->getArray("votes");
     for (std::size_t i = 0; votes && i < votes->size(); ++i) {
         const auto v = votes->getObject(static_cast<unsigned>(i));
-        std::cout << "  " << v->getValue<std::string>("decision") << " by " << v->getValue<std::string>("voter")
-                  << (v->getValue<std::string>("reason").empty() ? "" : ": " + v->getValue<std::string>("reason")) << "\n";
+        std::cout << "  " << v->getValue<std::string>("decision") << " by "
+                  << v->getValue<std::string>("voter")
+                  << (v->getValue<std::string>("reason").empty()
+                          ? ""
+                          : ": " + v->getValue<std::string>("reason"))
+                  << "\n";
     }
 }
 
 std::string rfc_path(const std::string& number) {
-    if (number.rfind("RFC-", 0) != 0 || number.find_first_not_of("0123456789", 4) != std::string::npos || number.size() < 5) {
+    if (number.rfind("RFC-", 0) != 0 ||
+        number.find_first_not_of("0123456789", 4) != std::string::npos || number.size() < 5) {
         throw UsageError("\"" + number + "\" is not an RFC number (RFC-NNNN)");
     }
     return "/api/v1/rfcs/" + number;
 }
 
 int rfc_command(const ApiClient& api, int argc, char** argv, int first) {
-    if (first >= argc) throw UsageError("rfc needs a subcommand: create, list, show, approve or reject");
+    if (first >= argc)
+        throw UsageError("rfc needs a subcommand: create, list, show, approve or reject");
     const std::string sub = argv[first];
     if (sub == "create") {
         const CommandLine args(argc, argv, first + 1,
-                               {{"--title", "", true}, {"--risk", "", true}, {"--need", "", true}, {"--description", "", true},
-                                {"--business-need", "", true}, {"--json", "", false}},
+                               {{"--title", "", true},
+                                {"--risk", "", true},
+                                {"--need", "", true},
+                                {"--description", "", true},
+                                {"--business-need", "", true},
+                                {"--json", "", false}},
                                0);
         if (args.help()) return std::cout << kUsage, 0;
         Poco::JSON::Object request;
         request.set("title", args.required("--title"));
         if (auto risk = args.value("--risk")) request.set("risk", *risk);
-        if (auto description = args.value("--description")) request.set("description", *description);
+        if (auto description = args.value("--description"))
+            request.set("description", *description);
         if (auto need = args.value("--business-need")) request.set("business_need", *need);
         if (auto need = args.value("--need")) {
-            if (need->empty() || need->find_first_not_of("0123456789") != std::string::npos || need->size() > 3) {
+            if (need->empty() || need->find_first_not_of("0123456789") != std::string::npos ||
+                need->size() > 3) {
                 throw UsageError("--need must be a number");
             }
             request.set("need", std::stoi(*need));
@@ -151,8 +170,10 @@ int rfc_command(const ApiClient& api, int argc, char** argv, int first) {
         std::ostringstream body;
         request.stringify(body);
         const auto rfc = api.post("/api/v1/rfcs", body.str());
-        if (args.flag("--json")) std::cout << json_text(rfc);
-        else print_rfc(rfc);
+        if (args.flag("--json"))
+            std::cout << json_text(rfc);
+        else
+            print_rfc(rfc);
         return 0;
     }
     if (sub == "list") {
@@ -165,7 +186,8 @@ int rfc_command(const ApiClient& api, int argc, char** argv, int first) {
         for (std::size_t i = 0; i < rfcs->size(); ++i) {
             const auto rfc = rfcs->getObject(static_cast<unsigned>(i));
             std::printf("%-10s %-12s %-8s %s\n", rfc->getValue<std::string>("number").c_str(),
-                        rfc->getValue<std::string>("state").c_str(), rfc->getValue<std::string>("risk").c_str(),
+                        rfc->getValue<std::string>("state").c_str(),
+                        rfc->getValue<std::string>("risk").c_str(),
                         rfc->getValue<std::string>("title").c_str());
         }
         return 0;
@@ -174,8 +196,10 @@ int rfc_command(const ApiClient& api, int argc, char** argv, int first) {
         const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, 1);
         if (args.help()) return std::cout << kUsage, 0;
         const auto rfc = api.get(rfc_path(args.positional()[0]));
-        if (args.flag("--json")) std::cout << json_text(rfc);
-        else print_rfc(rfc);
+        if (args.flag("--json"))
+            std::cout << json_text(rfc);
+        else
+            print_rfc(rfc);
         return 0;
     }
     if (sub == "approve" || sub == "reject") {
@@ -206,7 +230,8 @@ int publisher_command(const ApiClient& api, int argc, char** argv, int first) {
     if (first >= argc) throw UsageError("publisher needs a subcommand: add or list");
     const std::string sub = argv[first];
     if (sub == "add") {
-        const CommandLine args(argc, argv, first + 1, {{"--pub", "", true}, {"--packages", "", true}}, 1);
+        const CommandLine args(argc, argv, first + 1,
+                               {{"--pub", "", true}, {"--packages", "", true}}, 1);
         if (args.help()) return std::cout << kUsage, 0;
         const auto key = ferry::minisign::PublicKey::load(args.required("--pub"));
         Poco::JSON::Object request;
@@ -218,8 +243,8 @@ int publisher_command(const ApiClient& api, int argc, char** argv, int first) {
         std::ostringstream body;
         request.stringify(body);
         const auto answer = api.post("/api/v1/publishers", body.str());
-        std::cout << "publisher " << args.positional()[0] << " (key " << key.key_id_hex() << ") trusted for "
-                  << args.required("--packages") << "\n";
+        std::cout << "publisher " << args.positional()[0] << " (key " << key.key_id_hex()
+                  << ") trusted for " << args.required("--packages") << "\n";
         return 0;
     }
     if (sub == "list") {
@@ -233,9 +258,14 @@ int publisher_command(const ApiClient& api, int argc, char** argv, int first) {
             const auto p = list->getObject(static_cast<unsigned>(i));
             std::string patterns;
             const auto pats = p->getArray("packages");
-            for (std::size_t k = 0; k < pats->size(); ++k) patterns += (k ? "," : "") + pats->getElement<std::string>(static_cast<unsigned>(k));
+            for (std::size_t k = 0; k < pats->size(); ++k)
+                patterns +=
+                    (k ? "," : "") + pats->getElement<std::string>(static_cast<unsigned>(k));
             std::printf("%-24s %-18s %s\n", p->getValue<std::string>("name").c_str(),
-                        ferry::minisign::PublicKey::parse(p->getValue<std::string>("key"), "answer").key_id_hex().c_str(), patterns.c_str());
+                        ferry::minisign::PublicKey::parse(p->getValue<std::string>("key"), "answer")
+                            .key_id_hex()
+                            .c_str(),
+                        patterns.c_str());
         }
         return 0;
     }
@@ -245,7 +275,8 @@ int publisher_command(const ApiClient& api, int argc, char** argv, int first) {
 int package_command(const ApiClient& api, int argc, char** argv, int first) {
     if (first >= argc) throw UsageError("package needs a subcommand: list or show");
     const std::string sub = argv[first];
-    if (sub != "list" && sub != "show") throw UsageError("unknown package subcommand \"" + sub + "\"");
+    if (sub != "list" && sub != "show")
+        throw UsageError("unknown package subcommand \"" + sub + "\"");
     const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, sub == "show" ? 1 : 0);
     if (args.help()) return std::cout << kUsage, 0;
     std::string path = "/api/v1/packages";
@@ -260,8 +291,10 @@ int package_command(const ApiClient& api, int argc, char** argv, int first) {
     const auto list = answer->getArray("packages");
     for (std::size_t i = 0; i < list->size(); ++i) {
         const auto p = list->getObject(static_cast<unsigned>(i));
-        std::printf("%-20s %-12s %-20s %s\n", p->getValue<std::string>("name").c_str(), p->getValue<std::string>("version").c_str(),
-                    p->getValue<std::string>("publisher").c_str(), p->getValue<std::string>("object_id").c_str());
+        std::printf("%-20s %-12s %-20s %s\n", p->getValue<std::string>("name").c_str(),
+                    p->getValue<std::string>("version").c_str(),
+                    p->getValue<std::string>("publisher").c_str(),
+                    p->getValue<std::string>("object_id").c_str());
     }
     return 0;
 }
@@ -300,7 +333,8 @@ int main(int argc, char** argv) {
         if (i >= argc) throw UsageError("a command is needed");
         if (server.empty()) throw UsageError("--server URL or FERRY_SERVER is needed");
         const std::string command = argv[i];
-        if (command != "user" && command != "rfc" && command != "publisher" && command != "package") {
+        if (command != "user" && command != "rfc" && command != "publisher" &&
+            command != "package") {
             throw UsageError("unknown command \"" + command + "\"");
         }
         const ApiClient api(server, token);

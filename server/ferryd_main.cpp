@@ -1,7 +1,7 @@
 // ferryd: the Ferry site server.
 //
-//   ferryd init --role site --dir DIR [--listen HOST:PORT]   create a site, print the admin token once
-//   ferryd --config DIR/ferryd.ini                           serve until SIGTERM or Ctrl-C
+//   ferryd init --role site --dir DIR [--listen HOST:PORT]   create a site, print the admin token
+//   once ferryd --config DIR/ferryd.ini                           serve until SIGTERM or Ctrl-C
 //
 // main only dispatches and maps errors to exit codes (0 ok, 1 refused, 2 usage or input error).
 #include <Poco/Util/HelpFormatter.h>
@@ -24,7 +24,8 @@ const char* kUsage =
     "       ferryd --config DIR/ferryd.ini\n"
     "\n"
     "init    creates the data directory, database, site signing key and ferryd.ini, and prints\n"
-    "        the bootstrap admin token (shown once; store it). --listen defaults to 127.0.0.1:8470;\n"
+    "        the bootstrap admin token (shown once; store it). --listen defaults to "
+    "127.0.0.1:8470;\n"
     "        port 0 picks a free port at each start.\n"
     "serve   with --config: serves until SIGTERM or Ctrl-C, printing the address it listens on.\n";
 
@@ -37,20 +38,26 @@ int run_init(int argc, char** argv) {
     for (int i = 2; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw ferry::Error(ferry::ErrorCode::InvalidInput, arg + " needs a value");
+            if (i + 1 >= argc)
+                throw ferry::Error(ferry::ErrorCode::InvalidInput, arg + " needs a value");
             return argv[++i];
         };
-        if (arg == "--role") role = value();
-        else if (arg == "--dir") dir = value();
-        else if (arg == "--listen") listen = value();
+        if (arg == "--role")
+            role = value();
+        else if (arg == "--dir")
+            dir = value();
+        else if (arg == "--listen")
+            listen = value();
         else if (arg == "--help" || arg == "-h") {
             std::cout << kUsage;
             return 0;
-        } else throw ferry::Error(ferry::ErrorCode::InvalidInput, "unknown option " + arg);
+        } else
+            throw ferry::Error(ferry::ErrorCode::InvalidInput, "unknown option " + arg);
     }
     if (role != "site") {
         throw ferry::Error(ferry::ErrorCode::InvalidInput,
-                           role.empty() ? "--role is required (site)" : "--role " + role + ": only \"site\" exists so far");
+                           role.empty() ? "--role is required (site)"
+                                        : "--role " + role + ": only \"site\" exists so far");
     }
     if (dir.empty()) throw ferry::Error(ferry::ErrorCode::InvalidInput, "--dir is required");
     const auto result = ferry::server::init_site(dir, listen);
@@ -62,10 +69,13 @@ int run_init(int argc, char** argv) {
 }
 
 class Ferryd : public Poco::Util::ServerApplication {
-protected:
+  protected:
     void defineOptions(Poco::Util::OptionSet& options) override {
         ServerApplication::defineOptions(options);
-        options.addOption(Poco::Util::Option("config", "c", "path of ferryd.ini").required(false).argument("FILE").binding("ferryd.config_file"));
+        options.addOption(Poco::Util::Option("config", "c", "path of ferryd.ini")
+                              .required(false)
+                              .argument("FILE")
+                              .binding("ferryd.config_file"));
     }
 
     int main(const std::vector<std::string>&) override {
@@ -74,7 +84,8 @@ protected:
             return EXIT_USAGE;
         }
         try {
-            ferry::server::SiteServer server(ferry::server::SiteConfig::load(config().getString("ferryd.config_file")));
+            ferry::server::SiteServer server(
+                ferry::server::SiteConfig::load(config().getString("ferryd.config_file")));
             server.start();
             std::cout << "ferryd: listening on http://127.0.0.1:" << server.port() << std::endl;
             waitForTerminationRequest();

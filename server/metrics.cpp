@@ -23,13 +23,16 @@ std::string Metrics::render() const {
     out << "# HELP ferryd_http_requests_total HTTP requests answered, by route and status.\n"
         << "# TYPE ferryd_http_requests_total counter\n";
     for (const auto& [key, count] : requests_) {
-        out << "ferryd_http_requests_total{route=\"" << key.first << "\",status=\"" << key.second << "\"} " << count << "\n";
+        out << "ferryd_http_requests_total{route=\"" << key.first << "\",status=\"" << key.second
+            << "\"} " << count << "\n";
     }
     out << "# HELP ferryd_http_request_duration_seconds Time spent answering requests, by route.\n"
         << "# TYPE ferryd_http_request_duration_seconds summary\n";
     for (const auto& [route, value] : latency_) {
-        out << "ferryd_http_request_duration_seconds_sum{route=\"" << route << "\"} " << value.first << "\n"
-            << "ferryd_http_request_duration_seconds_count{route=\"" << route << "\"} " << value.second << "\n";
+        out << "ferryd_http_request_duration_seconds_sum{route=\"" << route << "\"} " << value.first
+            << "\n"
+            << "ferryd_http_request_duration_seconds_count{route=\"" << route << "\"} "
+            << value.second << "\n";
     }
     out << "# HELP ferryd_object_bytes_served_total Object bytes sent to clients.\n"
         << "# TYPE ferryd_object_bytes_served_total counter\n"

@@ -32,14 +32,17 @@ std::optional<ByteRange> parse_range(const std::string& header, std::uint64_t si
     if (dash == std::string::npos) return std::nullopt;
     const std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
     auto number = [](const std::string& text) -> std::optional<std::uint64_t> {
-        if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+        if (text.empty() || text.size() > 19 ||
+            text.find_first_not_of("0123456789") != std::string::npos)
+            return std::nullopt;
         return std::stoull(text);
     };
     ByteRange range;
     if (a.empty()) {
         const auto suffix = number(b);
         if (!suffix) return std::nullopt;
-        if (*suffix == 0 || size == 0) throw Error(ErrorCode::LimitExceeded, "range not satisfiable");
+        if (*suffix == 0 || size == 0)
+            throw Error(ErrorCode::LimitExceeded, "range not satisfiable");
         range.first = *suffix >= size ? 0 : size - *suffix;
         range.last = size - 1;
         return range;
@@ -54,7 +57,8 @@ std::optional<ByteRange> parse_range(const std::string& header, std::uint64_t si
     return range;
 }
 
-void send_json(Poco::Net::HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const Poco::JSON::Object& body) {
+void send_json(Poco::Net::HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+               const Poco::JSON::Object& body) {
     std::ostringstream out;
     body.stringify(out);
     out << "\n";
@@ -64,10 +68,13 @@ void send_json(Poco::Net::HTTPServerResponse& response, HTTPResponse::HTTPStatus
     response.send() << out.str();
 }
 
-void put_object(const ObjectStore& store, const std::string& id, Poco::Net::HTTPServerRequest& request,
-                Poco::Net::HTTPServerResponse& response, const ObjectApiLimits& limits) {
-    if (request.hasContentLength() && static_cast<std::uint64_t>(request.getContentLength64()) > limits.max_object_bytes) {
-        throw Error(ErrorCode::LimitExceeded, "object larger than " + std::to_string(limits.max_object_bytes) + " bytes");
+void put_object(const ObjectStore& store, const std::string& id,
+                Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                const ObjectApiLimits& limits) {
+    if (request.hasContentLength() &&
+        static_cast<std::uint64_t>(request.getContentLength64()) > limits.max_object_bytes) {
+        throw Error(ErrorCode::LimitExceeded,
+                    "object larger than " + std::to_string(limits.max_object_bytes) + " bytes");
     }
     auto writer = store.begin_put(id, limits.max_object_bytes);
     std::vector<char> buffer(1 << 20);
@@ -76,7 +83,8 @@ void put_object(const ObjectStore& store, const std::string& id, Poco::Net::HTTP
         writer->write(buffer.data(), static_cast<std::size_t>(in.gcount()));
     }
     if (in.bad()) throw Error(ErrorCode::Io, "upload interrupted");
-    const PutResult result = writer->commit();  // Error(VerificationFailed) when the bytes are not `id`
+    const PutResult result =
+        writer->commit();  // Error(VerificationFailed) when the bytes are not `id`
     Poco::JSON::Object body;
     body.set("id", result.id);
     body.set("size", static_cast<Poco::UInt64>(result.size));
@@ -84,7 +92,8 @@ void put_object(const ObjectStore& store, const std::string& id, Poco::Net::HTTP
     send_json(response, result.created ? HTTPResponse::HTTP_CREATED : HTTPResponse::HTTP_OK, body);
 }
 
-std::uint64_t get_object(const ObjectStore& store, const std::string& id, Poco::Net::HTTPServerRequest& request,
+std::uint64_t get_object(const ObjectStore& store, const std::string& id,
+                         Poco::Net::HTTPServerRequest& request,
                          Poco::Net::HTTPServerResponse& response) {
     const std::string etag = "\"" + id + "\"";
     const std::uint64_t size = store.size(id);  // Error(NotFound) when absent
@@ -111,8 +120,8 @@ std::uint64_t get_object(const ObjectStore& store, const std::string& id, Poco::
     const std::uint64_t length = range ? range->last - range->first + 1 : size;
     response.setStatus(range ? HTTPResponse::HTTP_PARTIAL_CONTENT : HTTPResponse::HTTP_OK);
     if (range) {
-        response.set("Content-Range", "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) + "/" +
-                                          std::to_string(size));
+        response.set("Content-Range", "bytes " + std::to_string(range->first) + "-" +
+                                          std::to_string(range->last) + "/" + std::to_string(size));
     }
     response.setContentType("application/octet-stream");
     response.setContentLength64(static_cast<Poco::Int64>(length));
@@ -123,7 +132,8 @@ std::uint64_t get_object(const ObjectStore& store, const std::string& id, Poco::
     std::vector<char> buffer(1 << 20);
     std::uint64_t left = length;
     while (left > 0 && in) {
-        in.read(buffer.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(left, buffer.size())));
+        in.read(buffer.data(),
+                static_cast<std::streamsize>(std::min<std::uint64_t>(left, buffer.size())));
         const auto n = static_cast<std::uint64_t>(in.gcount());
         if (n == 0) break;
         out.write(buffer.data(), static_cast<std::streamsize>(n));
@@ -135,9 +145,10 @@ std::uint64_t get_object(const ObjectStore& store, const std::string& id, Poco::
 }  // namespace
 
 std::uint64_t objects_api(const ObjectStore& store, const Principal& caller, const std::string& id,
-                          Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
-                          const ObjectApiLimits& limits) {
-    if (!is_object_id(id)) throw Error(ErrorCode::InvalidInput, "an object id is 64 lowercase hex digits");
+                          Poco::Net::HTTPServerRequest& request,
+                          Poco::Net::HTTPServerResponse& response, const ObjectApiLimits& limits) {
+    if (!is_object_id(id))
+        throw Error(ErrorCode::InvalidInput, "an object id is 64 lowercase hex digits");
     const std::string& method = request.getMethod();
     if (method == "PUT") {
         UserService::require(caller, Permission::UploadObjects, "upload objects");

@@ -25,7 +25,8 @@ struct ObjectApiLimits {
 
 // Returns the number of body bytes sent (for the bytes-served metric).
 std::uint64_t objects_api(const ObjectStore& store, const Principal& caller, const std::string& id,
-                          Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                          Poco::Net::HTTPServerRequest& request,
+                          Poco::Net::HTTPServerResponse& response,
                           const ObjectApiLimits& limits = {});
 
 }  // namespace ferry::server

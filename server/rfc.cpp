@@ -36,42 +36,60 @@ Rfc RfcService::submit(const Principal& requester, const NewRfc& request) {
     rfc.risk = request.risk;
     rfc.requester = requester.name;
     rfc.needed = request.needed.value_or(request.risk == "high" ? 2 : 1);
-    if (rfc.needed < 1 || rfc.needed > 20) throw Error(ErrorCode::InvalidInput, "field \"need\": must be between 1 and 20");
+    if (rfc.needed < 1 || rfc.needed > 20)
+        throw Error(ErrorCode::InvalidInput, "field \"need\": must be between 1 and 20");
     rfc.created_at = clock_();
-    rfc.id = store_.create(rfc, ChangeLogEntry{rfc.created_at, requester.name, "rfc.submit", rfc.title, "",
-                                                "submitted, needs " + std::to_string(rfc.needed) + " CAB approval(s)"});
+    rfc.id = store_.create(
+        rfc, ChangeLogEntry{rfc.created_at, requester.name, "rfc.submit", rfc.title, "",
+                            "submitted, needs " + std::to_string(rfc.needed) + " CAB approval(s)"});
     return rfc;
 }
 
-Rfc RfcService::vote(const Principal& voter, std::int64_t id, const std::string& decision, const std::string& reason) {
+Rfc RfcService::vote(const Principal& voter, std::int64_t id, const std::string& decision,
+                     const std::string& reason) {
     UserService::require(voter, Permission::VoteRfc, decision + " requests for change");
     auto rfc = store_.find(id);
     if (!rfc) throw Error(ErrorCode::NotFound, "no " + rfc_number(id));
     const std::string number = rfc_number(id);
     if (rfc->state != "submitted") {
-        throw Error(ErrorCode::Conflict, number + " is " + rfc->state + "; only a submitted RFC takes votes");
+        throw Error(ErrorCode::Conflict,
+                    number + " is " + rfc->state + "; only a submitted RFC takes votes");
     }
-    if (rfc->requester == voter.name) throw Error(ErrorCode::Forbidden, voter.name + " requested " + number + " and may not vote on it");
-    if (std::any_of(rfc->votes.begin(), rfc->votes.end(), [&](const RfcVote& v) { return v.voter == voter.name; })) {
+    if (rfc->requester == voter.name)
+        throw Error(ErrorCode::Forbidden,
+                    voter.name + " requested " + number + " and may not vote on it");
+    if (std::any_of(rfc->votes.begin(), rfc->votes.end(),
+                    [&](const RfcVote& v) { return v.voter == voter.name; })) {
         throw Error(ErrorCode::AlreadyExists, voter.name + " has already voted on " + number);
     }
-    if (decision == "reject" && reason.empty()) throw Error(ErrorCode::InvalidInput, "field \"reason\": a rejection needs a reason");
+    if (decision == "reject" && reason.empty())
+        throw Error(ErrorCode::InvalidInput, "field \"reason\": a rejection needs a reason");
     const std::int64_t now = clock_();
-    const auto approvals = 1 + std::count_if(rfc->votes.begin(), rfc->votes.end(), [](const RfcVote& v) { return v.decision == "approve"; });
-    const std::string new_state = decision == "reject" ? "rejected" : (approvals >= rfc->needed ? "approved" : "submitted");
+    const auto approvals =
+        1 + std::count_if(rfc->votes.begin(), rfc->votes.end(),
+                          [](const RfcVote& v) { return v.decision == "approve"; });
+    const std::string new_state =
+        decision == "reject" ? "rejected" : (approvals >= rfc->needed ? "approved" : "submitted");
     const RfcVote v{voter.name, decision, reason, now};
     store_.vote(id, v, new_state,
                 ChangeLogEntry{now, voter.name, "rfc." + decision, number, rfc->state,
-                               new_state + (decision == "approve" ? " (" + std::to_string(approvals) + "/" + std::to_string(rfc->needed) + ")" : "") +
+                               new_state +
+                                   (decision == "approve" ? " (" + std::to_string(approvals) + "/" +
+                                                                std::to_string(rfc->needed) + ")"
+                                                          : "") +
                                    (reason.empty() ? "" : ": " + reason)});
     rfc->votes.push_back(v);
     rfc->state = new_state;
     return *rfc;
 }
 
-Rfc RfcService::approve(const Principal& voter, std::int64_t id, const std::string& reason) { return vote(voter, id, "approve", reason); }
+Rfc RfcService::approve(const Principal& voter, std::int64_t id, const std::string& reason) {
+    return vote(voter, id, "approve", reason);
+}
 
-Rfc RfcService::reject(const Principal& voter, std::int64_t id, const std::string& reason) { return vote(voter, id, "reject", reason); }
+Rfc RfcService::reject(const Principal& voter, std::int64_t id, const std::string& reason) {
+    return vote(voter, id, "reject", reason);
+}
 
 Rfc RfcService::show(const Principal& reader, std::int64_t id) {
     UserService::require(reader, Permission::ReadSite, "read requests for change");

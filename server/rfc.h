@@ -33,11 +33,11 @@ struct Rfc {
     std::vector<RfcVote> votes;
 };
 
-std::string rfc_number(std::int64_t id);                      // 7 -> "RFC-0007"
+std::string rfc_number(std::int64_t id);  // 7 -> "RFC-0007"
 std::optional<std::int64_t> parse_rfc_number(const std::string& text);
 
 class RfcStore {
-public:
+  public:
     virtual ~RfcStore() = default;
     // Returns the new id; the RFC and its log entry together.
     virtual std::int64_t create(const Rfc& rfc, const ChangeLogEntry& entry) = 0;
@@ -45,7 +45,8 @@ public:
     virtual std::vector<Rfc> list() = 0;
     // Records the vote, the new state and the log entry together. Error(AlreadyExists) when
     // the voter already voted.
-    virtual void vote(std::int64_t id, const RfcVote& vote, const std::string& new_state, const ChangeLogEntry& entry) = 0;
+    virtual void vote(std::int64_t id, const RfcVote& vote, const std::string& new_state,
+                      const ChangeLogEntry& entry) = 0;
 };
 
 struct NewRfc {
@@ -57,7 +58,7 @@ struct NewRfc {
 };
 
 class RfcService {
-public:
+  public:
     RfcService(RfcStore& store, Clock clock) : store_(store), clock_(std::move(clock)) {}
 
     Rfc submit(const Principal& requester, const NewRfc& request);
@@ -68,8 +69,9 @@ public:
     Rfc show(const Principal& reader, std::int64_t id);
     std::vector<Rfc> list(const Principal& reader);
 
-private:
-    Rfc vote(const Principal& voter, std::int64_t id, const std::string& decision, const std::string& reason);
+  private:
+    Rfc vote(const Principal& voter, std::int64_t id, const std::string& decision,
+             const std::string& reason);
     RfcStore& store_;
     Clock clock_;
 };

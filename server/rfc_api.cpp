@@ -37,7 +37,9 @@ Poco::JSON::Object rfc_json(const Rfc& rfc) {
 
 std::int64_t rfc_id(const std::string& text) {
     const auto id = parse_rfc_number(text);
-    if (!id) throw Error(ErrorCode::InvalidInput, "\"" + text.substr(0, 40) + "\" is not an RFC number (RFC-NNNN)");
+    if (!id)
+        throw Error(ErrorCode::InvalidInput,
+                    "\"" + text.substr(0, 40) + "\" is not an RFC number (RFC-NNNN)");
     return *id;
 }
 
@@ -70,7 +72,8 @@ ApiAnswer rfcs_api(RfcService& rfcs, const Principal& caller, const std::string&
         if (in.has("need")) request.needed = static_cast<int>(in.integer("need", true, 1, 20));
         return json_answer(201, rfc_json(rfcs.submit(caller, request)));
     }
-    if (parts.size() == 1 && method == "GET") return json_answer(200, rfc_json(rfcs.show(caller, rfc_id(parts[0]))));
+    if (parts.size() == 1 && method == "GET")
+        return json_answer(200, rfc_json(rfcs.show(caller, rfc_id(parts[0]))));
     if (parts.size() == 2 && method == "POST" && parts[1] == "approve") {
         return json_answer(200, rfc_json(rfcs.approve(caller, rfc_id(parts[0]), reason_in(body))));
     }

@@ -1,9 +1,8 @@
 // Requests for change over HTTP:
 //   GET  /api/v1/rfcs                  any role
-//   POST /api/v1/rfcs {title, description?, business_need?, risk?, need?}   admin, release-manager, packager
-//   GET  /api/v1/rfcs/RFC-NNNN         any role
-//   POST /api/v1/rfcs/RFC-NNNN/approve {reason?}   cab
-//   POST /api/v1/rfcs/RFC-NNNN/reject  {reason}    cab
+//   POST /api/v1/rfcs {title, description?, business_need?, risk?, need?}   admin, release-manager,
+//   packager GET  /api/v1/rfcs/RFC-NNNN         any role POST /api/v1/rfcs/RFC-NNNN/approve
+//   {reason?}   cab POST /api/v1/rfcs/RFC-NNNN/reject  {reason}    cab
 #pragma once
 
 #include <string>

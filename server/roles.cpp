@@ -4,11 +4,16 @@ namespace ferry::server {
 
 const char* role_name(Role role) {
     switch (role) {
-        case Role::Admin: return "admin";
-        case Role::ReleaseManager: return "release-manager";
-        case Role::Cab: return "cab";
-        case Role::Packager: return "packager";
-        case Role::Viewer: return "viewer";
+        case Role::Admin:
+            return "admin";
+        case Role::ReleaseManager:
+            return "release-manager";
+        case Role::Cab:
+            return "cab";
+        case Role::Packager:
+            return "packager";
+        case Role::Viewer:
+            return "viewer";
     }
     return "viewer";
 }
@@ -22,12 +27,18 @@ std::optional<Role> parse_role(const std::string& name) {
 
 bool role_allows(Role role, Permission permission) {
     switch (permission) {
-        case Permission::ManageUsers: return role == Role::Admin;
-        case Permission::ReadSite: return true;  // every role reads
-        case Permission::UploadObjects: return role == Role::Admin || role == Role::Packager;
-        case Permission::ManagePublishers: return role == Role::Admin;
-        case Permission::SubmitRfc: return role == Role::Admin || role == Role::ReleaseManager || role == Role::Packager;
-        case Permission::VoteRfc: return role == Role::Cab;
+        case Permission::ManageUsers:
+            return role == Role::Admin;
+        case Permission::ReadSite:
+            return true;  // every role reads
+        case Permission::UploadObjects:
+            return role == Role::Admin || role == Role::Packager;
+        case Permission::ManagePublishers:
+            return role == Role::Admin;
+        case Permission::SubmitRfc:
+            return role == Role::Admin || role == Role::ReleaseManager || role == Role::Packager;
+        case Permission::VoteRfc:
+            return role == Role::Cab;
     }
     return false;
 }

@@ -13,9 +13,9 @@ const char* role_name(Role role);
 std::optional<Role> parse_role(const std::string& name);
 
 enum class Permission {
-    ManageUsers,  // create and revoke users and tokens
-    ReadSite,     // read anything that is not secret
-    UploadObjects,  // add objects and register packages in the DSL (packager, admin)
+    ManageUsers,       // create and revoke users and tokens
+    ReadSite,          // read anything that is not secret
+    UploadObjects,     // add objects and register packages in the DSL (packager, admin)
     ManagePublishers,  // trust publisher keys for package names (admin)
     SubmitRfc,         // file requests for change (admin, release-manager, packager)
     VoteRfc,           // approve or reject requests for change (cab)

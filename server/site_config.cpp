@@ -11,17 +11,20 @@
 
 namespace ferry::server {
 
-void parse_listen_address(const std::string& text, const std::string& what, std::string& host, std::uint16_t& port) {
+void parse_listen_address(const std::string& text, const std::string& what, std::string& host,
+                          std::uint16_t& port) {
     const auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
         throw Error(ErrorCode::InvalidInput, what + ": \"" + text + "\" is not HOST:PORT");
     }
     host = text.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
     const std::string port_text = text.substr(colon + 1);
     if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5 ||
         std::stoul(port_text) > 65535) {
-        throw Error(ErrorCode::InvalidInput, what + ": \"" + port_text + "\" is not a port number (0-65535)");
+        throw Error(ErrorCode::InvalidInput,
+                    what + ": \"" + port_text + "\" is not a port number (0-65535)");
     }
     port = static_cast<std::uint16_t>(std::stoul(port_text));
 }
@@ -39,20 +42,25 @@ SiteConfig SiteConfig::load(const std::string& path) {
     auto get = [&](const std::string& key, bool required) {
         const std::string full = "ferryd." + key;
         if (!ini->hasProperty(full)) {
-            if (required) throw Error(ErrorCode::InvalidInput, path + ": [ferryd] " + key + " is missing");
+            if (required)
+                throw Error(ErrorCode::InvalidInput, path + ": [ferryd] " + key + " is missing");
             return std::string();
         }
         return ini->getString(full);
     };
     SiteConfig c;
     c.role = get("role", true);
-    if (c.role != "site") throw Error(ErrorCode::InvalidInput, path + ": [ferryd] role must be \"site\" (got \"" + c.role + "\")");
+    if (c.role != "site")
+        throw Error(ErrorCode::InvalidInput,
+                    path + ": [ferryd] role must be \"site\" (got \"" + c.role + "\")");
     c.data_dir = get("data_dir", true);
-    parse_listen_address(get("listen", true), path + ": [ferryd] listen", c.listen_host, c.listen_port);
+    parse_listen_address(get("listen", true), path + ": [ferryd] listen", c.listen_host,
+                         c.listen_port);
     c.tls_certificate = get("tls_certificate", false);
     c.tls_key = get("tls_key", false);
     if (c.tls_certificate.empty() != c.tls_key.empty()) {
-        throw Error(ErrorCode::InvalidInput, path + ": [ferryd] tls_certificate and tls_key go together");
+        throw Error(ErrorCode::InvalidInput,
+                    path + ": [ferryd] tls_certificate and tls_key go together");
     }
     return c;
 }
@@ -64,8 +72,9 @@ std::string SiteConfig::to_ini() const {
         << "role = " << role << "\n"
         << "data_dir = " << data_dir << "\n"
         << "; HOST:PORT. Without TLS, ferryd serves only on a loopback address.\n"
-        << "listen = " << (listen_host.find(':') != std::string::npos ? "[" + listen_host + "]" : listen_host) << ":"
-        << listen_port << "\n"
+        << "listen = "
+        << (listen_host.find(':') != std::string::npos ? "[" + listen_host + "]" : listen_host)
+        << ":" << listen_port << "\n"
         << "; PEM files; set both to serve HTTPS.\n"
         << "tls_certificate = " << tls_certificate << "\n"
         << "tls_key = " << tls_key << "\n";

@@ -24,6 +24,7 @@ struct SiteConfig {
 };
 
 // Parses "HOST:PORT" (IPv4 or [IPv6]); Error(InvalidInput) naming `what` otherwise.
-void parse_listen_address(const std::string& text, const std::string& what, std::string& host, std::uint16_t& port);
+void parse_listen_address(const std::string& text, const std::string& what, std::string& host,
+                          std::uint16_t& port);
 
 }  // namespace ferry::server

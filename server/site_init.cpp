@@ -20,7 +20,8 @@ namespace ferry::server {
 namespace {
 
 void make_private_directory(const std::string& path) {
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) throw_system_error("cannot create " + path);
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+        throw_system_error("cannot create " + path);
 }
 
 }  // namespace
@@ -33,7 +34,8 @@ InitResult init_site(const std::string& dir, const std::string& listen) {
     const std::string config_path = config.data_dir + "/ferryd.ini";
     struct stat st {};
     if (::stat(config_path.c_str(), &st) == 0 || ::stat(config.database_path().c_str(), &st) == 0) {
-        throw Error(ErrorCode::AlreadyExists, config.data_dir + " is already initialised (ferryd.ini or ferry.db exists)");
+        throw Error(ErrorCode::AlreadyExists,
+                    config.data_dir + " is already initialised (ferryd.ini or ferry.db exists)");
     }
     make_private_directory(config.data_dir + "/keys");
     ObjectStore store(config.data_dir);
@@ -53,11 +55,15 @@ InitResult init_site(const std::string& dir, const std::string& listen) {
         db.migrate(site_migrations());
         const auto now = static_cast<std::int64_t>(::time(nullptr));
         sql::Transaction transaction(db);
-        db.prepare("INSERT INTO user (name, role, token_digest, created_at) VALUES ('admin', 'admin', ?, ?)")
+        db.prepare(
+              "INSERT INTO user (name, role, token_digest, created_at) VALUES ('admin', 'admin', "
+              "?, ?)")
             .bind(1, token_digest(result.admin_token))
             .bind(2, now)
             .run();
-        db.prepare("INSERT INTO changelog (at, actor, action, subject, after) VALUES (?, 'ferryd init', 'site.init', ?, ?)")
+        db.prepare(
+              "INSERT INTO changelog (at, actor, action, subject, after) VALUES (?, 'ferryd init', "
+              "'site.init', ?, ?)")
             .bind(1, now)
             .bind(2, config.data_dir)
             .bind(3, "site key " + key.public_key().key_id_hex() + ", bootstrap user admin")

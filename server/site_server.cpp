@@ -1,5 +1,6 @@
 #include "site_server.h"
 
+#include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -8,20 +9,18 @@
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Net/ServerSocket.h>
 
-#include <Poco/JSON/Object.h>
-
 #include <chrono>
 #include <ctime>
 #include <sstream>
 
+#include "dsl_api.h"
 #include "ferry/error.h"
 #include "ferry/sqlite.h"
-#include "dsl_api.h"
 #include "object_api.h"
 #include "rfc_api.h"
-#include "sqlite_rfc_store.h"
 #include "site_schema.h"
 #include "sqlite_dsl_store.h"
+#include "sqlite_rfc_store.h"
 #include "sqlite_user_store.h"
 #include "user_api.h"
 #include "user_service.h"
@@ -33,8 +32,8 @@ using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& content_type,
-          const std::string& body) {
+void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+          const std::string& content_type, const std::string& body) {
     response.setStatus(status);
     response.setContentType(content_type);
     response.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -42,8 +41,8 @@ void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const s
     response.send() << body;
 }
 
-void send_error(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& code,
-                const std::string& message) {
+void send_error(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+                const std::string& code, const std::string& message) {
     Poco::JSON::Object body;  // serialised by Poco: a message may quote request input
     body.set("error", code);
     body.set("message", message);
@@ -56,16 +55,24 @@ void send_error(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, c
 // The one mapping from error codes to HTTP statuses.
 HTTPResponse::HTTPStatus status_for(ErrorCode code) {
     switch (code) {
-        case ErrorCode::InvalidInput: return HTTPResponse::HTTP_BAD_REQUEST;
-        case ErrorCode::NotFound: return HTTPResponse::HTTP_NOT_FOUND;
+        case ErrorCode::InvalidInput:
+            return HTTPResponse::HTTP_BAD_REQUEST;
+        case ErrorCode::NotFound:
+            return HTTPResponse::HTTP_NOT_FOUND;
         case ErrorCode::AlreadyExists:
-        case ErrorCode::Conflict: return HTTPResponse::HTTP_CONFLICT;
-        case ErrorCode::Unauthenticated: return HTTPResponse::HTTP_UNAUTHORIZED;
-        case ErrorCode::Forbidden: return HTTPResponse::HTTP_FORBIDDEN;
+        case ErrorCode::Conflict:
+            return HTTPResponse::HTTP_CONFLICT;
+        case ErrorCode::Unauthenticated:
+            return HTTPResponse::HTTP_UNAUTHORIZED;
+        case ErrorCode::Forbidden:
+            return HTTPResponse::HTTP_FORBIDDEN;
         case ErrorCode::VerificationFailed:
-        case ErrorCode::UnsafeArchive: return HTTPResponse::HTTP_UNPROCESSABLE_ENTITY;
-        case ErrorCode::LimitExceeded: return HTTPResponse::HTTP_REQUESTENTITYTOOLARGE;
-        default: return HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
+        case ErrorCode::UnsafeArchive:
+            return HTTPResponse::HTTP_UNPROCESSABLE_ENTITY;
+        case ErrorCode::LimitExceeded:
+            return HTTPResponse::HTTP_REQUESTENTITYTOOLARGE;
+        default:
+            return HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
     }
 }
 
@@ -79,13 +86,17 @@ constexpr std::size_t kMaxDrainedBody = 1 << 20;
 void drain(std::istream& in, std::size_t limit) {
     char chunk[8192];
     std::size_t total = 0;
-    while (total < limit && (in.read(chunk, sizeof chunk) || in.gcount() > 0)) total += static_cast<std::size_t>(in.gcount());
+    while (total < limit && (in.read(chunk, sizeof chunk) || in.gcount() > 0))
+        total += static_cast<std::size_t>(in.gcount());
 }
 
 std::string read_body(HTTPServerRequest& request) {
-    if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(kMaxJsonBody)) {
-        if (request.getContentLength64() <= static_cast<Poco::Int64>(kMaxDrainedBody)) drain(request.stream(), kMaxDrainedBody);
-        throw Error(ErrorCode::LimitExceeded, "request body larger than " + std::to_string(kMaxJsonBody) + " bytes");
+    if (request.hasContentLength() &&
+        request.getContentLength64() > static_cast<Poco::Int64>(kMaxJsonBody)) {
+        if (request.getContentLength64() <= static_cast<Poco::Int64>(kMaxDrainedBody))
+            drain(request.stream(), kMaxDrainedBody);
+        throw Error(ErrorCode::LimitExceeded,
+                    "request body larger than " + std::to_string(kMaxJsonBody) + " bytes");
     }
     std::string body;
     char chunk[8192];
@@ -93,7 +104,8 @@ std::string read_body(HTTPServerRequest& request) {
     while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
         body.append(chunk, static_cast<std::size_t>(in.gcount()));
         if (body.size() > kMaxJsonBody) {
-            throw Error(ErrorCode::LimitExceeded, "request body larger than " + std::to_string(kMaxJsonBody) + " bytes");
+            throw Error(ErrorCode::LimitExceeded,
+                        "request body larger than " + std::to_string(kMaxJsonBody) + " bytes");
         }
     }
     return body;
@@ -109,7 +121,8 @@ std::vector<std::string> segments_after(const std::string& path, const std::stri
             continue;
         }
         const auto slash = rest.find('/', start);
-        parts.push_back(rest.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+        parts.push_back(
+            rest.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
         if (slash == std::string::npos) break;
         start = slash + 1;
     }
@@ -118,7 +131,7 @@ std::vector<std::string> segments_after(const std::string& path, const std::stri
 
 // One handler object per request (Poco's model); routing by exact path and method.
 class RouteHandler : public Poco::Net::HTTPRequestHandler {
-public:
+  public:
     RouteHandler(const SiteConfig& config, Metrics& metrics) : config_(config), metrics_(metrics) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
@@ -133,22 +146,32 @@ public:
             } else if (path == "/metrics") {
                 route = "/metrics";
                 if (!only_get(request, response)) return record(route, response, start);
-                send(response, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4", metrics_.render());
+                send(response, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4",
+                     metrics_.render());
             } else if (path.rfind("/api/v1/objects/", 0) == 0) {
                 route = "/api/v1/objects/{id}";
                 objects(request, response, path.substr(std::string("/api/v1/objects/").size()));
-            } else if (path == "/api/v1/publishers" || path == "/api/v1/packages" || path.rfind("/api/v1/packages/", 0) == 0) {
+            } else if (path == "/api/v1/publishers" || path == "/api/v1/packages" ||
+                       path.rfind("/api/v1/packages/", 0) == 0) {
                 const bool publishers = path == "/api/v1/publishers";
-                const auto parts = segments_after(path, publishers ? "/api/v1/publishers" : "/api/v1/packages");
-                route = publishers ? "/api/v1/publishers" : (parts.empty() ? "/api/v1/packages" : "/api/v1/packages/{name}");
+                const auto parts =
+                    segments_after(path, publishers ? "/api/v1/publishers" : "/api/v1/packages");
+                route = publishers
+                            ? "/api/v1/publishers"
+                            : (parts.empty() ? "/api/v1/packages" : "/api/v1/packages/{name}");
                 dsl(request, response, publishers, parts);
             } else if (path == "/api/v1/rfcs" || path.rfind("/api/v1/rfcs/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/rfcs");
-                route = parts.empty() ? "/api/v1/rfcs" : parts.size() == 1 ? "/api/v1/rfcs/{number}" : "/api/v1/rfcs/{number}/{decision}";
+                route = parts.empty()       ? "/api/v1/rfcs"
+                        : parts.size() == 1 ? "/api/v1/rfcs/{number}"
+                                            : "/api/v1/rfcs/{number}/{decision}";
                 rfcs(request, response, parts);
             } else if (path == "/api/v1/users" || path.rfind("/api/v1/users/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/users");
-                route = parts.empty() ? "/api/v1/users" : "/api/v1/users/{name}/" + (parts.size() > 1 ? std::string("revoke") : std::string("?"));
+                route = parts.empty()
+                            ? "/api/v1/users"
+                            : "/api/v1/users/{name}/" +
+                                  (parts.size() > 1 ? std::string("revoke") : std::string("?"));
                 users(request, response, parts);
             } else {
                 send_error(response, HTTPResponse::HTTP_NOT_FOUND, "not-found", "no such route");
@@ -156,10 +179,13 @@ public:
         } catch (const Error& e) {
             const auto status = status_for(e.code());
             if (status == HTTPResponse::HTTP_INTERNAL_SERVER_ERROR) {
-                std::fprintf(stderr, "{\"level\": \"error\", \"msg\": \"request failed\", \"route\": \"%s\", \"error\": \"%s\"}\n",
+                std::fprintf(stderr,
+                             "{\"level\": \"error\", \"msg\": \"request failed\", \"route\": "
+                             "\"%s\", \"error\": \"%s\"}\n",
                              route.c_str(), e.what());
             }
-            if (status == HTTPResponse::HTTP_UNAUTHORIZED) response.set("WWW-Authenticate", "Bearer");
+            if (status == HTTPResponse::HTTP_UNAUTHORIZED)
+                response.set("WWW-Authenticate", "Bearer");
             // A refused request may still be sending its body: read a small one to its end so
             // the client gets the answer rather than a connection reset.
             if (!response.sent() && request.hasContentLength() &&
@@ -170,22 +196,28 @@ public:
             }
             if (!response.sent()) {
                 send_error(response, status, error_code_name(e.code()),
-                           status == HTTPResponse::HTTP_INTERNAL_SERVER_ERROR ? "internal error" : e.what());
+                           status == HTTPResponse::HTTP_INTERNAL_SERVER_ERROR ? "internal error"
+                                                                              : e.what());
             }
         } catch (const std::exception& e) {
             // Logged with context; the client learns only that it was our fault.
-            std::fprintf(stderr, "{\"level\": \"error\", \"msg\": \"request failed\", \"route\": \"%s\", \"error\": \"%s\"}\n",
+            std::fprintf(stderr,
+                         "{\"level\": \"error\", \"msg\": \"request failed\", \"route\": \"%s\", "
+                         "\"error\": \"%s\"}\n",
                          route.c_str(), e.what());
-            if (!response.sent()) send_error(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal", "internal error");
+            if (!response.sent())
+                send_error(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal",
+                           "internal error");
         }
         record(route, response, start);
     }
 
-private:
+  private:
     bool only_get(HTTPServerRequest& request, HTTPServerResponse& response) {
         if (request.getMethod() == "GET" || request.getMethod() == "HEAD") return true;
         response.set("Allow", "GET, HEAD");
-        send_error(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method-not-allowed", "use GET");
+        send_error(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method-not-allowed",
+                   "use GET");
         return false;
     }
 
@@ -193,7 +225,8 @@ private:
         sql::Database db = open_database();
         const int version = db.user_version();
         send(response, HTTPResponse::HTTP_OK, "application/json",
-             "{\"status\": \"ok\", \"role\": \"" + config_.role + "\", \"schema\": " + std::to_string(version) + "}\n");
+             "{\"status\": \"ok\", \"role\": \"" + config_.role +
+                 "\", \"schema\": " + std::to_string(version) + "}\n");
     }
 
     // One connection per request: SQLite connections are cheap and not shared across threads.
@@ -219,40 +252,49 @@ private:
         metrics_.add_bytes_served(objects_api(objects, caller, id, request, response));
     }
 
-    void dsl(HTTPServerRequest& request, HTTPServerResponse& response, bool publishers, const std::vector<std::string>& parts) {
+    void dsl(HTTPServerRequest& request, HTTPServerResponse& response, bool publishers,
+             const std::vector<std::string>& parts) {
         sql::Database db = open_database();
         const Principal caller = authenticate(db, request);
         SqliteDslStore dsl_store(db);
         const ObjectStore objects(config_.data_dir);
         DslService service(dsl_store, objects, wall_clock());
         const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
-        const ApiAnswer answer = publishers ? publishers_api(service, caller, request.getMethod(), parts, body)
-                                            : packages_api(service, caller, request.getMethod(), parts, body);
-        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json", answer.json);
+        const ApiAnswer answer =
+            publishers ? publishers_api(service, caller, request.getMethod(), parts, body)
+                       : packages_api(service, caller, request.getMethod(), parts, body);
+        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json",
+             answer.json);
     }
 
-    void rfcs(HTTPServerRequest& request, HTTPServerResponse& response, const std::vector<std::string>& parts) {
+    void rfcs(HTTPServerRequest& request, HTTPServerResponse& response,
+              const std::vector<std::string>& parts) {
         sql::Database db = open_database();
         const Principal caller = authenticate(db, request);
         SqliteRfcStore rfc_store(db);
         RfcService service(rfc_store, wall_clock());
         const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
         const ApiAnswer answer = rfcs_api(service, caller, request.getMethod(), parts, body);
-        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json", answer.json);
+        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json",
+             answer.json);
     }
 
-    void users(HTTPServerRequest& request, HTTPServerResponse& response, const std::vector<std::string>& parts) {
+    void users(HTTPServerRequest& request, HTTPServerResponse& response,
+               const std::vector<std::string>& parts) {
         sql::Database db = open_database();
         SqliteUserStore store(db);
         UserService service(store, wall_clock());
         const Principal caller = service.authenticate(request.get("Authorization", ""));
         const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
         const ApiAnswer answer = users_api(service, caller, request.getMethod(), parts, body);
-        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json", answer.json);
+        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json",
+             answer.json);
     }
 
-    void record(const std::string& route, HTTPServerResponse& response, std::chrono::steady_clock::time_point start) {
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    void record(const std::string& route, HTTPServerResponse& response,
+                std::chrono::steady_clock::time_point start) {
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         metrics_.record_request(route, static_cast<int>(response.getStatus()), seconds);
     }
 
@@ -261,13 +303,13 @@ private:
 };
 
 class RouteFactory : public Poco::Net::HTTPRequestHandlerFactory {
-public:
+  public:
     RouteFactory(const SiteConfig& config, Metrics& metrics) : config_(config), metrics_(metrics) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
         return new RouteHandler(config_, metrics_);
     }
 
-private:
+  private:
     const SiteConfig& config_;
     Metrics& metrics_;
 };
@@ -283,15 +325,18 @@ SiteServer::SiteServer(SiteConfig config) : config_(std::move(config)) {
     }
     if (!config_.tls_certificate.empty()) {
         throw Error(ErrorCode::InvalidInput,
-                    "TLS is configured, but this build of ferryd does not serve HTTPS yet; remove tls_certificate "
+                    "TLS is configured, but this build of ferryd does not serve HTTPS yet; remove "
+                    "tls_certificate "
                     "and tls_key and listen on a loopback address");
     }
     Poco::Net::IPAddress host;
     if (!Poco::Net::IPAddress::tryParse(config_.listen_host, host)) {
-        throw Error(ErrorCode::InvalidInput, "listen address \"" + config_.listen_host + "\" is not an IP address");
+        throw Error(ErrorCode::InvalidInput,
+                    "listen address \"" + config_.listen_host + "\" is not an IP address");
     }
     if (!host.isLoopback()) {
-        throw Error(ErrorCode::InvalidInput, "plain HTTP is served only on loopback; " + config_.listen_host +
+        throw Error(ErrorCode::InvalidInput, "plain HTTP is served only on loopback; " +
+                                                 config_.listen_host +
                                                  " needs tls_certificate and tls_key");
     }
     Poco::Net::ServerSocket socket;
@@ -299,13 +344,15 @@ SiteServer::SiteServer(SiteConfig config) : config_(std::move(config)) {
         socket.bind(Poco::Net::SocketAddress(host, config_.listen_port), true);
         socket.listen(128);
     } catch (const Poco::Exception& e) {
-        throw Error(ErrorCode::Io, "cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
-                                       ": " + e.displayText());
+        throw Error(ErrorCode::Io, "cannot listen on " + config_.listen_host + ":" +
+                                       std::to_string(config_.listen_port) + ": " +
+                                       e.displayText());
     }
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(16);
     params->setKeepAlive(true);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new RouteFactory(config_, metrics_), socket, params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new RouteFactory(config_, metrics_), socket,
+                                                      params);
 }
 
 SiteServer::~SiteServer() {

@@ -14,7 +14,7 @@
 namespace ferry::server {
 
 class SiteServer {
-public:
+  public:
     // Binds the configured address (port 0: any free port). Refuses plain HTTP on anything but
     // loopback, and TLS, which this build does not serve yet, with Error(InvalidInput).
     explicit SiteServer(SiteConfig config);
@@ -25,7 +25,7 @@ public:
     void stop();
     std::uint16_t port() const;
 
-private:
+  private:
     SiteConfig config_;
     Metrics metrics_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;

@@ -23,23 +23,27 @@ std::vector<std::string> patterns_from(const std::string& text) {
     const auto object = json::parse_object("{\"p\": " + text + "}", "publisher.packages");
     std::vector<std::string> out;
     const auto list = object->getArray("p");
-    for (std::size_t i = 0; list && i < list->size(); ++i) out.push_back(list->getElement<std::string>(static_cast<unsigned>(i)));
+    for (std::size_t i = 0; list && i < list->size(); ++i)
+        out.push_back(list->getElement<std::string>(static_cast<unsigned>(i)));
     return out;
 }
 
 }  // namespace
 
-void SqliteDslStore::add_publisher(const PublisherKey& key, std::int64_t at, const ChangeLogEntry& entry) {
+void SqliteDslStore::add_publisher(const PublisherKey& key, std::int64_t at,
+                                   const ChangeLogEntry& entry) {
     sql::Transaction transaction(db_);
     try {
-        db_.prepare("INSERT INTO publisher (name, public_key, packages, created_at) VALUES (?, ?, ?, ?)")
+        db_.prepare(
+               "INSERT INTO publisher (name, public_key, packages, created_at) VALUES (?, ?, ?, ?)")
             .bind(1, key.name)
             .bind(2, key.public_key)
             .bind(3, patterns_json(key.packages))
             .bind(4, at)
             .run();
     } catch (const Error& e) {
-        if (e.code() == ErrorCode::AlreadyExists) throw Error(ErrorCode::AlreadyExists, "publisher name or key is already trusted");
+        if (e.code() == ErrorCode::AlreadyExists)
+            throw Error(ErrorCode::AlreadyExists, "publisher name or key is already trusted");
         throw;
     }
     append_changelog(db_, entry);
@@ -47,7 +51,8 @@ void SqliteDslStore::add_publisher(const PublisherKey& key, std::int64_t at, con
 }
 
 std::vector<StoredPublisher> SqliteDslStore::publishers() {
-    sql::Statement rows = db_.prepare("SELECT id, name, public_key, packages FROM publisher ORDER BY name");
+    sql::Statement rows =
+        db_.prepare("SELECT id, name, public_key, packages FROM publisher ORDER BY name");
     std::vector<StoredPublisher> out;
     while (rows.step()) {
         StoredPublisher p;
@@ -60,11 +65,13 @@ std::vector<StoredPublisher> SqliteDslStore::publishers() {
     return out;
 }
 
-void SqliteDslStore::add_version(const PackageVersion& v, std::int64_t publisher_id, const ChangeLogEntry& entry) {
+void SqliteDslStore::add_version(const PackageVersion& v, std::int64_t publisher_id,
+                                 const ChangeLogEntry& entry) {
     sql::Transaction transaction(db_);
     try {
         db_.prepare(
-               "INSERT INTO package_version (name, version, object_id, size, signature, publisher_id, manifest,"
+               "INSERT INTO package_version (name, version, object_id, size, signature, "
+               "publisher_id, manifest,"
                " registered_by, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(1, v.name)
             .bind(2, v.version)
@@ -78,7 +85,8 @@ void SqliteDslStore::add_version(const PackageVersion& v, std::int64_t publisher
             .run();
     } catch (const Error& e) {
         if (e.code() == ErrorCode::AlreadyExists) {
-            throw Error(ErrorCode::AlreadyExists, v.name + " " + v.version + " is already in the library");
+            throw Error(ErrorCode::AlreadyExists,
+                        v.name + " " + v.version + " is already in the library");
         }
         throw;
     }
@@ -88,7 +96,8 @@ void SqliteDslStore::add_version(const PackageVersion& v, std::int64_t publisher
 
 std::vector<PackageVersion> SqliteDslStore::versions(const std::optional<std::string>& name) {
     sql::Statement rows = db_.prepare(
-        "SELECT v.name, v.version, v.object_id, v.size, v.signature, p.name, v.manifest, v.registered_by, v.registered_at"
+        "SELECT v.name, v.version, v.object_id, v.size, v.signature, p.name, v.manifest, "
+        "v.registered_by, v.registered_at"
         " FROM package_version v JOIN publisher p ON p.id = v.publisher_id"
         " WHERE ?1 IS NULL OR v.name = ?1 ORDER BY v.name, v.registered_at");
     rows.bind(1, name);

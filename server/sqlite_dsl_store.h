@@ -7,14 +7,16 @@
 namespace ferry::server {
 
 class SqliteDslStore : public DslStore {
-public:
+  public:
     explicit SqliteDslStore(sql::Database& db) : db_(db) {}
-    void add_publisher(const PublisherKey& key, std::int64_t at, const ChangeLogEntry& entry) override;
+    void add_publisher(const PublisherKey& key, std::int64_t at,
+                       const ChangeLogEntry& entry) override;
     std::vector<StoredPublisher> publishers() override;
-    void add_version(const PackageVersion& version, std::int64_t publisher_id, const ChangeLogEntry& entry) override;
+    void add_version(const PackageVersion& version, std::int64_t publisher_id,
+                     const ChangeLogEntry& entry) override;
     std::vector<PackageVersion> versions(const std::optional<std::string>& name) override;
 
-private:
+  private:
     sql::Database& db_;
 };
 

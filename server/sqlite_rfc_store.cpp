@@ -6,7 +6,9 @@
 namespace ferry::server {
 namespace {
 
-const char* kColumns = "SELECT id, title, description, business_need, risk, requester, state, needed, created_at FROM rfc ";
+const char* kColumns =
+    "SELECT id, title, description, business_need, risk, requester, state, needed, created_at FROM "
+    "rfc ";
 
 Rfc read_rfc(const sql::Statement& row) {
     Rfc rfc;
@@ -26,8 +28,10 @@ Rfc read_rfc(const sql::Statement& row) {
 
 std::int64_t SqliteRfcStore::create(const Rfc& rfc, const ChangeLogEntry& entry) {
     sql::Transaction transaction(db_);
-    db_.prepare("INSERT INTO rfc (title, description, business_need, risk, requester, state, needed, created_at)"
-                " VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?)")
+    db_.prepare(
+           "INSERT INTO rfc (title, description, business_need, risk, requester, state, needed, "
+           "created_at)"
+           " VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?)")
         .bind(1, rfc.title)
         .bind(2, rfc.description)
         .bind(3, rfc.business_need)
@@ -45,10 +49,13 @@ std::int64_t SqliteRfcStore::create(const Rfc& rfc, const ChangeLogEntry& entry)
 }
 
 std::vector<RfcVote> SqliteRfcStore::votes_of(std::int64_t id) {
-    sql::Statement rows = db_.prepare("SELECT voter, decision, reason, at FROM rfc_vote WHERE rfc_id = ? ORDER BY at, voter");
+    sql::Statement rows = db_.prepare(
+        "SELECT voter, decision, reason, at FROM rfc_vote WHERE rfc_id = ? ORDER BY at, voter");
     rows.bind(1, id);
     std::vector<RfcVote> votes;
-    while (rows.step()) votes.push_back({rows.column_text(0), rows.column_text(1), rows.column_text(2), rows.column_int64(3)});
+    while (rows.step())
+        votes.push_back(
+            {rows.column_text(0), rows.column_text(1), rows.column_text(2), rows.column_int64(3)});
     return votes;
 }
 
@@ -69,10 +76,12 @@ std::vector<Rfc> SqliteRfcStore::list() {
     return out;
 }
 
-void SqliteRfcStore::vote(std::int64_t id, const RfcVote& vote, const std::string& new_state, const ChangeLogEntry& entry) {
+void SqliteRfcStore::vote(std::int64_t id, const RfcVote& vote, const std::string& new_state,
+                          const ChangeLogEntry& entry) {
     sql::Transaction transaction(db_);
     try {
-        db_.prepare("INSERT INTO rfc_vote (rfc_id, voter, decision, reason, at) VALUES (?, ?, ?, ?, ?)")
+        db_.prepare(
+               "INSERT INTO rfc_vote (rfc_id, voter, decision, reason, at) VALUES (?, ?, ?, ?, ?)")
             .bind(1, id)
             .bind(2, vote.voter)
             .bind(3, vote.decision)
@@ -80,12 +89,18 @@ void SqliteRfcStore::vote(std::int64_t id, const RfcVote& vote, const std::strin
             .bind(5, vote.at)
             .run();
     } catch (const Error& e) {
-        if (e.code() == ErrorCode::AlreadyExists) throw Error(ErrorCode::AlreadyExists, vote.voter + " has already voted on " + rfc_number(id));
+        if (e.code() == ErrorCode::AlreadyExists)
+            throw Error(ErrorCode::AlreadyExists,
+                        vote.voter + " has already voted on " + rfc_number(id));
         throw;
     }
     // Only a submitted RFC changes state: a concurrent decision that got there first wins.
-    db_.prepare("UPDATE rfc SET state = ? WHERE id = ? AND state = 'submitted'").bind(1, new_state).bind(2, id).run();
-    if (db_.changes() == 0) throw Error(ErrorCode::Conflict, rfc_number(id) + " was decided meanwhile");
+    db_.prepare("UPDATE rfc SET state = ? WHERE id = ? AND state = 'submitted'")
+        .bind(1, new_state)
+        .bind(2, id)
+        .run();
+    if (db_.changes() == 0)
+        throw Error(ErrorCode::Conflict, rfc_number(id) + " was decided meanwhile");
     append_changelog(db_, entry);
     transaction.commit();
 }

@@ -7,14 +7,15 @@
 namespace ferry::server {
 
 class SqliteRfcStore : public RfcStore {
-public:
+  public:
     explicit SqliteRfcStore(sql::Database& db) : db_(db) {}
     std::int64_t create(const Rfc& rfc, const ChangeLogEntry& entry) override;
     std::optional<Rfc> find(std::int64_t id) override;
     std::vector<Rfc> list() override;
-    void vote(std::int64_t id, const RfcVote& vote, const std::string& new_state, const ChangeLogEntry& entry) override;
+    void vote(std::int64_t id, const RfcVote& vote, const std::string& new_state,
+              const ChangeLogEntry& entry) override;
 
-private:
+  private:
     std::vector<RfcVote> votes_of(std::int64_t id);
     sql::Database& db_;
 };

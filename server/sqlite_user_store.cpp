@@ -9,7 +9,9 @@ User read_user(const sql::Statement& row) {
     User user;
     user.name = row.column_text(0);
     const auto role = parse_role(row.column_text(1));
-    if (!role) throw Error(ErrorCode::Internal, "user " + user.name + " has an unknown role in the database");
+    if (!role)
+        throw Error(ErrorCode::Internal,
+                    "user " + user.name + " has an unknown role in the database");
     user.role = *role;
     user.created_at = row.column_int64(2);
     if (!row.column_is_null(3)) user.revoked_at = row.column_int64(3);
@@ -21,7 +23,9 @@ const char* kUserColumns = "SELECT name, role, created_at, revoked_at FROM user 
 }  // namespace
 
 void append_changelog(sql::Database& db, const ChangeLogEntry& entry) {
-    db.prepare("INSERT INTO changelog (at, actor, action, subject, before, after) VALUES (?, ?, ?, ?, ?, ?)")
+    db.prepare(
+          "INSERT INTO changelog (at, actor, action, subject, before, after) VALUES (?, ?, ?, ?, "
+          "?, ?)")
         .bind(1, entry.at)
         .bind(2, entry.actor)
         .bind(3, entry.action)
@@ -31,7 +35,8 @@ void append_changelog(sql::Database& db, const ChangeLogEntry& entry) {
         .run();
 }
 
-void SqliteUserStore::create(const User& user, const std::string& token_digest, const ChangeLogEntry& entry) {
+void SqliteUserStore::create(const User& user, const std::string& token_digest,
+                             const ChangeLogEntry& entry) {
     sql::Transaction transaction(db_);
     try {
         db_.prepare("INSERT INTO user (name, role, token_digest, created_at) VALUES (?, ?, ?, ?)")
@@ -41,7 +46,8 @@ void SqliteUserStore::create(const User& user, const std::string& token_digest, 
             .bind(4, user.created_at)
             .run();
     } catch (const Error& e) {
-        if (e.code() == ErrorCode::AlreadyExists) throw Error(ErrorCode::AlreadyExists, "user " + user.name + " already exists");
+        if (e.code() == ErrorCode::AlreadyExists)
+            throw Error(ErrorCode::AlreadyExists, "user " + user.name + " already exists");
         throw;
     }
     append_changelog(db_, entry);
@@ -49,7 +55,8 @@ void SqliteUserStore::create(const User& user, const std::string& token_digest, 
 }
 
 std::optional<User> SqliteUserStore::find_active_by_token_digest(const std::string& digest) {
-    sql::Statement row = db_.prepare(std::string(kUserColumns) + "WHERE token_digest = ? AND revoked_at IS NULL");
+    sql::Statement row =
+        db_.prepare(std::string(kUserColumns) + "WHERE token_digest = ? AND revoked_at IS NULL");
     row.bind(1, digest);
     if (!row.step()) return std::nullopt;
     return read_user(row);
@@ -69,9 +76,13 @@ std::vector<User> SqliteUserStore::list() {
     return users;
 }
 
-bool SqliteUserStore::revoke(const std::string& name, std::int64_t at, const ChangeLogEntry& entry) {
+bool SqliteUserStore::revoke(const std::string& name, std::int64_t at,
+                             const ChangeLogEntry& entry) {
     sql::Transaction transaction(db_);
-    db_.prepare("UPDATE user SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL").bind(1, at).bind(2, name).run();
+    db_.prepare("UPDATE user SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL")
+        .bind(1, at)
+        .bind(2, name)
+        .run();
     if (db_.changes() == 0) return false;
     append_changelog(db_, entry);
     transaction.commit();

@@ -7,16 +7,17 @@
 namespace ferry::server {
 
 class SqliteUserStore : public UserStore {
-public:
+  public:
     explicit SqliteUserStore(sql::Database& db) : db_(db) {}
 
-    void create(const User& user, const std::string& token_digest, const ChangeLogEntry& entry) override;
+    void create(const User& user, const std::string& token_digest,
+                const ChangeLogEntry& entry) override;
     std::optional<User> find_active_by_token_digest(const std::string& digest) override;
     std::optional<User> find(const std::string& name) override;
     std::vector<User> list() override;
     bool revoke(const std::string& name, std::int64_t at, const ChangeLogEntry& entry) override;
 
-private:
+  private:
     void append(const ChangeLogEntry& entry);
     sql::Database& db_;
 };

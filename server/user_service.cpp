@@ -10,14 +10,17 @@ namespace {
 
 bool valid_user_name(const std::string& name) {
     if (name.empty() || name.size() > 64) return false;
-    const auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'; };
+    const auto ok = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    };
     return std::all_of(name.begin(), name.end(), ok) && name[0] != '.' && name[0] != '-';
 }
 
 }  // namespace
 
 Principal UserService::authenticate(const std::string& authorization) const {
-    const Error refused(ErrorCode::Unauthenticated, "a valid token is required (Authorization: Bearer TOKEN)");
+    const Error refused(ErrorCode::Unauthenticated,
+                        "a valid token is required (Authorization: Bearer TOKEN)");
     const std::string prefix = "Bearer ";
     if (authorization.compare(0, prefix.size(), prefix) != 0) throw refused;
     const std::string token = authorization.substr(prefix.size());
@@ -29,21 +32,28 @@ Principal UserService::authenticate(const std::string& authorization) const {
 
 void UserService::require(const Principal& who, Permission permission, const std::string& action) {
     if (!role_allows(who.role, permission)) {
-        throw Error(ErrorCode::Forbidden, std::string("role ") + role_name(who.role) + " may not " + action);
+        throw Error(ErrorCode::Forbidden,
+                    std::string("role ") + role_name(who.role) + " may not " + action);
     }
 }
 
-std::string UserService::create_user(const Principal& actor, const std::string& name, const std::string& role_text) {
+std::string UserService::create_user(const Principal& actor, const std::string& name,
+                                     const std::string& role_text) {
     require(actor, Permission::ManageUsers, "create users");
     if (!valid_user_name(name)) {
-        throw Error(ErrorCode::InvalidInput, "field \"name\": must be 1-64 of a-z, 0-9, '.', '_' or '-', not starting with '.' or '-'");
+        throw Error(ErrorCode::InvalidInput,
+                    "field \"name\": must be 1-64 of a-z, 0-9, '.', '_' or '-', not starting with "
+                    "'.' or '-'");
     }
     const auto role = parse_role(role_text);
-    if (!role) throw Error(ErrorCode::InvalidInput, "field \"role\": must be admin, release-manager, cab, packager or viewer");
+    if (!role)
+        throw Error(ErrorCode::InvalidInput,
+                    "field \"role\": must be admin, release-manager, cab, packager or viewer");
     const std::string token = generate_token(role_text);
     const std::int64_t now = clock_();
-    store_.create(User{name, *role, now, std::nullopt}, token_digest(token),
-                  ChangeLogEntry{now, actor.name, "user.create", name, "", std::string("role ") + role_text});
+    store_.create(
+        User{name, *role, now, std::nullopt}, token_digest(token),
+        ChangeLogEntry{now, actor.name, "user.create", name, "", std::string("role ") + role_text});
     return token;
 }
 
@@ -53,12 +63,16 @@ void UserService::revoke_user(const Principal& actor, const std::string& name) {
     if (!user || user->revoked_at) throw Error(ErrorCode::NotFound, "no active user " + name);
     if (user->role == Role::Admin) {
         const auto users = store_.list();
-        const auto admins = std::count_if(users.begin(), users.end(),
-                                          [](const User& u) { return u.role == Role::Admin && !u.revoked_at; });
-        if (admins <= 1) throw Error(ErrorCode::Conflict, "user " + name + " is the last active admin; create another admin first");
+        const auto admins = std::count_if(users.begin(), users.end(), [](const User& u) {
+            return u.role == Role::Admin && !u.revoked_at;
+        });
+        if (admins <= 1)
+            throw Error(ErrorCode::Conflict,
+                        "user " + name + " is the last active admin; create another admin first");
     }
     const std::int64_t now = clock_();
-    if (!store_.revoke(name, now, ChangeLogEntry{now, actor.name, "user.revoke", name, "active", "revoked"})) {
+    if (!store_.revoke(name, now,
+                       ChangeLogEntry{now, actor.name, "user.revoke", name, "active", "revoked"})) {
         throw Error(ErrorCode::NotFound, "no active user " + name);
     }
 }

@@ -21,7 +21,7 @@ struct Principal {
 using Clock = std::function<std::int64_t()>;
 
 class UserService {
-public:
+  public:
     UserService(UserStore& store, Clock clock) : store_(store), clock_(std::move(clock)) {}
 
     // From an Authorization header value ("Bearer <token>"). Error(Unauthenticated) when it is
@@ -32,12 +32,13 @@ public:
     static void require(const Principal& who, Permission permission, const std::string& action);
 
     // Returns the new user's token (shown once). Names: 1-64 of a-z, 0-9, '.', '_', '-'.
-    std::string create_user(const Principal& actor, const std::string& name, const std::string& role);
+    std::string create_user(const Principal& actor, const std::string& name,
+                            const std::string& role);
     // Error(NotFound) for no such active user; Error(Conflict) for the last active admin.
     void revoke_user(const Principal& actor, const std::string& name);
     std::vector<User> list_users(const Principal& actor) const;
 
-private:
+  private:
     UserStore& store_;
     Clock clock_;
 };

@@ -28,10 +28,11 @@ struct ChangeLogEntry {
 };
 
 class UserStore {
-public:
+  public:
     virtual ~UserStore() = default;
     // Adds the user and the log entry together, or neither. Error(AlreadyExists) on a taken name.
-    virtual void create(const User& user, const std::string& token_digest, const ChangeLogEntry& entry) = 0;
+    virtual void create(const User& user, const std::string& token_digest,
+                        const ChangeLogEntry& entry) = 0;
     // The active (not revoked) user whose token has this digest.
     virtual std::optional<User> find_active_by_token_digest(const std::string& digest) = 0;
     virtual std::optional<User> find(const std::string& name) = 0;

@@ -14,7 +14,7 @@
 namespace ferry {
 
 class AtomicFile {
-public:
+  public:
     // Creates the temporary file with `mode` (before umask). Throws ferry::Error naming the
     // destination if its directory cannot be written.
     explicit AtomicFile(std::string destination, mode_t mode = 0644);
@@ -35,7 +35,7 @@ public:
     std::size_t bytes_written() const { return bytes_written_; }
     int fd() const { return fd_; }
 
-private:
+  private:
     void flush_and_close();
     void discard() noexcept;
 

@@ -14,7 +14,7 @@ namespace ferry {
 
 // Thrown for a malformed command line; a program's main prints it with the usage, exit 2.
 class UsageError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -25,7 +25,7 @@ struct OptionSpec {
 };
 
 class CommandLine {
-public:
+  public:
     // Parses argv[first..argc). `positional` is the exact number of positional arguments.
     CommandLine(int argc, char** argv, int first, const std::vector<OptionSpec>& options,
                 std::size_t positional);
@@ -36,7 +36,7 @@ public:
     std::string required(const std::string& name) const;
     const std::vector<std::string>& positional() const { return positional_; }
 
-private:
+  private:
     bool help_ = false;
     std::set<std::string> flags_;
     std::map<std::string, std::string> values_;

@@ -30,7 +30,7 @@ enum class ErrorCode {
 const char* error_code_name(ErrorCode code);
 
 class Error : public std::runtime_error {
-public:
+  public:
     Error(ErrorCode code, const std::string& message);
 
     ErrorCode code() const noexcept { return code_; }
@@ -39,7 +39,7 @@ public:
     // file name or operation as an error travels outwards.
     Error with_context(const std::string& context) const;
 
-private:
+  private:
     ErrorCode code_;
 };
 

@@ -16,7 +16,7 @@ namespace ferry {
 // A streaming BLAKE2b hasher with a fixed digest length (1..64 bytes). Not thread-safe;
 // cheap to create. finish() may be called once.
 class Blake2b {
-public:
+  public:
     explicit Blake2b(std::size_t digest_size);
 
     void update(const void* data, std::size_t size);
@@ -26,7 +26,7 @@ public:
 
     std::size_t digest_size() const { return digest_size_; }
 
-private:
+  private:
     crypto_generichash_state state_;
     std::size_t digest_size_;
     bool finished_ = false;
@@ -34,7 +34,7 @@ private:
 
 // BLAKE2b-256, the hash that names objects.
 class ObjectHasher : public Blake2b {
-public:
+  public:
     ObjectHasher() : Blake2b(32) {}
 };
 

@@ -22,7 +22,7 @@ Poco::JSON::Object::Ptr parse_object(const std::string& text, const std::string&
 
 // Typed field access that names the field in every error ("SOURCE: field "x": must be …").
 class FieldReader {
-public:
+  public:
     FieldReader(Poco::JSON::Object::Ptr object, std::string source, std::string prefix = "");
 
     bool has(const std::string& field) const;
@@ -32,7 +32,8 @@ public:
     std::string string(const std::string& field, bool required, std::size_t max_bytes = 4096) const;
     // A string that may hold line breaks and tabs (a .minisig text), other control characters
     // refused.
-    std::string multiline_string(const std::string& field, bool required, std::size_t max_bytes) const;
+    std::string multiline_string(const std::string& field, bool required,
+                                 std::size_t max_bytes) const;
     std::int64_t integer(const std::string& field, bool required, std::int64_t min,
                          std::int64_t max, std::int64_t fallback = 0) const;
     bool boolean(const std::string& field, bool required, bool fallback = false) const;
@@ -43,7 +44,7 @@ public:
     std::string where(const std::string& field) const;
     const std::string& source() const { return source_; }
 
-private:
+  private:
     Poco::JSON::Object::Ptr object_;
     std::string source_;
     std::string prefix_;

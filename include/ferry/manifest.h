@@ -23,7 +23,7 @@ enum class EntryType { File, Directory, Symlink };
 const char* entry_type_name(EntryType type);
 
 struct ManifestEntry {
-    std::string path;    // archive path: "files/…" or "scripts/<hook>"
+    std::string path;  // archive path: "files/…" or "scripts/<hook>"
     EntryType type = EntryType::File;
     std::uint32_t mode = 0644;  // 0644 or 0755 for files; 0755 for directories; 0777 for links
     std::uint64_t size = 0;     // files only
@@ -44,7 +44,9 @@ constexpr std::size_t kDefaultMaxEntries = 100'000;
 
 // How many JSON value units (json::parse_object) a manifest of `max_entries` entries may hold:
 // an entry is one object (8) of at most six fields (6), and the top level has its own few.
-constexpr std::size_t manifest_value_budget(std::size_t max_entries) { return 14 * max_entries + 10'000; }
+constexpr std::size_t manifest_value_budget(std::size_t max_entries) {
+    return 14 * max_entries + 10'000;
+}
 
 struct Manifest {
     static constexpr int kFormat = 1;
@@ -58,10 +60,10 @@ struct Manifest {
     std::vector<std::string> rfcs;  // RFC references, optional
     std::string requirements;       // collection query the client must satisfy, optional
     std::vector<Dependency> dependencies;
-    std::vector<std::string> scripts;       // hooks present, computed by build
-    std::map<std::string, int> timeouts;    // hook -> seconds
-    bool reboot = false;                    // the package asks for a reboot after install
-    std::vector<ManifestEntry> files;       // computed by build, sorted by path
+    std::vector<std::string> scripts;     // hooks present, computed by build
+    std::map<std::string, int> timeouts;  // hook -> seconds
+    bool reboot = false;                  // the package asks for a reboot after install
+    std::vector<ManifestEntry> files;     // computed by build, sorted by path
 
     // Parses and validates the author's ferry.json; `files` and `scripts` must be absent.
     static Manifest parse_source(const std::string& json, const std::string& source);

@@ -45,7 +45,9 @@ struct PublicKey {
     // The key id as minisign prints it: 16 uppercase hex digits of the little-endian u64.
     std::string key_id_hex() const;
 
-    bool operator==(const PublicKey& other) const { return key_id == other.key_id && key == other.key; }
+    bool operator==(const PublicKey& other) const {
+        return key_id == other.key_id && key == other.key;
+    }
     bool operator!=(const PublicKey& other) const { return !(*this == other); }
 };
 
@@ -55,7 +57,7 @@ using PasswordProvider = std::function<std::string()>;
 // An Ed25519 secret key with its key id. The key bytes live in guarded memory and are wiped on
 // destruction. Move-only.
 class SecretKey {
-public:
+  public:
     // Parses a .key file's text. Encrypted keys call `password` once; a wrong password gives
     // Error(WrongPassword). Unencrypted keys (minisign -G -W) never call it.
     static SecretKey parse(const std::string& text, const std::string& source,
@@ -73,7 +75,7 @@ public:
     const KeyId& key_id() const { return key_id_; }
     const std::uint8_t* secret_bytes() const { return secret_.data(); }
 
-private:
+  private:
     SecretKey();
     KeyId key_id_{};
     SecureBuffer secret_;  // 64 bytes: Ed25519 seed ‖ public key, as libsodium lays it out

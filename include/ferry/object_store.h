@@ -28,7 +28,7 @@ struct PutResult {
 
 // A put in progress: feed it bytes, then commit(). Destroying it uncommitted discards it.
 class ObjectWriter {
-public:
+  public:
     ObjectWriter(const std::string& tmp_dir, std::string objects_dir,
                  std::optional<std::string> expected_id, std::optional<std::uint64_t> max_size);
     ~ObjectWriter();
@@ -43,7 +43,7 @@ public:
 
     std::uint64_t bytes_written() const { return size_; }
 
-private:
+  private:
     void discard() noexcept;
 
     std::string objects_dir_;
@@ -57,14 +57,15 @@ private:
 };
 
 class ObjectStore {
-public:
+  public:
     // Opens (creating if needed) the store under `root`, removing temporary files that puts
     // killed more than a day ago left behind.
     explicit ObjectStore(std::string root);
 
     // Starts a streamed put; see ObjectWriter.
-    std::unique_ptr<ObjectWriter> begin_put(std::optional<std::string> expected_id = std::nullopt,
-                                            std::optional<std::uint64_t> max_size = std::nullopt) const;
+    std::unique_ptr<ObjectWriter> begin_put(
+        std::optional<std::string> expected_id = std::nullopt,
+        std::optional<std::uint64_t> max_size = std::nullopt) const;
     // Stores everything left in `in`.
     PutResult put(std::istream& in, std::optional<std::string> expected_id = std::nullopt,
                   std::optional<std::uint64_t> max_size = std::nullopt) const;
@@ -85,7 +86,7 @@ public:
 
     const std::string& root() const { return root_; }
 
-private:
+  private:
     std::string object_path(const std::string& id) const;  // validates the id
 
     std::string root_;

@@ -48,7 +48,7 @@ struct ReadLimits {
 enum class ContentCheck { EveryFileHash, ObjectIdOnly };
 
 class PackageReader {
-public:
+  public:
     // Opens the package and reads its manifest. Throws as described above.
     //
     // With `expected_object_id` (the id a signature or policy vouched for), the raw bytes are
@@ -88,7 +88,7 @@ public:
         std::unique_ptr<class SideHasher> side;
     };
 
-private:
+  private:
     void open_source();
     void read_manifest();
     void check_expected_object_id();
@@ -118,8 +118,8 @@ private:
 // Reads every entry of a package and checks it against the manifest, without writing
 // anything. Returns the manifest. Throws as PackageReader does.
 Manifest verify_package_contents(PackageReader& reader, const ProgressFn& progress = nullptr);
-Manifest verify_package_contents(const std::string& path, const ReadLimits& limits = {},
-                                 const ProgressFn& progress = nullptr,
-                                 const std::optional<std::string>& expected_object_id = std::nullopt);
+Manifest verify_package_contents(
+    const std::string& path, const ReadLimits& limits = {}, const ProgressFn& progress = nullptr,
+    const std::optional<std::string>& expected_object_id = std::nullopt);
 
 }  // namespace ferry

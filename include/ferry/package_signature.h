@@ -2,7 +2,8 @@
 // package name, version and object id.
 //
 // The trusted comment is tab-separated key:value fields, as minisign's own default is:
-//   timestamp:1764000000<TAB>file:hello-1.0.ferry<TAB>package:hello<TAB>version:1.0<TAB>object:<64 hex>
+//   timestamp:1764000000<TAB>file:hello-1.0.ferry<TAB>package:hello<TAB>version:1.0<TAB>object:<64
+//   hex>
 // Because the trusted comment is signed, a valid signature for hello 1.0 cannot be replayed for
 // another package, version or build. A stock minisign can make such a signature too:
 //   minisign -S -s KEY -m FILE -t "$(printf 'package:hello\tversion:1.0\tobject:<id>')"

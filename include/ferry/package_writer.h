@@ -5,9 +5,9 @@
 // hashes, then writes a pax tar compressed with zstd whose first entry is ferry.json and whose
 // other entries follow in byte order of their paths, all with mtime 0, uid/gid 0, no user or
 // group names, zstd in its multi-threaded framing (one worker; any count from 1 gives the same
-// bytes, 0 would not), and modes normalised (0755 when any execute bit is set, else 0644; directories
-// 0755). The same tree therefore always gives the same bytes and the same object id, whatever
-// the file times, owners or order on disk.
+// bytes, 0 would not), and modes normalised (0755 when any execute bit is set, else 0644;
+// directories 0755). The same tree therefore always gives the same bytes and the same object id,
+// whatever the file times, owners or order on disk.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +25,7 @@ struct BuildOptions {
 
 struct BuildResult {
     Manifest manifest;
-    std::string object_id;      // BLAKE2b-256 of the written file
+    std::string object_id;  // BLAKE2b-256 of the written file
     std::uint64_t size = 0;
     minisign::Prehash prehash{};  // BLAKE2b-512 of the written file, for signing without a reread
 };

@@ -34,14 +34,14 @@ struct PolicyAdvertisement {
     std::string version;
     std::string object_id;
     std::uint64_t size = 0;
-    std::string signature;  // the package's .minisig text, by a publisher key
+    std::string signature;           // the package's .minisig text, by a publisher key
     std::string action = "install";  // install | uninstall
     std::int64_t available_at = 0;   // unix seconds
     std::optional<std::int64_t> deadline;
     bool mandatory = false;
     int postpone_max = 0;
     std::int64_t postpone_max_delay_s = 0;
-    std::vector<std::string> windows;  // maintenance windows, e.g. "Mon-Fri 22:00-06:00"
+    std::vector<std::string> windows;      // maintenance windows, e.g. "Mon-Fri 22:00-06:00"
     std::string rollout_state = "active";  // active | halted | cancelled
 };
 

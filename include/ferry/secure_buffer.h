@@ -9,7 +9,7 @@
 namespace ferry {
 
 class SecureBuffer {
-public:
+  public:
     explicit SecureBuffer(std::size_t size);
     ~SecureBuffer();
     SecureBuffer(SecureBuffer&& other) noexcept;
@@ -21,7 +21,7 @@ public:
     const std::uint8_t* data() const { return data_; }
     std::size_t size() const { return size_; }
 
-private:
+  private:
     std::uint8_t* data_ = nullptr;
     std::size_t size_ = 0;
 };

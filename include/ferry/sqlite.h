@@ -25,7 +25,7 @@ namespace ferry::sql {
 class Database;
 
 class Statement {
-public:
+  public:
     Statement(Statement&& other) noexcept;
     Statement& operator=(Statement&& other) noexcept;
     Statement(const Statement&) = delete;
@@ -60,7 +60,7 @@ public:
     bool column_is_null(int column) const;
     int column_count() const;
 
-private:
+  private:
     friend class Database;
     Statement(Database& db, sqlite3_stmt* stmt, std::string sql);
     void check_bind(int result, int index);
@@ -83,7 +83,7 @@ struct OpenOptions {
 };
 
 class Database {
-public:
+  public:
     // Opens `path` (":memory:" for a private in-memory database). Error(NotFound) when it does
     // not exist and `create` is false; Error(Io) when it cannot be opened.
     explicit Database(const std::string& path, const OpenOptions& options = {});
@@ -113,7 +113,7 @@ public:
     // Throws the Error for `result` (not SQLITE_OK/ROW/DONE), naming `what` and `sql`.
     [[noreturn]] void fail(int result, const std::string& what, const std::string& sql = "") const;
 
-private:
+  private:
     sqlite3* db_ = nullptr;
     std::string path_;
 };
@@ -121,7 +121,7 @@ private:
 // BEGIN IMMEDIATE … COMMIT, rolled back if destroyed before commit() (an exception, an early
 // return). IMMEDIATE takes the write lock at the start, so two writers never deadlock halfway.
 class Transaction {
-public:
+  public:
     explicit Transaction(Database& db);
     ~Transaction();
     Transaction(const Transaction&) = delete;
@@ -129,7 +129,7 @@ public:
 
     void commit();
 
-private:
+  private:
     Database& db_;
     bool done_ = false;
 };

@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
     } catch (const ferry::Error& e) {
         std::cerr << "extract_bench: " << e.what() << "\n";
         const auto code = e.code();
-        return code == ferry::ErrorCode::VerificationFailed || code == ferry::ErrorCode::UnsafeArchive ||
+        return code == ferry::ErrorCode::VerificationFailed ||
+                       code == ferry::ErrorCode::UnsafeArchive ||
                        code == ferry::ErrorCode::LimitExceeded
                    ? 1
                    : 2;

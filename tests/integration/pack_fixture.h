@@ -15,13 +15,15 @@ struct PackFixture {
     std::string samples = std::string(FERRY_SOURCE_DIR) + "/samples/packages";
 
     // Runs ferry-pack with `args` in the temporary directory.
-    ProcessResult pack(const std::vector<std::string>& args, const std::string& stdin_text = "") const {
+    ProcessResult pack(const std::vector<std::string>& args,
+                       const std::string& stdin_text = "") const {
         std::vector<std::string> argv = {FERRY_PACK_BINARY};
         argv.insert(argv.end(), args.begin(), args.end());
         return run_process(argv, stdin_text, dir.path());
     }
     // Runs any program in the temporary directory.
-    ProcessResult run(const std::vector<std::string>& argv, const std::string& stdin_text = "") const {
+    ProcessResult run(const std::vector<std::string>& argv,
+                      const std::string& stdin_text = "") const {
         return run_process(argv, stdin_text, dir.path());
     }
     std::string path(const std::string& name) const { return dir / name; }

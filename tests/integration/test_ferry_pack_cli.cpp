@@ -1,10 +1,9 @@
 // ferry-pack as a new user meets it: the real binary, the sample packages, and the reference
 // tools it must agree with (minisign, b2sum -l 256, bsdtar).
 #define BOOST_TEST_MODULE ferry_pack_cli
-#include <boost/test/unit_test.hpp>
-
 #include <sys/stat.h>
 
+#include <boost/test/unit_test.hpp>
 #include <fstream>
 
 #include "archive_builder.h"
@@ -35,7 +34,8 @@ struct SignedHello : PackFixture {
     std::string id;
     SignedHello() {
         BOOST_REQUIRE_EQUAL(pack({"keygen", "-o", "k"}).exit_code, 0);
-        const auto build = pack({"build", samples + "/hello-1.0", "-o", "hello.ferry", "--key", "k.key"});
+        const auto build =
+            pack({"build", samples + "/hello-1.0", "-o", "hello.ferry", "--key", "k.key"});
         BOOST_REQUIRE_MESSAGE(build.exit_code == 0, build.err);
         id = trim(build.out);
     }
@@ -77,7 +77,8 @@ BOOST_FIXTURE_TEST_CASE(VerifyPassesThenCatchesAFlippedByte, SignedHello) {  // 
     const auto ok = pack({"verify", "hello.ferry", "--pub", "k.pub"});
     BOOST_TEST(ok.exit_code == 0, ok.err);
     BOOST_TEST(contains(ok.out, "OK: hello 1.0, object " + id));
-    const long size = static_cast<long>(std::ifstream(path("hello.ferry"), std::ios::ate | std::ios::binary).tellg());
+    const long size = static_cast<long>(
+        std::ifstream(path("hello.ferry"), std::ios::ate | std::ios::binary).tellg());
     for (long offset : {0L, size / 2, size - 1}) {
         std::ifstream src(path("hello.ferry"), std::ios::binary);
         std::ofstream(path("bad.ferry"), std::ios::binary) << src.rdbuf();
@@ -96,7 +97,8 @@ BOOST_FIXTURE_TEST_CASE(RebuildGivesTheSameBytes, SignedHello) {
     BOOST_TEST(run({"cmp", "hello.ferry", "again.ferry"}).exit_code == 0);
 }
 
-BOOST_FIXTURE_TEST_CASE(VerifyRefusesAnotherKeyAndAnEditedTrustedComment, SignedHello) {  // THREATS 2, 5
+BOOST_FIXTURE_TEST_CASE(VerifyRefusesAnotherKeyAndAnEditedTrustedComment,
+                        SignedHello) {  // THREATS 2, 5
     BOOST_REQUIRE_EQUAL(pack({"keygen", "-o", "other"}).exit_code, 0);
     const auto wrong_key = pack({"verify", "hello.ferry", "--pub", "other.pub"});
     BOOST_TEST(wrong_key.exit_code == 1);
@@ -111,8 +113,11 @@ BOOST_FIXTURE_TEST_CASE(VerifyRefusesAnotherKeyAndAnEditedTrustedComment, Signed
 }
 
 BOOST_FIXTURE_TEST_CASE(SignatureForOneVersionDoesNotVerifyAnother, SignedHello) {  // THREATS 13
-    BOOST_REQUIRE_EQUAL(pack({"build", samples + "/hello-1.1", "-o", "hello11.ferry", "--key", "k.key"}).exit_code, 0);
-    const auto swapped = pack({"verify", "hello11.ferry", "--pub", "k.pub", "--sig", "hello.ferry.minisig"});
+    BOOST_REQUIRE_EQUAL(
+        pack({"build", samples + "/hello-1.1", "-o", "hello11.ferry", "--key", "k.key"}).exit_code,
+        0);
+    const auto swapped =
+        pack({"verify", "hello11.ferry", "--pub", "k.pub", "--sig", "hello.ferry.minisig"});
     BOOST_TEST(swapped.exit_code == 1);
     BOOST_TEST(contains(swapped.err, "signature verification failed"), swapped.err);
 }
@@ -120,13 +125,17 @@ BOOST_FIXTURE_TEST_CASE(SignatureForOneVersionDoesNotVerifyAnother, SignedHello)
 BOOST_FIXTURE_TEST_CASE(MinisignSignatureFromAWKeyVerifiesWithFerry, SignedHello) {  // THREATS 7
     BOOST_REQUIRE_EQUAL(run({"minisign", "-G", "-W", "-p", "m.pub", "-s", "m.key"}).exit_code, 0);
     const std::string comment = "package:hello\tversion:1.0\tobject:" + id;
-    const auto sign = run({"minisign", "-S", "-s", "m.key", "-m", "hello.ferry", "-x", "m.minisig", "-t", comment});
+    const auto sign = run(
+        {"minisign", "-S", "-s", "m.key", "-m", "hello.ferry", "-x", "m.minisig", "-t", comment});
     BOOST_TEST_REQUIRE(sign.exit_code == 0, sign.err);
     const auto ok = pack({"verify", "hello.ferry", "--pub", "m.pub", "--sig", "m.minisig"});
     BOOST_TEST(ok.exit_code == 0, ok.err);
 
     // minisign's default comment names no package: Ferry will not accept what it cannot scope.
-    BOOST_REQUIRE_EQUAL(run({"minisign", "-S", "-s", "m.key", "-m", "hello.ferry", "-x", "plain.minisig"}).exit_code, 0);
+    BOOST_REQUIRE_EQUAL(
+        run({"minisign", "-S", "-s", "m.key", "-m", "hello.ferry", "-x", "plain.minisig"})
+            .exit_code,
+        0);
     const auto plain = pack({"verify", "hello.ferry", "--pub", "m.pub", "--sig", "plain.minisig"});
     BOOST_TEST(plain.exit_code == 1);
     BOOST_TEST(contains(plain.err, "does not name the package, version and object"), plain.err);
@@ -134,18 +143,22 @@ BOOST_FIXTURE_TEST_CASE(MinisignSignatureFromAWKeyVerifiesWithFerry, SignedHello
 
 BOOST_FIXTURE_TEST_CASE(MinisignLegacySignatureIsRefused, SignedHello) {  // THREATS 4
     BOOST_REQUIRE_EQUAL(run({"minisign", "-G", "-W", "-p", "m.pub", "-s", "m.key"}).exit_code, 0);
-    const auto legacy = run({"minisign", "-S", "-l", "-s", "m.key", "-m", "hello.ferry", "-x", "legacy.minisig"});
+    const auto legacy =
+        run({"minisign", "-S", "-l", "-s", "m.key", "-m", "hello.ferry", "-x", "legacy.minisig"});
     BOOST_TEST_REQUIRE(legacy.exit_code == 0, legacy.err);
     const auto r = pack({"verify", "hello.ferry", "--pub", "m.pub", "--sig", "legacy.minisig"});
     BOOST_TEST(r.exit_code == 1);
     BOOST_TEST(contains(r.err, "legacy (non-prehashed) \"Ed\" signatures are not accepted"), r.err);
 }
 
-BOOST_FIXTURE_TEST_CASE(EncryptedKeysWorkBothWaysAndAWrongPasswordSaysSo, PackFixture) {  // THREATS 7
+BOOST_FIXTURE_TEST_CASE(EncryptedKeysWorkBothWaysAndAWrongPasswordSaysSo,
+                        PackFixture) {  // THREATS 7
     // minisign's encrypted key, used by ferry-pack (password on stdin).
-    const auto gen = run({"minisign", "-G", "-p", "m.pub", "-s", "m.key"}, "secret pw\nsecret pw\n");
+    const auto gen =
+        run({"minisign", "-G", "-p", "m.pub", "-s", "m.key"}, "secret pw\nsecret pw\n");
     BOOST_TEST_REQUIRE(gen.exit_code == 0, gen.err);
-    const auto build = pack({"build", samples + "/hello-1.0", "-o", "h.ferry", "--key", "m.key"}, "secret pw\n");
+    const auto build =
+        pack({"build", samples + "/hello-1.0", "-o", "h.ferry", "--key", "m.key"}, "secret pw\n");
     BOOST_TEST_REQUIRE(build.exit_code == 0, build.err);
     BOOST_TEST(run({"minisign", "-Vm", "h.ferry", "-p", "m.pub"}).exit_code == 0);
     const auto wrong = pack({"sign", "h.ferry", "--key", "m.key"}, "not it\n");
@@ -154,14 +167,17 @@ BOOST_FIXTURE_TEST_CASE(EncryptedKeysWorkBothWaysAndAWrongPasswordSaysSo, PackFi
 
     // ferry-pack's encrypted key, used by minisign.
     BOOST_TEST_REQUIRE(pack({"keygen", "-o", "f", "--password"}, "ferry pw\n").exit_code == 0);
-    const auto sign = run({"minisign", "-S", "-s", "f.key", "-m", "h.ferry", "-x", "f.minisig"}, "ferry pw\n");
+    const auto sign =
+        run({"minisign", "-S", "-s", "f.key", "-m", "h.ferry", "-x", "f.minisig"}, "ferry pw\n");
     BOOST_TEST(sign.exit_code == 0, sign.err);
-    BOOST_TEST(run({"minisign", "-Vm", "h.ferry", "-x", "f.minisig", "-p", "f.pub"}).exit_code == 0);
+    BOOST_TEST(run({"minisign", "-Vm", "h.ferry", "-x", "f.minisig", "-p", "f.pub"}).exit_code ==
+               0);
 }
 
 BOOST_FIXTURE_TEST_CASE(SignAddsASignatureToAnUnsignedPackage, PackFixture) {
     BOOST_REQUIRE_EQUAL(pack({"keygen", "-o", "k"}).exit_code, 0);
-    BOOST_REQUIRE_EQUAL(pack({"build", samples + "/broken-1.0", "-o", "broken.ferry"}).exit_code, 0);
+    BOOST_REQUIRE_EQUAL(pack({"build", samples + "/broken-1.0", "-o", "broken.ferry"}).exit_code,
+                        0);
     BOOST_TEST(!path_exists(path("broken.ferry.minisig")));
     const auto sign = pack({"sign", "broken.ferry", "--key", "k.key"});
     BOOST_TEST_REQUIRE(sign.exit_code == 0, sign.err);
@@ -207,11 +223,13 @@ BOOST_FIXTURE_TEST_CASE(BuildErrorsNameTheFieldAndWriteNothing, PackFixture) {
     write_file(path("src/files/a"), "a");
     const auto r = pack({"build", "src", "-o", "x.ferry"});
     BOOST_TEST(r.exit_code == 2);
-    BOOST_TEST(contains(r.err, "src/ferry.json: field \"version\": must start with a digit"), r.err);
+    BOOST_TEST(contains(r.err, "src/ferry.json: field \"version\": must start with a digit"),
+               r.err);
     BOOST_TEST(!path_exists(path("x.ferry")));
 }
 
-BOOST_FIXTURE_TEST_CASE(VerifyRefusesAHostileArchiveEvenWhenValidlySigned, PackFixture) {  // THREATS 18 via CLI
+BOOST_FIXTURE_TEST_CASE(VerifyRefusesAHostileArchiveEvenWhenValidlySigned,
+                        PackFixture) {  // THREATS 18 via CLI
     // An attacker who controls a signing key still cannot get "../x" past verification.
     {
         Manifest m = package_manifest({{"files/a", EntryType::File, "a", 0644, ""}});
@@ -224,7 +242,8 @@ BOOST_FIXTURE_TEST_CASE(VerifyRefusesAHostileArchiveEvenWhenValidlySigned, PackF
     Manifest claimed;
     claimed.name = "test";
     claimed.version = "1.0";
-    write_file(path("evil.ferry.minisig"), sign_package(key, digest, claimed, "evil.ferry").to_file_text());
+    write_file(path("evil.ferry.minisig"),
+               sign_package(key, digest, claimed, "evil.ferry").to_file_text());
     const auto r = pack({"verify", "evil.ferry", "--pub", "k.pub"});
     BOOST_TEST(r.exit_code == 1);
     BOOST_TEST(contains(r.err, "entry \"files/../../x\": path has a \"..\" component"), r.err);
@@ -235,14 +254,16 @@ BOOST_FIXTURE_TEST_CASE(GnuTarExtractsAPackageWithoutComplaint, SignedHello) {
     const auto tar = run({"tar", "-I", "zstd", "-xf", "hello.ferry", "-C", "x"});
     BOOST_TEST(tar.exit_code == 0);
     BOOST_TEST(tar.err.empty(), tar.err);
-    BOOST_TEST(read_file(path("x/files/etc/hello.conf")) == read_file(samples + "/hello-1.0/files/etc/hello.conf"));
+    BOOST_TEST(read_file(path("x/files/etc/hello.conf")) ==
+               read_file(samples + "/hello-1.0/files/etc/hello.conf"));
 }
 
 BOOST_FIXTURE_TEST_CASE(NonAsciiNamesBuildTheSameBytesInEveryLocale, PackFixture) {
     write_file(path("src/ferry.json"), R"({"name": "intl", "version": "1.0", "publisher": "p"})");
     write_file(path("src/files/caf\xc3\xa9-\xe6\x97\xa5\xe6\x9c\xac.txt"), "x");
     const auto c = run({"env", "LC_ALL=C", FERRY_PACK_BINARY, "build", "src", "-o", "c.ferry"});
-    const auto utf8 = run({"env", "LC_ALL=C.UTF-8", FERRY_PACK_BINARY, "build", "src", "-o", "u.ferry"});
+    const auto utf8 =
+        run({"env", "LC_ALL=C.UTF-8", FERRY_PACK_BINARY, "build", "src", "-o", "u.ferry"});
     BOOST_TEST_REQUIRE(c.exit_code == 0, c.err);
     BOOST_TEST_REQUIRE(utf8.exit_code == 0, utf8.err);
     BOOST_TEST(c.out == utf8.out);

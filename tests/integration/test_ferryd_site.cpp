@@ -1,16 +1,15 @@
 // ferryd as an operator meets it: init a site in a temporary directory, serve on an ephemeral
 // loopback port, probe it over real HTTP, stop it with SIGTERM.
 #define BOOST_TEST_MODULE ferryd_site
-#include <boost/test/unit_test.hpp>
-
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 #include <signal.h>
-
-#include <map>
 #include <sys/stat.h>
+
+#include <boost/test/unit_test.hpp>
+#include <map>
 
 #include "background_process.h"
 #include "ferry/hash.h"
@@ -33,8 +32,8 @@ struct HttpAnswer {
 };
 
 HttpAnswer http(std::uint16_t port, const std::string& method, const std::string& path,
-               const std::string& token = "", const std::string& body = "",
-               const std::map<std::string, std::string>& headers = {}) {
+                const std::string& token = "", const std::string& body = "",
+                const std::map<std::string, std::string>& headers = {}) {
     Poco::Net::HTTPClientSession session("127.0.0.1", port);
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     if (!token.empty()) request.set("Authorization", "Bearer " + token);
@@ -53,13 +52,16 @@ HttpAnswer http(std::uint16_t port, const std::string& method, const std::string
     return answer;
 }
 
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
 
 struct InitialisedSite {
     TempDir dir;
     std::string token;
     InitialisedSite() {
-        const auto init = run_process({FERRYD_BINARY, "init", "--role", "site", "--dir", dir / "site", "--listen", "127.0.0.1:0"});
+        const auto init = run_process({FERRYD_BINARY, "init", "--role", "site", "--dir",
+                                       dir / "site", "--listen", "127.0.0.1:0"});
         BOOST_TEST_REQUIRE(init.exit_code == 0, init.err);
         token = init.out.substr(init.out.rfind("admin_"));
         while (!token.empty() && token.back() == '\n') token.pop_back();
@@ -95,7 +97,8 @@ BOOST_FIXTURE_TEST_CASE(InitCreatesAPrivateSiteAndPrintsTheAdminTokenOnce, Initi
 
 BOOST_FIXTURE_TEST_CASE(SecondInitIsRefusedAndChangesNothing, InitialisedSite) {
     const std::string before = read_file(dir / "site/ferryd.ini");
-    const auto again = run_process({FERRYD_BINARY, "init", "--role", "site", "--dir", dir / "site"});
+    const auto again =
+        run_process({FERRYD_BINARY, "init", "--role", "site", "--dir", dir / "site"});
     BOOST_TEST(again.exit_code == 2);
     BOOST_TEST(contains(again.err, "is already initialised"), again.err);
     BOOST_TEST(read_file(dir / "site/ferryd.ini") == before);
@@ -106,9 +109,11 @@ BOOST_AUTO_TEST_CASE(InitRefusesBadArguments) {
     const auto no_role = run_process({FERRYD_BINARY, "init", "--dir", dir / "s"});
     BOOST_TEST(no_role.exit_code == 2);
     BOOST_TEST(contains(no_role.err, "--role is required"));
-    const auto bad_listen = run_process({FERRYD_BINARY, "init", "--role", "site", "--dir", dir / "s", "--listen", "localhost"});
+    const auto bad_listen = run_process(
+        {FERRYD_BINARY, "init", "--role", "site", "--dir", dir / "s", "--listen", "localhost"});
     BOOST_TEST(bad_listen.exit_code == 2);
-    BOOST_TEST(contains(bad_listen.err, "--listen: \"localhost\" is not HOST:PORT"), bad_listen.err);
+    BOOST_TEST(contains(bad_listen.err, "--listen: \"localhost\" is not HOST:PORT"),
+               bad_listen.err);
 }
 
 BOOST_FIXTURE_TEST_CASE(ServesHealthAndMetricsThenStopsOnSigterm, InitialisedSite) {
@@ -121,8 +126,12 @@ BOOST_FIXTURE_TEST_CASE(ServesHealthAndMetricsThenStopsOnSigterm, InitialisedSit
     BOOST_TEST(http(port, "POST", "/healthz").status == 405);
     const auto metrics = http(port, "GET", "/metrics");
     BOOST_TEST(metrics.status == 200);
-    BOOST_TEST(contains(metrics.body, "ferryd_http_requests_total{route=\"/healthz\",status=\"200\"} 1"), metrics.body);
-    BOOST_TEST(contains(metrics.body, "ferryd_http_requests_total{route=\"unmatched\",status=\"404\"} 1"), metrics.body);
+    BOOST_TEST(
+        contains(metrics.body, "ferryd_http_requests_total{route=\"/healthz\",status=\"200\"} 1"),
+        metrics.body);
+    BOOST_TEST(
+        contains(metrics.body, "ferryd_http_requests_total{route=\"unmatched\",status=\"404\"} 1"),
+        metrics.body);
     ferryd.signal(SIGTERM);
     BOOST_TEST(ferryd.wait(10s) == 0);
 }
@@ -163,12 +172,14 @@ BOOST_FIXTURE_TEST_CASE(UsersApiChecksTokensAndRoles, RunningSite) {  // THREATS
     BOOST_TEST(http(port, "GET", "/api/v1/users", "admin_" + std::string(43, 'A')).status == 401);
     BOOST_TEST(http(port, "GET", "/api/v1/users", token).status == 200);
 
-    const auto created = http(port, "POST", "/api/v1/users", token, R"({"name": "vera", "role": "viewer"})");
+    const auto created =
+        http(port, "POST", "/api/v1/users", token, R"({"name": "vera", "role": "viewer"})");
     BOOST_TEST_REQUIRE(created.status == 201, created.body);
     const std::string vera = token_in(created.body);
     BOOST_TEST(is_well_formed_token(vera), created.body);
 
-    const auto forbidden = http(port, "POST", "/api/v1/users", vera, R"({"name": "mallory", "role": "admin"})");
+    const auto forbidden =
+        http(port, "POST", "/api/v1/users", vera, R"({"name": "mallory", "role": "admin"})");
     BOOST_TEST(forbidden.status == 403);
     BOOST_TEST(contains(forbidden.body, "role viewer may not create users"), forbidden.body);
 
@@ -179,18 +190,24 @@ BOOST_FIXTURE_TEST_CASE(UsersApiChecksTokensAndRoles, RunningSite) {  // THREATS
     BOOST_TEST(contains(last_admin.body, "last active admin"), last_admin.body);
 }
 
-BOOST_FIXTURE_TEST_CASE(BadBodiesAre400NamingTheFieldAndTheServerKeepsServing, RunningSite) {  // THREATS 30
+BOOST_FIXTURE_TEST_CASE(BadBodiesAre400NamingTheFieldAndTheServerKeepsServing,
+                        RunningSite) {  // THREATS 30
     const auto missing = http(port, "POST", "/api/v1/users", token, R"({"role": "viewer"})");
     BOOST_TEST(missing.status == 400);
     BOOST_TEST(contains(missing.body, "field \\\"name\\\": is required"), missing.body);
-    const auto wrong_type = http(port, "POST", "/api/v1/users", token, R"({"name": 7, "role": "viewer"})");
+    const auto wrong_type =
+        http(port, "POST", "/api/v1/users", token, R"({"name": 7, "role": "viewer"})");
     BOOST_TEST(wrong_type.status == 400);
     BOOST_TEST(contains(wrong_type.body, "must be a string"), wrong_type.body);
     BOOST_TEST(http(port, "POST", "/api/v1/users", token, "{not json").status == 400);
-    BOOST_TEST(http(port, "POST", "/api/v1/users", token, "[" + std::string(100000, '1') + "]").status == 413);
-    const auto injection = http(port, "POST", "/api/v1/users", token, R"({"name": "x'); DROP TABLE user; --", "role": "viewer"})");
+    BOOST_TEST(
+        http(port, "POST", "/api/v1/users", token, "[" + std::string(100000, '1') + "]").status ==
+        413);
+    const auto injection = http(port, "POST", "/api/v1/users", token,
+                                R"({"name": "x'); DROP TABLE user; --", "role": "viewer"})");
     BOOST_TEST(injection.status == 400);
-    const auto duplicate = http(port, "POST", "/api/v1/users", token, R"({"name": "admin", "role": "viewer"})");
+    const auto duplicate =
+        http(port, "POST", "/api/v1/users", token, R"({"name": "admin", "role": "viewer"})");
     BOOST_TEST(duplicate.status == 409);
     BOOST_TEST(http(port, "GET", "/healthz").status == 200);
     BOOST_TEST(http(port, "GET", "/api/v1/users", token).status == 200);
@@ -220,9 +237,11 @@ BOOST_FIXTURE_TEST_CASE(FerryctlManagesUsersThroughTheApi, RunningSite) {
     const auto json = ctl({"user", "list", "--json"}, token);
     BOOST_TEST(contains(json.out, "\"revoked_at\""), json.out);
     BOOST_TEST(ctl({"user", "frobnicate"}, token).exit_code == 2);
-    const auto unreachable = run_process({FERRYCTL_BINARY, "--server", "http://127.0.0.1:1", "--token", token, "user", "list"});
+    const auto unreachable = run_process(
+        {FERRYCTL_BINARY, "--server", "http://127.0.0.1:1", "--token", token, "user", "list"});
     BOOST_TEST(unreachable.exit_code == 2);
-    BOOST_TEST(contains(unreachable.err, "cannot reach ferryd at http://127.0.0.1:1"), unreachable.err);
+    BOOST_TEST(contains(unreachable.err, "cannot reach ferryd at http://127.0.0.1:1"),
+               unreachable.err);
 }
 
 BOOST_FIXTURE_TEST_CASE(ObjectsUploadVerifiedAndServeWithRangeAndEtag, RunningSite) {  // THREATS 28
@@ -232,7 +251,8 @@ BOOST_FIXTURE_TEST_CASE(ObjectsUploadVerifiedAndServeWithRangeAndEtag, RunningSi
     const std::string path = "/api/v1/objects/" + id;
 
     BOOST_TEST(http(port, "PUT", path, "", content).status == 401);
-    const auto viewer = token_in(http(port, "POST", "/api/v1/users", token, R"({"name": "vera", "role": "viewer"})").body);
+    const auto viewer = token_in(
+        http(port, "POST", "/api/v1/users", token, R"({"name": "vera", "role": "viewer"})").body);
     const auto forbidden = http(port, "PUT", path, viewer, content);
     BOOST_TEST(forbidden.status == 403);
     BOOST_TEST(contains(forbidden.body, "role viewer may not upload objects"), forbidden.body);
@@ -244,7 +264,9 @@ BOOST_FIXTURE_TEST_CASE(ObjectsUploadVerifiedAndServeWithRangeAndEtag, RunningSi
     BOOST_TEST(http(port, "GET", "/api/v1/objects/" + wrong_id, token).status == 404);
     BOOST_TEST(list_tree(dir / "site/objects/tmp").empty());
 
-    for (const std::string& bad : std::vector<std::string>{std::string(".."), std::string("%2e%2e"), std::string("..%2f..%2fetc%2fpasswd"), std::string(64, 'A'), id.substr(1)}) {
+    for (const std::string& bad : std::vector<std::string>{std::string(".."), std::string("%2e%2e"),
+                                                           std::string("..%2f..%2fetc%2fpasswd"),
+                                                           std::string(64, 'A'), id.substr(1)}) {
         BOOST_TEST(http(port, "GET", "/api/v1/objects/" + bad, token).status == 400, bad);
         BOOST_TEST(http(port, "PUT", "/api/v1/objects/" + bad, token, "x").status == 400, bad);
     }
@@ -260,7 +282,8 @@ BOOST_FIXTURE_TEST_CASE(ObjectsUploadVerifiedAndServeWithRangeAndEtag, RunningSi
     BOOST_TEST(whole.body == content);
     BOOST_TEST(whole.headers.at("ETag") == "\"" + id + "\"");
     BOOST_TEST(contains(whole.headers.at("Cache-Control"), "immutable"));
-    BOOST_TEST(http(port, "GET", path, viewer, "", {{"If-None-Match", "\"" + id + "\""}}).status == 304);
+    BOOST_TEST(http(port, "GET", path, viewer, "", {{"If-None-Match", "\"" + id + "\""}}).status ==
+               304);
     const auto part = http(port, "GET", path, viewer, "", {{"Range", "bytes=1000-1999"}});
     BOOST_TEST(part.status == 206);
     BOOST_TEST(part.body == content.substr(1000, 1000));
@@ -271,7 +294,8 @@ BOOST_FIXTURE_TEST_CASE(ObjectsUploadVerifiedAndServeWithRangeAndEtag, RunningSi
     const auto head = http(port, "HEAD", path, viewer);
     BOOST_TEST(head.status == 200);
     BOOST_TEST(head.headers.at("Content-Length") == "300000");
-    BOOST_TEST(contains(http(port, "GET", "/metrics").body, "ferryd_object_bytes_served_total 301010"));
+    BOOST_TEST(
+        contains(http(port, "GET", "/metrics").body, "ferryd_object_bytes_served_total 301010"));
 }
 
 namespace {
@@ -280,8 +304,14 @@ std::string json_string(const std::string& text) {
     std::string out = "\"";
     for (char c : text) {
         if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') { out += "\\n"; continue; }
-        if (c == '\t') { out += "\\t"; continue; }
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        if (c == '\t') {
+            out += "\\t";
+            continue;
+        }
         out += c;
     }
     return out + "\"";
@@ -289,7 +319,8 @@ std::string json_string(const std::string& text) {
 
 }  // namespace
 
-BOOST_FIXTURE_TEST_CASE(PackagesEnterTheLibraryOnlyWithATrustedScopedSignature, RunningSite) {  // THREATS 2, 12
+BOOST_FIXTURE_TEST_CASE(PackagesEnterTheLibraryOnlyWithATrustedScopedSignature,
+                        RunningSite) {  // THREATS 2, 12
     const std::string samples = std::string(FERRY_SOURCE_DIR) + "/samples/packages";
     auto pack = [&](std::vector<std::string> args) {
         std::vector<std::string> argv = {FERRY_PACK_BINARY};
@@ -300,18 +331,26 @@ BOOST_FIXTURE_TEST_CASE(PackagesEnterTheLibraryOnlyWithATrustedScopedSignature, 
     };
     pack({"keygen", "-o", "pub"});
     pack({"keygen", "-o", "stranger"});
-    const std::string hello_id = pack({"build", samples + "/hello-1.0", "-o", "hello.ferry", "--key", "pub.key"}).substr(0, 64);
-    const std::string broken_id = pack({"build", samples + "/broken-1.0", "-o", "broken.ferry", "--key", "pub.key"}).substr(0, 64);
+    const std::string hello_id =
+        pack({"build", samples + "/hello-1.0", "-o", "hello.ferry", "--key", "pub.key"})
+            .substr(0, 64);
+    const std::string broken_id =
+        pack({"build", samples + "/broken-1.0", "-o", "broken.ferry", "--key", "pub.key"})
+            .substr(0, 64);
     pack({"build", samples + "/hello-1.1", "-o", "hello11.ferry", "--key", "stranger.key"});
     const std::string hello11_id = hash_file(dir / "hello11.ferry");
     const std::string pub = minisign::PublicKey::load(dir / "pub.pub").to_base64();
 
-    const auto packager = token_in(http(port, "POST", "/api/v1/users", token, R"({"name": "paula", "role": "packager"})").body);
-    const auto as_packager = http(port, "POST", "/api/v1/publishers", packager,
-                                  "{\"name\": \"Samples\", \"key\": \"" + pub + "\", \"packages\": [\"hello\"]}");
+    const auto packager = token_in(
+        http(port, "POST", "/api/v1/users", token, R"({"name": "paula", "role": "packager"})")
+            .body);
+    const auto as_packager =
+        http(port, "POST", "/api/v1/publishers", packager,
+             "{\"name\": \"Samples\", \"key\": \"" + pub + "\", \"packages\": [\"hello\"]}");
     BOOST_TEST(as_packager.status == 403);
-    const auto trusted = http(port, "POST", "/api/v1/publishers", token,
-                              "{\"name\": \"Samples\", \"key\": \"" + pub + "\", \"packages\": [\"hello\"]}");
+    const auto trusted =
+        http(port, "POST", "/api/v1/publishers", token,
+             "{\"name\": \"Samples\", \"key\": \"" + pub + "\", \"packages\": [\"hello\"]}");
     BOOST_TEST_REQUIRE(trusted.status == 201, trusted.body);
 
     auto upload = [&](const std::string& file, const std::string& id) {
@@ -320,7 +359,8 @@ BOOST_FIXTURE_TEST_CASE(PackagesEnterTheLibraryOnlyWithATrustedScopedSignature, 
     };
     auto register_package = [&](const std::string& id, const std::string& sig_file) {
         return http(port, "POST", "/api/v1/packages", packager,
-                    "{\"object_id\": \"" + id + "\", \"signature\": " + json_string(read_file(dir / sig_file)) + "}");
+                    "{\"object_id\": \"" + id +
+                        "\", \"signature\": " + json_string(read_file(dir / sig_file)) + "}");
     };
 
     const auto not_uploaded = register_package(hello_id, "hello.ferry.minisig");
@@ -336,7 +376,8 @@ BOOST_FIXTURE_TEST_CASE(PackagesEnterTheLibraryOnlyWithATrustedScopedSignature, 
     upload("broken.ferry", broken_id);
     const auto out_of_scope = register_package(broken_id, "broken.ferry.minisig");
     BOOST_TEST(out_of_scope.status == 422);
-    BOOST_TEST(contains(out_of_scope.body, "publisher Samples may not sign package broken"), out_of_scope.body);
+    BOOST_TEST(contains(out_of_scope.body, "publisher Samples may not sign package broken"),
+               out_of_scope.body);
 
     upload("hello11.ferry", hello11_id);
     const auto stranger = register_package(hello11_id, "hello11.ferry.minisig");
@@ -363,30 +404,42 @@ BOOST_FIXTURE_TEST_CASE(FerryPackPushUploadsAndRegisters, RunningSite) {
         return run_process(argv, "", dir.path());
     };
     BOOST_TEST_REQUIRE(pack({"keygen", "-o", "pub"}).exit_code == 0);
-    BOOST_TEST_REQUIRE(pack({"build", samples + "/hello-1.1", "-o", "hello.ferry", "--key", "pub.key"}).exit_code == 0);
-    BOOST_TEST_REQUIRE(pack({"build", samples + "/broken-1.0", "-o", "unsigned.ferry"}).exit_code == 0);
-    const auto trust = run_process({FERRYCTL_BINARY, "--server", server, "--token", token, "publisher", "add", "Samples",
-                                    "--pub", dir / "pub.pub", "--packages", "hello,lib*"});
+    BOOST_TEST_REQUIRE(
+        pack({"build", samples + "/hello-1.1", "-o", "hello.ferry", "--key", "pub.key"})
+            .exit_code == 0);
+    BOOST_TEST_REQUIRE(pack({"build", samples + "/broken-1.0", "-o", "unsigned.ferry"}).exit_code ==
+                       0);
+    const auto trust =
+        run_process({FERRYCTL_BINARY, "--server", server, "--token", token, "publisher", "add",
+                     "Samples", "--pub", dir / "pub.pub", "--packages", "hello,lib*"});
     BOOST_TEST_REQUIRE(trust.exit_code == 0, trust.err);
     BOOST_TEST(contains(trust.out, "trusted for hello,lib*"), trust.out);
-    const auto publishers = run_process({FERRYCTL_BINARY, "--server", server, "--token", token, "publisher", "list"});
-    BOOST_TEST(contains(publishers.out, minisign::PublicKey::load(dir / "pub.pub").key_id_hex()), publishers.out);
-    const auto packager = token_in(http(port, "POST", "/api/v1/users", token, R"({"name": "paula", "role": "packager"})").body);
+    const auto publishers =
+        run_process({FERRYCTL_BINARY, "--server", server, "--token", token, "publisher", "list"});
+    BOOST_TEST(contains(publishers.out, minisign::PublicKey::load(dir / "pub.pub").key_id_hex()),
+               publishers.out);
+    const auto packager = token_in(
+        http(port, "POST", "/api/v1/users", token, R"({"name": "paula", "role": "packager"})")
+            .body);
 
     const auto pushed = pack({"push", "hello.ferry", "--server", server, "--token", packager});
     BOOST_TEST(pushed.exit_code == 0, pushed.err);
     BOOST_TEST(contains(pushed.out, "pushed hello 1.1"), pushed.out);
-    BOOST_TEST(contains(http(port, "GET", "/api/v1/packages/hello", packager).body, "\"version\": \"1.1\""));
-    const auto listed = run_process({FERRYCTL_BINARY, "--server", server, "--token", packager, "package", "show", "hello"});
+    BOOST_TEST(contains(http(port, "GET", "/api/v1/packages/hello", packager).body,
+                        "\"version\": \"1.1\""));
+    const auto listed = run_process(
+        {FERRYCTL_BINARY, "--server", server, "--token", packager, "package", "show", "hello"});
     BOOST_TEST(contains(listed.out, "hello                1.1          Samples"), listed.out);
 
     const auto again = pack({"push", "hello.ferry", "--server", server, "--token", packager});
     BOOST_TEST(again.exit_code == 1);
     BOOST_TEST(contains(again.err, "hello 1.1 is already in the library"), again.err);
-    const auto unsigned_push = pack({"push", "unsigned.ferry", "--server", server, "--token", packager});
+    const auto unsigned_push =
+        pack({"push", "unsigned.ferry", "--server", server, "--token", packager});
     BOOST_TEST(unsigned_push.exit_code == 2);
     BOOST_TEST(contains(unsigned_push.err, "sign the package first"), unsigned_push.err);
-    const auto viewer = token_in(http(port, "POST", "/api/v1/users", token, R"({"name": "vera", "role": "viewer"})").body);
+    const auto viewer = token_in(
+        http(port, "POST", "/api/v1/users", token, R"({"name": "vera", "role": "viewer"})").body);
     const auto refused = pack({"push", "hello.ferry", "--server", server, "--token", viewer});
     BOOST_TEST(refused.exit_code == 1);
     BOOST_TEST(contains(refused.err, "role viewer may not upload objects"), refused.err);
@@ -404,9 +457,11 @@ BOOST_FIXTURE_TEST_CASE(AnRfcIsApprovedByTheCabThroughFerryctl, RunningSite) {
         BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
         return token_in(r.out);
     };
-    const std::string rita = user("rita", "release-manager"), carl = user("carl", "cab"), cleo = user("cleo", "cab");
+    const std::string rita = user("rita", "release-manager"), carl = user("carl", "cab"),
+                      cleo = user("cleo", "cab");
 
-    const auto created = ctl({"rfc", "create", "--title", "Roll out hello 1.1", "--risk", "high"}, rita);
+    const auto created =
+        ctl({"rfc", "create", "--title", "Roll out hello 1.1", "--risk", "high"}, rita);
     BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
     BOOST_TEST(contains(created.out, "RFC-0001  submitted  Roll out hello 1.1"), created.out);
     BOOST_TEST(contains(created.out, "needs 2 CAB approval(s)"), created.out);
@@ -418,11 +473,13 @@ BOOST_FIXTURE_TEST_CASE(AnRfcIsApprovedByTheCabThroughFerryctl, RunningSite) {
     const auto twice = ctl({"rfc", "approve", "RFC-0001"}, carl);
     BOOST_TEST(twice.exit_code == 1);
     BOOST_TEST(contains(twice.err, "carl has already voted on RFC-0001"), twice.err);
-    const auto approved = ctl({"rfc", "approve", "RFC-0001", "--reason", "backout plan checked"}, cleo);
+    const auto approved =
+        ctl({"rfc", "approve", "RFC-0001", "--reason", "backout plan checked"}, cleo);
     BOOST_TEST(contains(approved.out, "RFC-0001  approved"), approved.out);
     const auto late = ctl({"rfc", "reject", "RFC-0001", "--reason", "too late"}, cleo);
     BOOST_TEST(late.exit_code == 1);
-    BOOST_TEST(contains(late.err, "RFC-0001 is approved; only a submitted RFC takes votes"), late.err);
+    BOOST_TEST(contains(late.err, "RFC-0001 is approved; only a submitted RFC takes votes"),
+               late.err);
 
     const auto listed = ctl({"rfc", "list"}, rita);
     BOOST_TEST(contains(listed.out, "RFC-0001"), listed.out);
@@ -432,9 +489,12 @@ BOOST_FIXTURE_TEST_CASE(AnRfcIsApprovedByTheCabThroughFerryctl, RunningSite) {
 
     // Every decision is in the change log, with who and the state before and after.
     sql::Database db(dir / "site/ferry.db");
-    sql::Statement log = db.prepare("SELECT actor, action, before, after FROM changelog WHERE action LIKE 'rfc.%' ORDER BY id");
+    sql::Statement log = db.prepare(
+        "SELECT actor, action, before, after FROM changelog WHERE action LIKE 'rfc.%' ORDER BY id");
     std::vector<std::string> rows;
-    while (log.step()) rows.push_back(log.column_text(0) + " " + log.column_text(1) + " " + log.column_text(2) + ">" + log.column_text(3));
+    while (log.step())
+        rows.push_back(log.column_text(0) + " " + log.column_text(1) + " " + log.column_text(2) +
+                       ">" + log.column_text(3));
     BOOST_REQUIRE(rows.size() == 3u);
     BOOST_TEST(rows[2] == "cleo rfc.approve submitted>approved (2/2): backout plan checked");
 }

@@ -50,12 +50,15 @@ ArchiveBuilder& ArchiveBuilder::owner(std::int64_t uid, std::int64_t gid) {
     return *this;
 }
 
-ArchiveBuilder& ArchiveBuilder::file(const std::string& path, const std::string& content, unsigned mode) {
+ArchiveBuilder& ArchiveBuilder::file(const std::string& path, const std::string& content,
+                                     unsigned mode) {
     return file_with_declared_size(path, content, content.size(), mode);
 }
 
-ArchiveBuilder& ArchiveBuilder::file_with_declared_size(const std::string& path, const std::string& content,
-                                                        std::uint64_t declared_size, unsigned mode) {
+ArchiveBuilder& ArchiveBuilder::file_with_declared_size(const std::string& path,
+                                                        const std::string& content,
+                                                        std::uint64_t declared_size,
+                                                        unsigned mode) {
     archive_entry* e = archive_entry_new();
     archive_entry_copy_pathname(e, path.c_str());
     archive_entry_set_filetype(e, AE_IFREG);
@@ -79,7 +82,8 @@ ArchiveBuilder& ArchiveBuilder::zeros(const std::string& path, std::uint64_t siz
     const std::string chunk(1 << 20, '\0');
     for (std::uint64_t left = size; left > 0;) {
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size()));
-        if (archive_write_data(a_, chunk.data(), n) < 0) throw std::runtime_error("ArchiveBuilder zeros");
+        if (archive_write_data(a_, chunk.data(), n) < 0)
+            throw std::runtime_error("ArchiveBuilder zeros");
         left -= n;
     }
     return *this;
@@ -136,7 +140,8 @@ Manifest package_manifest(const std::vector<TestEntry>& entries) {
     m.publisher = "Ferry Tests";
     std::set<std::string> dirs;
     auto add_parents = [&](const std::string& path) {
-        for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        for (std::size_t slash = path.find('/'); slash != std::string::npos;
+             slash = path.find('/', slash + 1)) {
             dirs.insert(path.substr(0, slash));
         }
     };
@@ -156,7 +161,8 @@ Manifest package_manifest(const std::vector<TestEntry>& entries) {
         m.files.push_back(me);
     }
     for (const auto& d : dirs) {
-        const bool listed = std::any_of(entries.begin(), entries.end(), [&](const TestEntry& e) { return e.path == d; });
+        const bool listed = std::any_of(entries.begin(), entries.end(),
+                                        [&](const TestEntry& e) { return e.path == d; });
         if (!listed) {
             ManifestEntry me;
             me.path = d;
@@ -165,7 +171,8 @@ Manifest package_manifest(const std::vector<TestEntry>& entries) {
             m.files.push_back(me);
         }
     }
-    std::sort(m.files.begin(), m.files.end(), [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
+    std::sort(m.files.begin(), m.files.end(),
+              [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
     std::sort(m.scripts.begin(), m.scripts.end());
     return m;
 }
@@ -175,15 +182,22 @@ void write_package(const std::string& path, const std::vector<TestEntry>& entrie
     ArchiveBuilder builder(path);
     builder.manifest(m);
     for (const auto& me : m.files) {
-        const auto it = std::find_if(entries.begin(), entries.end(), [&](const TestEntry& e) { return e.path == me.path; });
+        const auto it = std::find_if(entries.begin(), entries.end(),
+                                     [&](const TestEntry& e) { return e.path == me.path; });
         if (it == entries.end()) {
             builder.dir(me.path, 0755);
             continue;
         }
         switch (it->type) {
-            case EntryType::File: builder.file(it->path, it->content, it->mode); break;
-            case EntryType::Directory: builder.dir(it->path, it->mode); break;
-            case EntryType::Symlink: builder.symlink(it->path, it->target); break;
+            case EntryType::File:
+                builder.file(it->path, it->content, it->mode);
+                break;
+            case EntryType::Directory:
+                builder.dir(it->path, it->mode);
+                break;
+            case EntryType::Symlink:
+                builder.symlink(it->path, it->target);
+                break;
         }
     }
     builder.finish();
@@ -193,7 +207,8 @@ namespace {
 
 // An octal numeric tar field of `width` bytes: width - 1 digits, then a NUL.
 void put_octal(char* field, std::size_t width, std::uint64_t value) {
-    for (std::size_t i = width - 1; i-- > 0; value >>= 3) field[i] = static_cast<char>('0' + (value & 7));
+    for (std::size_t i = width - 1; i-- > 0; value >>= 3)
+        field[i] = static_cast<char>('0' + (value & 7));
     if (value != 0) throw std::runtime_error("tar_header: a value does not fit its field");
     field[width - 1] = '\0';
 }
@@ -202,14 +217,15 @@ void put_octal(char* field, std::size_t width, std::uint64_t value) {
 
 std::string tar_header(const std::string& name, char typeflag, unsigned mode, std::uint64_t size,
                        const std::string& linkname) {
-    if (name.size() > 100 || linkname.size() > 100) throw std::runtime_error("tar_header: name longer than 100 bytes");
+    if (name.size() > 100 || linkname.size() > 100)
+        throw std::runtime_error("tar_header: name longer than 100 bytes");
     char h[512] = {};
     std::memcpy(h, name.data(), name.size());
     put_octal(h + 100, 8, mode);
-    put_octal(h + 108, 8, 0);    // uid
-    put_octal(h + 116, 8, 0);    // gid
+    put_octal(h + 108, 8, 0);  // uid
+    put_octal(h + 116, 8, 0);  // gid
     put_octal(h + 124, 12, size);
-    put_octal(h + 136, 12, 0);   // mtime
+    put_octal(h + 136, 12, 0);  // mtime
     h[156] = typeflag;
     std::memcpy(h + 157, linkname.data(), linkname.size());
     std::memcpy(h + 257, "ustar", 6);
@@ -233,7 +249,8 @@ std::string pax_record(const std::string& key, const std::string& value) {
     // The length counts itself, so grow it until it is stable.
     const std::size_t body = 1 + key.size() + 1 + value.size() + 1;
     std::size_t length = body + 1;
-    while (std::to_string(length).size() + body != length) length = std::to_string(length).size() + body;
+    while (std::to_string(length).size() + body != length)
+        length = std::to_string(length).size() + body;
     return std::to_string(length) + " " + key + "=" + value + "\n";
 }
 
@@ -245,10 +262,12 @@ void write_zstd(const std::string& path, const std::string& bytes) {
     archive_entry_set_pathname(e, "raw");
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_size(e, static_cast<la_int64_t>(bytes.size()));
-    const bool ok = archive_write_set_format_raw(a) == ARCHIVE_OK && archive_write_add_filter_zstd(a) == ARCHIVE_OK &&
+    const bool ok = archive_write_set_format_raw(a) == ARCHIVE_OK &&
+                    archive_write_add_filter_zstd(a) == ARCHIVE_OK &&
                     archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK &&
                     archive_write_header(a, e) == ARCHIVE_OK &&
-                    archive_write_data(a, bytes.data(), bytes.size()) == static_cast<la_ssize_t>(bytes.size()) &&
+                    archive_write_data(a, bytes.data(), bytes.size()) ==
+                        static_cast<la_ssize_t>(bytes.size()) &&
                     archive_write_close(a) == ARCHIVE_OK;
     const std::string message = archive_error_string(a) != nullptr ? archive_error_string(a) : "";
     archive_entry_free(e);

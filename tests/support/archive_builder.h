@@ -16,7 +16,7 @@
 namespace ferry::test {
 
 class ArchiveBuilder {
-public:
+  public:
     explicit ArchiveBuilder(const std::string& path);
     ~ArchiveBuilder();
     ArchiveBuilder(const ArchiveBuilder&) = delete;
@@ -41,7 +41,7 @@ public:
     // Writes the end of the archive. Called by the destructor if not called before.
     void finish();
 
-private:
+  private:
     void header(archive_entry* e);
     archive* a_ = nullptr;
     bool finished_ = false;
@@ -55,20 +55,26 @@ struct TestEntry {
     // -Wmissing-field-initializers.
     TestEntry(std::string path_, EntryType type_ = EntryType::File, std::string content_ = "",
               unsigned mode_ = 0644, std::string target_ = "")
-        : path(std::move(path_)), type(type_), content(std::move(content_)), mode(mode_),
+        : path(std::move(path_)),
+          type(type_),
+          content(std::move(content_)),
+          mode(mode_),
           target(std::move(target_)) {}
 
     std::string path;
     EntryType type = EntryType::File;
     std::string content;  // files
     unsigned mode = 0644;
-    std::string target;   // symlinks
+    std::string target;  // symlinks
 };
 
-inline TestEntry file_entry(const std::string& path, const std::string& content, unsigned mode = 0644) {
+inline TestEntry file_entry(const std::string& path, const std::string& content,
+                            unsigned mode = 0644) {
     return TestEntry{path, EntryType::File, content, mode, ""};
 }
-inline TestEntry dir_entry(const std::string& path) { return TestEntry{path, EntryType::Directory, "", 0755, ""}; }
+inline TestEntry dir_entry(const std::string& path) {
+    return TestEntry{path, EntryType::Directory, "", 0755, ""};
+}
 inline TestEntry link_entry(const std::string& path, const std::string& target) {
     return TestEntry{path, EntryType::Symlink, "", 0777, target};
 }

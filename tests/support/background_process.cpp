@@ -56,23 +56,29 @@ BackgroundProcess::~BackgroundProcess() {
     ::unlink(stderr_path_.c_str());
 }
 
-std::string BackgroundProcess::wait_for_line(const std::string& needle, std::chrono::milliseconds timeout) {
+std::string BackgroundProcess::wait_for_line(const std::string& needle,
+                                             std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        for (auto newline = buffer_.find('\n'); newline != std::string::npos; newline = buffer_.find('\n')) {
+        for (auto newline = buffer_.find('\n'); newline != std::string::npos;
+             newline = buffer_.find('\n')) {
             const std::string line = buffer_.substr(0, newline);
             buffer_.erase(0, newline + 1);
             if (line.find(needle) != std::string::npos) return line;
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
-            throw std::runtime_error("timed out waiting for \"" + needle + "\"; stderr: " + slurp(stderr_path_));
+            throw std::runtime_error("timed out waiting for \"" + needle +
+                                     "\"; stderr: " + slurp(stderr_path_));
         }
         pollfd pfd{stdout_fd_, POLLIN, 0};
         if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
         char chunk[4096];
         const ssize_t n = ::read(stdout_fd_, chunk, sizeof chunk);
-        if (n <= 0) throw std::runtime_error("process closed stdout before \"" + needle + "\"; stderr: " + slurp(stderr_path_));
+        if (n <= 0)
+            throw std::runtime_error("process closed stdout before \"" + needle +
+                                     "\"; stderr: " + slurp(stderr_path_));
         buffer_.append(chunk, static_cast<std::size_t>(n));
     }
 }
@@ -91,7 +97,8 @@ int BackgroundProcess::wait(std::chrono::milliseconds timeout) {
             exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
             break;
         }
-        if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("process did not exit in time");
+        if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("process did not exit in time");
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return exit_code_;

@@ -12,7 +12,7 @@
 namespace ferry::test {
 
 class BackgroundProcess {
-public:
+  public:
     explicit BackgroundProcess(const std::vector<std::string>& argv);
     ~BackgroundProcess();  // SIGKILL if still running, then reap
     BackgroundProcess(const BackgroundProcess&) = delete;
@@ -26,7 +26,7 @@ public:
     int wait(std::chrono::milliseconds timeout);
     const std::string& stderr_path() const { return stderr_path_; }
 
-private:
+  private:
     pid_t pid_ = -1;
     int stdout_fd_ = -1;
     std::string buffer_;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/test/unit_test.hpp>
-
 #include <ostream>
 #include <string>
 
@@ -12,8 +11,12 @@
 
 namespace ferry {
 // Printers so that BOOST_TEST can show these values when a comparison fails.
-inline std::ostream& operator<<(std::ostream& out, ErrorCode code) { return out << error_code_name(code); }
-inline std::ostream& operator<<(std::ostream& out, EntryType type) { return out << entry_type_name(type); }
+inline std::ostream& operator<<(std::ostream& out, ErrorCode code) {
+    return out << error_code_name(code);
+}
+inline std::ostream& operator<<(std::ostream& out, EntryType type) {
+    return out << entry_type_name(type);
+}
 }  // namespace ferry
 
 namespace ferry::test {
@@ -24,8 +27,9 @@ std::string expect_error(F&& fn, ErrorCode code, const std::string& fragment) {
     try {
         fn();
     } catch (const Error& e) {
-        BOOST_TEST(e.code() == code, "error code " << error_code_name(e.code()) << " (message: " << e.what()
-                                                   << "), expected " << error_code_name(code));
+        BOOST_TEST(e.code() == code, "error code " << error_code_name(e.code())
+                                                   << " (message: " << e.what() << "), expected "
+                                                   << error_code_name(code));
         BOOST_TEST(std::string(e.what()).find(fragment) != std::string::npos,
                    "message \"" << e.what() << "\" does not contain \"" << fragment << "\"");
         return e.what();

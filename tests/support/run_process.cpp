@@ -17,7 +17,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
     // A child that exits without reading its stdin must not kill the test with SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
     int in_pipe[2], out_pipe[2], err_pipe[2];
-    if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 ||
+        ::pipe2(err_pipe, O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe failed");
     }
     const pid_t pid = ::fork();
@@ -63,7 +64,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
             }
         }
         if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-            const ssize_t n = ::write(fds[2].fd, stdin_text.data() + written, stdin_text.size() - written);
+            const ssize_t n =
+                ::write(fds[2].fd, stdin_text.data() + written, stdin_text.size() - written);
             if (n > 0) written += static_cast<std::size_t>(n);
             if (n < 0 || written == stdin_text.size()) {
                 ::close(fds[2].fd);

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE atomic_file
-#include <boost/test/unit_test.hpp>
-
 #include <sys/stat.h>
+
+#include <boost/test/unit_test.hpp>
 
 #include "expect_error.h"
 #include "ferry/atomic_file.h"
@@ -50,13 +50,16 @@ BOOST_AUTO_TEST_CASE(CommitIfAbsentNeverOverwrites) {
 }
 
 BOOST_AUTO_TEST_CASE(UnwritableDirectoryNamesTheDestination) {
-    expect_error([] { AtomicFile file("/nonexistent-dir/out.txt"); }, ErrorCode::NotFound, "/nonexistent-dir/out.txt");
+    expect_error([] { AtomicFile file("/nonexistent-dir/out.txt"); }, ErrorCode::NotFound,
+                 "/nonexistent-dir/out.txt");
 }
 
 BOOST_AUTO_TEST_CASE(ReadSmallFileEnforcesItsLimit) {
     test::TempDir dir;
     test::write_file(dir / "big", std::string(5000, 'x'));
     BOOST_TEST(read_small_file(dir / "big", 5000).size() == 5000u);
-    expect_error([&] { read_small_file(dir / "big", 4999); }, ErrorCode::InvalidInput, "larger than 4999 bytes");
-    expect_error([&] { read_small_file(dir.path(), 10); }, ErrorCode::InvalidInput, "not a regular file");
+    expect_error([&] { read_small_file(dir / "big", 4999); }, ErrorCode::InvalidInput,
+                 "larger than 4999 bytes");
+    expect_error([&] { read_small_file(dir.path(), 10); }, ErrorCode::InvalidInput,
+                 "not a regular file");
 }

@@ -1,10 +1,10 @@
 #define BOOST_TEST_MODULE hash
 #include <boost/test/unit_test.hpp>
 
+#include "expect_error.h"
 #include "ferry/encoding.h"
 #include "ferry/error.h"
 #include "ferry/hash.h"
-#include "expect_error.h"
 #include "run_process.h"
 #include "temp_dir.h"
 
@@ -12,14 +12,16 @@ using namespace ferry;
 
 BOOST_AUTO_TEST_CASE(EmptyInputHasTheKnownBlake2b256Digest) {
     // BLAKE2b-256 of the empty string, from the BLAKE2 reference.
-    BOOST_TEST(hash_bytes("", 0) == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+    BOOST_TEST(hash_bytes("", 0) ==
+               "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
 }
 
 BOOST_AUTO_TEST_CASE(StreamingInChunksEqualsHashingAtOnce) {
     std::string data(1'000'003, '\0');
     for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 31 + 7);
     ObjectHasher hasher;
-    for (std::size_t i = 0; i < data.size(); i += 4093) hasher.update(data.data() + i, std::min<std::size_t>(4093, data.size() - i));
+    for (std::size_t i = 0; i < data.size(); i += 4093)
+        hasher.update(data.data() + i, std::min<std::size_t>(4093, data.size() - i));
     BOOST_TEST(hasher.finish_hex() == hash_bytes(data.data(), data.size()));
 }
 

@@ -1,8 +1,7 @@
 #define BOOST_TEST_MODULE minisign
-#include <boost/test/unit_test.hpp>
-
 #include <sys/stat.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cstring>
 
 #include "expect_error.h"
@@ -28,11 +27,12 @@ Prehash prehash_of(const std::string& text) {
 }
 
 PasswordProvider no_password() {
-    return [] () -> std::string { throw std::runtime_error("no password expected"); };
+    return []() -> std::string { throw std::runtime_error("no password expected"); };
 }
 
 // Re-encodes line 2 of a .minisig with the raw struct changed by `edit`.
-std::string edit_signature_struct(const std::string& text, const std::function<void(Bytes&)>& edit) {
+std::string edit_signature_struct(const std::string& text,
+                                  const std::function<void(Bytes&)>& edit) {
     const auto first = text.find('\n');
     const auto second = text.find('\n', first + 1);
     Bytes raw;
@@ -69,8 +69,9 @@ BOOST_AUTO_TEST_CASE(RejectsSignatureOverDifferentBytes) {
 BOOST_AUTO_TEST_CASE(RejectsSignatureByAnotherKeyNamingBothKeyIds) {  // THREATS 2
     SignedFixture f;
     const PublicKey other = SecretKey::generate().public_key();
-    const std::string message = expect_error([&] { verify_prehash(other, f.sig, f.prehash); },
-                                             ErrorCode::VerificationFailed, "not by the trusted key");
+    const std::string message =
+        expect_error([&] { verify_prehash(other, f.sig, f.prehash); },
+                     ErrorCode::VerificationFailed, "not by the trusted key");
     BOOST_TEST(message.find(f.pub.key_id_hex()) != std::string::npos);
     BOOST_TEST(message.find(other.key_id_hex()) != std::string::npos);
 }
@@ -110,20 +111,25 @@ BOOST_AUTO_TEST_CASE(MalformedSignatureFilesGiveCleanParseErrors) {  // THREATS 
     const std::size_t line2 = lines_of(1);
     std::string bad_base64 = f.text;
     bad_base64[line2 + 5] = '*';
-    expect_error([&] { Signature::parse(bad_base64, "s"); }, ErrorCode::InvalidInput, "line 2: signature is not valid base64");
+    expect_error([&] { Signature::parse(bad_base64, "s"); }, ErrorCode::InvalidInput,
+                 "line 2: signature is not valid base64");
 
     const std::string short73 = edit_signature_struct(f.text, [](Bytes& raw) { raw.pop_back(); });
-    expect_error([&] { Signature::parse(short73, "s"); }, ErrorCode::InvalidInput, "73 bytes, expected 74");
+    expect_error([&] { Signature::parse(short73, "s"); }, ErrorCode::InvalidInput,
+                 "73 bytes, expected 74");
     const std::string long75 = edit_signature_struct(f.text, [](Bytes& raw) { raw.push_back(0); });
-    expect_error([&] { Signature::parse(long75, "s"); }, ErrorCode::InvalidInput, "75 bytes, expected 74");
+    expect_error([&] { Signature::parse(long75, "s"); }, ErrorCode::InvalidInput,
+                 "75 bytes, expected 74");
 
     std::string with_cr = f.text;
     with_cr.insert(lines_of(3) - 1, "\r");
-    expect_error([&] { Signature::parse(with_cr, "s"); }, ErrorCode::InvalidInput, "line 3 contains a carriage return");
+    expect_error([&] { Signature::parse(with_cr, "s"); }, ErrorCode::InvalidInput,
+                 "line 3 contains a carriage return");
 
     std::string with_control = f.text;
     with_control.insert(lines_of(2) + 20, "\x1b[2J");
-    expect_error([&] { Signature::parse(with_control, "s"); }, ErrorCode::InvalidInput, "line 3 contains a control character");
+    expect_error([&] { Signature::parse(with_control, "s"); }, ErrorCode::InvalidInput,
+                 "line 3 contains a control character");
 
     std::string no_newline = f.text;
     no_newline.pop_back();
@@ -131,16 +137,20 @@ BOOST_AUTO_TEST_CASE(MalformedSignatureFilesGiveCleanParseErrors) {  // THREATS 
 
     std::string huge_comment = f.text;
     huge_comment.insert(lines_of(2) + 17, std::string(8192, 'A'));
-    expect_error([&] { Signature::parse(huge_comment, "s"); }, ErrorCode::InvalidInput, "too large");
+    expect_error([&] { Signature::parse(huge_comment, "s"); }, ErrorCode::InvalidInput,
+                 "too large");
     std::string long_comment = f.text;
     long_comment.insert(lines_of(2) + 17, std::string(1100, 'A'));
-    expect_error([&] { Signature::parse(long_comment, "s"); }, ErrorCode::InvalidInput, "comment longer than 1024 bytes");
+    expect_error([&] { Signature::parse(long_comment, "s"); }, ErrorCode::InvalidInput,
+                 "comment longer than 1024 bytes");
 
-    expect_error([&] { Signature::parse(f.text.substr(0, lines_of(3)), "s"); }, ErrorCode::InvalidInput, "exactly 4 lines");
+    expect_error([&] { Signature::parse(f.text.substr(0, lines_of(3)), "s"); },
+                 ErrorCode::InvalidInput, "exactly 4 lines");
     expect_error([&] { Signature::parse("", "s"); }, ErrorCode::InvalidInput, "empty");
     std::string wrong_prefix = f.text;
     wrong_prefix.replace(lines_of(2), 7, "TRUSTED");
-    expect_error([&] { Signature::parse(wrong_prefix, "s"); }, ErrorCode::InvalidInput, "must start with \"trusted comment: \"");
+    expect_error([&] { Signature::parse(wrong_prefix, "s"); }, ErrorCode::InvalidInput,
+                 "must start with \"trusted comment: \"");
 }
 
 BOOST_AUTO_TEST_CASE(SigningRefusesControlCharactersInTheTrustedComment) {
@@ -164,7 +174,8 @@ BOOST_AUTO_TEST_CASE(UnencryptedKeyRoundTripsAndNeverAsksForAPassword) {
 BOOST_AUTO_TEST_CASE(EncryptedKeyNeedsTheRightPassword) {  // THREATS 7 (wrong password says so)
     const SecretKey key = SecretKey::generate();
     const std::string text = key.to_file_text(std::string("correct horse"));
-    const SecretKey loaded = SecretKey::parse(text, "k.key", [] { return std::string("correct horse"); });
+    const SecretKey loaded =
+        SecretKey::parse(text, "k.key", [] { return std::string("correct horse"); });
     BOOST_TEST(loaded.public_key().to_base64() == key.public_key().to_base64());
     expect_error([&] { SecretKey::parse(text, "k.key", [] { return std::string("wrong"); }); },
                  ErrorCode::WrongPassword, "k.key: wrong password");
@@ -183,12 +194,16 @@ BOOST_AUTO_TEST_CASE(MalformedKeysAreRefused) {
     const SecretKey key = SecretKey::generate();
     const std::string pub_text = key.public_key().to_file_text();
     const std::string bad_alg = edit_signature_struct(pub_text, [](Bytes& raw) { raw[1] = 'X'; });
-    expect_error([&] { PublicKey::parse(bad_alg, "p.pub"); }, ErrorCode::InvalidInput, "unknown public key algorithm");
-    const std::string short_key = edit_signature_struct(pub_text, [](Bytes& raw) { raw.pop_back(); });
-    expect_error([&] { PublicKey::parse(short_key, "p.pub"); }, ErrorCode::InvalidInput, "41 bytes, expected 42");
-    const std::string bad_kdf = edit_signature_struct(key.to_file_text(std::nullopt), [](Bytes& raw) { raw[2] = 'Z'; });
-    expect_error([&] { SecretKey::parse(bad_kdf, "k.key", no_password()); }, ErrorCode::InvalidInput,
-                 "unknown key derivation algorithm");
+    expect_error([&] { PublicKey::parse(bad_alg, "p.pub"); }, ErrorCode::InvalidInput,
+                 "unknown public key algorithm");
+    const std::string short_key =
+        edit_signature_struct(pub_text, [](Bytes& raw) { raw.pop_back(); });
+    expect_error([&] { PublicKey::parse(short_key, "p.pub"); }, ErrorCode::InvalidInput,
+                 "41 bytes, expected 42");
+    const std::string bad_kdf =
+        edit_signature_struct(key.to_file_text(std::nullopt), [](Bytes& raw) { raw[2] = 'Z'; });
+    expect_error([&] { SecretKey::parse(bad_kdf, "k.key", no_password()); },
+                 ErrorCode::InvalidInput, "unknown key derivation algorithm");
 }
 
 BOOST_AUTO_TEST_CASE(KeyIdIsPrintedAsMinisignDoes) {
@@ -204,8 +219,8 @@ BOOST_AUTO_TEST_CASE(TrustedCommentMustNamePackageVersionAndObject) {
     BOOST_TEST(claims.name == "hello");
     BOOST_TEST(claims.version == "1.0");
     BOOST_TEST(claims.object_id == std::string(64, 'a'));
-    expect_error([] { parse_trusted_comment("timestamp:5\tfile:a\thashed"); }, ErrorCode::VerificationFailed,
-                 "does not name the package, version and object");
+    expect_error([] { parse_trusted_comment("timestamp:5\tfile:a\thashed"); },
+                 ErrorCode::VerificationFailed, "does not name the package, version and object");
     expect_error([] { parse_trusted_comment("package:a\tpackage:b\tversion:1\tobject:x"); },
                  ErrorCode::VerificationFailed, "twice");
 }
@@ -225,7 +240,8 @@ BOOST_AUTO_TEST_CASE(PackageSignatureIsBoundToNameVersionAndObject) {  // THREAT
     Manifest other = m;
     other.version = "1.1";
     expect_error([&] { verify_package_signature(key.public_key(), sig, digest, other); },
-                 ErrorCode::VerificationFailed, "the signature is for hello 1.0, but the package is hello 1.1");
+                 ErrorCode::VerificationFailed,
+                 "the signature is for hello 1.0, but the package is hello 1.1");
     other = m;
     other.name = "evil";
     expect_error([&] { verify_package_signature(key.public_key(), sig, digest, other); },
@@ -257,7 +273,8 @@ BOOST_AUTO_TEST_CASE(KeyAskingForMoreScryptWorkThanMinisignIsRefused) {
 
 BOOST_AUTO_TEST_CASE(DamagedUnencryptedKeyIsReportedAsDamaged) {
     const SecretKey key = SecretKey::generate();
-    const std::string text = edit_signature_struct(key.to_file_text(std::nullopt), [](Bytes& raw) { raw[70] ^= 1; });
+    const std::string text =
+        edit_signature_struct(key.to_file_text(std::nullopt), [](Bytes& raw) { raw[70] ^= 1; });
     expect_error([&] { SecretKey::parse(text, "k.key", no_password()); }, ErrorCode::InvalidInput,
                  "secret key is damaged");
 }

@@ -1,9 +1,8 @@
 #define BOOST_TEST_MODULE object_store
-#include <boost/test/unit_test.hpp>
-
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include <boost/test/unit_test.hpp>
 #include <sstream>
 
 #include "expect_error.h"
@@ -71,7 +70,8 @@ BOOST_AUTO_TEST_CASE(SizeLimitStopsAnEndlessUpload) {
     test::TempDir dir;
     ObjectStore store(dir.path());
     std::istringstream in(std::string(10000, 'z'));
-    expect_error([&] { store.put(in, std::nullopt, 4096); }, ErrorCode::LimitExceeded, "larger than the limit of 4096");
+    expect_error([&] { store.put(in, std::nullopt, 4096); }, ErrorCode::LimitExceeded,
+                 "larger than the limit of 4096");
     BOOST_TEST(store.list().empty());
     BOOST_TEST(tmp_contents(dir).empty());
 }
@@ -79,13 +79,15 @@ BOOST_AUTO_TEST_CASE(SizeLimitStopsAnEndlessUpload) {
 BOOST_AUTO_TEST_CASE(BadIdsAreRefusedBeforeTouchingTheDisk) {  // THREATS 28
     test::TempDir dir;
     ObjectStore store(dir.path());
-    for (const std::string& bad : std::vector<std::string>{"..", "../../etc/passwd", "%2e%2e", std::string(64, 'G'), std::string(63, 'a'),
-                                  std::string(64, 'A'), std::string(62, 'a') + "/x"}) {
+    for (const std::string& bad : std::vector<std::string>{
+             "..", "../../etc/passwd", "%2e%2e", std::string(64, 'G'), std::string(63, 'a'),
+             std::string(64, 'A'), std::string(62, 'a') + "/x"}) {
         expect_error([&] { store.exists(bad); }, ErrorCode::InvalidInput, "is not an object id");
         expect_error([&] { store.get(bad); }, ErrorCode::InvalidInput, "is not an object id");
     }
     std::istringstream in("x");
-    expect_error([&] { store.put(in, std::string("../x")); }, ErrorCode::InvalidInput, "is not an object id");
+    expect_error([&] { store.put(in, std::string("../x")); }, ErrorCode::InvalidInput,
+                 "is not an object id");
 }
 
 BOOST_AUTO_TEST_CASE(MissingObjectIsNotFound) {
@@ -150,7 +152,8 @@ BOOST_AUTO_TEST_CASE(OpeningTheStoreRemovesOnlyStaleTemporaries) {
     { ObjectStore store(dir.path()); }
     test::write_file(dir / "objects/tmp/put-old123", "left by a killed put");
     test::write_file(dir / "objects/tmp/put-new456", "a put still running");
-    struct timeval old_times[2] = {{::time(nullptr) - 3 * 24 * 3600, 0}, {::time(nullptr) - 3 * 24 * 3600, 0}};
+    struct timeval old_times[2] = {{::time(nullptr) - 3 * 24 * 3600, 0},
+                                   {::time(nullptr) - 3 * 24 * 3600, 0}};
     ::utimes((dir / "objects/tmp/put-old123").c_str(), old_times);
     ObjectStore store(dir.path());
     BOOST_TEST(tmp_contents(dir) == "put-new456\n");

@@ -3,14 +3,14 @@
 // ArchiveBuilder (or by hand, for what no tar writer will produce), so each test is valid except
 // for the one thing it is about.
 #define BOOST_TEST_MODULE package_reader_threats
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <sys/stat.h>
 
 #include "archive_builder.h"
 #include "expect_error.h"
@@ -25,13 +25,13 @@
 
 using namespace ferry;
 using test::ArchiveBuilder;
+using test::dir_entry;
 using test::expect_error;
+using test::file_entry;
+using test::link_entry;
 using test::package_manifest;
 using test::TempDir;
 using test::TestEntry;
-using test::dir_entry;
-using test::file_entry;
-using test::link_entry;
 
 namespace {
 
@@ -242,7 +242,8 @@ BOOST_AUTO_TEST_CASE(EscapingPathAsAnExtraEntryIsRefusedWithItsReason) {
                 b.manifest(m).dir("files").file("files/a", "a").dir("files/a2").file(path, "evil");
             }
             // Control bytes in names are shown escaped, never sent raw to a terminal.
-            const std::string shown = path.back() == '\n' ? path.substr(0, path.size() - 1) + "\\x0a" : path;
+            const std::string shown =
+                path.back() == '\n' ? path.substr(0, path.size() - 1) + "\\x0a" : path;
             expect_error([&] { verify(pkg); }, ErrorCode::UnsafeArchive,
                          "entry \"" + shown + "\": " + reason);
         }
@@ -1024,7 +1025,8 @@ BOOST_AUTO_TEST_CASE(ReaderWithExpectedIdAcceptsExactlyThatObject) {
     verify_package_contents(dir / "p.ferry", {}, nullptr, id);
     const std::string other(64, 'a');
     expect_error([&] { verify_package_contents(dir / "p.ferry", {}, nullptr, other); },
-                 ErrorCode::VerificationFailed, "the bytes read are not the verified object " + other);
+                 ErrorCode::VerificationFailed,
+                 "the bytes read are not the verified object " + other);
 }
 
 BOOST_AUTO_TEST_CASE(ReplacingTheFileAfterItsIdWasCheckedIsCaught) {
@@ -1039,15 +1041,18 @@ BOOST_AUTO_TEST_CASE(ReplacingTheFileAfterItsIdWasCheckedIsCaught) {
     BOOST_TEST(test::list_tree(dir.path()) == "p.ferry\n");
 }
 
-BOOST_AUTO_TEST_CASE(TopLevelFilesAndScriptsMustBeDirectories) {  // a link there would alias the other
+BOOST_AUTO_TEST_CASE(
+    TopLevelFilesAndScriptsMustBeDirectories) {  // a link there would alias the other
     TempDir dir;
     Manifest m = package_manifest({file_entry("files/a", "a")});
-    m.files.insert(m.files.begin() + 2, ManifestEntry{"scripts", EntryType::Symlink, 0777, 0, "", "files"});
+    m.files.insert(m.files.begin() + 2,
+                   ManifestEntry{"scripts", EntryType::Symlink, 0777, 0, "", "files"});
     {
         ArchiveBuilder b(dir / "p.ferry");
         b.manifest(m).dir("files").file("files/a", "a").symlink("scripts", "files");
     }
-    expect_error([&] { verify(dir / "p.ferry"); }, ErrorCode::InvalidInput, "(scripts): must be a directory");
+    expect_error([&] { verify(dir / "p.ferry"); }, ErrorCode::InvalidInput,
+                 "(scripts): must be a directory");
     {
         ArchiveBuilder b(dir / "q.ferry");
         b.manifest(package_manifest({file_entry("files/a", "a")})).symlink("files", ".");
@@ -1066,11 +1071,13 @@ BOOST_AUTO_TEST_CASE(ManifestWithMillionsOfTinyValuesIsRefusedBeforeItIsBuilt) {
         ArchiveBuilder b(dir / "p.ferry");
         b.file("ferry.json", json);
     }
-    expect_error([&] { verify(dir / "p.ferry"); }, ErrorCode::InvalidInput, "more than 1410000 value units");
+    expect_error([&] { verify(dir / "p.ferry"); }, ErrorCode::InvalidInput,
+                 "more than 1410000 value units");
 }
 
 BOOST_AUTO_TEST_CASE(DeclaredSizesThatWouldWrapAroundStillTripTheLimit) {
-    Manifest m = package_manifest({file_entry("files/a", "a"), file_entry("files/b", "b"), file_entry("files/c", "c")});
+    Manifest m = package_manifest(
+        {file_entry("files/a", "a"), file_entry("files/b", "b"), file_entry("files/c", "c")});
     m.files[1].size = INT64_MAX;
     m.files[2].size = INT64_MAX;
     m.files[3].size = 2;
@@ -1080,13 +1087,15 @@ BOOST_AUTO_TEST_CASE(DeclaredSizesThatWouldWrapAroundStillTripTheLimit) {
         ArchiveBuilder b(dir / "p.ferry");
         b.manifest(m);
     }
-    expect_error([&] { verify(dir / "p.ferry"); }, ErrorCode::LimitExceeded, "more than the unpacked-size limit");
+    expect_error([&] { verify(dir / "p.ferry"); }, ErrorCode::LimitExceeded,
+                 "more than the unpacked-size limit");
 }
 
 BOOST_AUTO_TEST_CASE(AFifoNamedAsAPackageIsRefusedWithoutHanging) {
     TempDir dir;
     BOOST_REQUIRE(::mkfifo((dir / "pipe.ferry").c_str(), 0644) == 0);
-    expect_error([&] { verify(dir / "pipe.ferry"); }, ErrorCode::InvalidInput, "pipe.ferry: not a regular file");
+    expect_error([&] { verify(dir / "pipe.ferry"); }, ErrorCode::InvalidInput,
+                 "pipe.ferry: not a regular file");
 }
 
 BOOST_AUTO_TEST_CASE(ObjectIdOnlyStillChecksStructureAndSizes) {
@@ -1099,22 +1108,33 @@ BOOST_AUTO_TEST_CASE(ObjectIdOnlyStillChecksStructureAndSizes) {
         b.manifest(m).dir("files").file("files/a", "abc").file("files/../../x", "evil");
     }
     const std::string id = hash_file(dir / "p.ferry");
-    expect_error([&] { PackageReader r(dir / "p.ferry", {}, id, ContentCheck::ObjectIdOnly); while (r.next()) {
-                           const void* d; std::size_t n; while (r.read_block(d, n)) {} } },
+    expect_error(
+        [&] {
+            PackageReader r(dir / "p.ferry", {}, id, ContentCheck::ObjectIdOnly);
+            while (r.next()) {
+                const void* d;
+                std::size_t n;
+                while (r.read_block(d, n)) {
+                }
+            }
+        },
+        ErrorCode::UnsafeArchive, "path has a \"..\" component");
+    expect_error([&] { extract_package(dir / "p.ferry", dir / "t", {}, nullptr, id); },
                  ErrorCode::UnsafeArchive, "path has a \"..\" component");
-    expect_error([&] { extract_package(dir / "p.ferry", dir / "t", {}, nullptr, id); }, ErrorCode::UnsafeArchive,
-                 "path has a \"..\" component");
     BOOST_TEST(!test::path_exists(dir / "t"));
-    expect_error([&] { PackageReader r(dir / "p.ferry", {}, std::nullopt, ContentCheck::ObjectIdOnly); },
-                 ErrorCode::Internal, "needs an expected object id");
+    expect_error(
+        [&] { PackageReader r(dir / "p.ferry", {}, std::nullopt, ContentCheck::ObjectIdOnly); },
+        ErrorCode::Internal, "needs an expected object id");
 }
 
 BOOST_AUTO_TEST_CASE(ExtractionWithTheVerifiedIdProducesTheSameTreeAsWithout) {
     TempDir dir;
     std::string big(3 << 20, '\0');
     for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 7) ^ (i >> 11));
-    test::write_package(dir / "p.ferry", {file_entry("files/big", big), file_entry("files/bin/tool", "#!/bin/sh\n", 0755),
-                                          link_entry("files/link", "big"), dir_entry("files/empty")});
+    test::write_package(
+        dir / "p.ferry",
+        {file_entry("files/big", big), file_entry("files/bin/tool", "#!/bin/sh\n", 0755),
+         link_entry("files/link", "big"), dir_entry("files/empty")});
     extract_package(dir / "p.ferry", dir / "checked");
     extract_package(dir / "p.ferry", dir / "pinned", {}, nullptr, hash_file(dir / "p.ferry"));
     BOOST_TEST(test::list_tree(dir / "checked") == test::list_tree(dir / "pinned"));

@@ -1,12 +1,11 @@
 #define BOOST_TEST_MODULE package_writer
-#include <boost/test/unit_test.hpp>
-
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 
 #include "expect_error.h"
@@ -36,8 +35,10 @@ void make_source(const std::string& root, const std::vector<int>& order, int var
     test::write_file(root + "/ferry.json", kManifest);
     for (int i : order) {
         const auto& [path, content] = files[static_cast<std::size_t>(i)];
-        const bool executable = path.find("bin/") != std::string::npos || path.rfind("scripts/", 0) == 0;
-        const unsigned mode = executable ? (variant == 0 ? 0755 : 0700) : (variant == 0 ? 0644 : 0600);
+        const bool executable =
+            path.find("bin/") != std::string::npos || path.rfind("scripts/", 0) == 0;
+        const unsigned mode =
+            executable ? (variant == 0 ? 0755 : 0700) : (variant == 0 ? 0644 : 0600);
         test::write_file(root + "/" + path, content, mode);
         struct timeval times[2] = {{1000000 + variant * 12345, 0}, {2000000 + variant * 54321, 0}};
         ::utimes((root + "/" + path).c_str(), times);

@@ -25,7 +25,8 @@ struct Site {
         p.version = version;
         p.issued_at = kNow - 60;
         p.expires_at = kNow + 3600;
-        p.publishers.push_back({"Ferry Samples", publisher.public_key().to_base64(), {"hello", "lib*"}});
+        p.publishers.push_back(
+            {"Ferry Samples", publisher.public_key().to_base64(), {"hello", "lib*"}});
         PolicyAdvertisement a;
         a.id = "adv-1";
         a.package = "hello";
@@ -33,7 +34,8 @@ struct Site {
         a.object_id = std::string(64, 'a');
         a.size = 1556;
         minisign::Prehash prehash{};
-        a.signature = minisign::sign_prehash(publisher, prehash, "package:hello\tversion:1.0", "u").to_file_text();
+        a.signature = minisign::sign_prehash(publisher, prehash, "package:hello\tversion:1.0", "u")
+                          .to_file_text();
         a.available_at = kNow;
         a.deadline = kNow + 86400;
         a.mandatory = true;
@@ -69,7 +71,8 @@ BOOST_AUTO_TEST_CASE(StockMinisignVerifiesAPolicyWithTheSitePublicKey) {
     test::write_file(dir / "policy.json", s.json);
     test::write_file(dir / "policy.json.minisig", s.signature);
     test::write_file(dir / "site.pub", site.pub.to_file_text());
-    const auto r = test::run_process({"minisign", "-Vm", dir / "policy.json", "-p", dir / "site.pub"});
+    const auto r =
+        test::run_process({"minisign", "-Vm", dir / "policy.json", "-p", dir / "site.pub"});
     BOOST_TEST(r.exit_code == 0, r.err);
     BOOST_TEST(r.out.find("policy\tclient:client-1\tversion:1") != std::string::npos, r.out);
 }
@@ -78,8 +81,9 @@ BOOST_AUTO_TEST_CASE(OlderVersionIsRefused) {  // THREATS 8, 17 (replayed by a D
     Site site;
     const SignedPolicy old_policy = sign_policy(site.policy(3), site.key);
     const SignedPolicy current = sign_policy(site.policy(4), site.key);
-    expect_error([&] { verify_policy(old_policy, site.pub, "client-1", accepted(current, 4), kNow); },
-                 ErrorCode::VerificationFailed, "version 3 is older than the accepted version 4");
+    expect_error(
+        [&] { verify_policy(old_policy, site.pub, "client-1", accepted(current, 4), kNow); },
+        ErrorCode::VerificationFailed, "version 3 is older than the accepted version 4");
 }
 
 BOOST_AUTO_TEST_CASE(SameVersionWithDifferentBytesIsRefused) {  // THREATS 9
@@ -88,47 +92,49 @@ BOOST_AUTO_TEST_CASE(SameVersionWithDifferentBytesIsRefused) {  // THREATS 9
     Policy changed = site.policy(4);
     changed.advertisements[0].mandatory = false;
     const SignedPolicy second = sign_policy(changed, site.key);
-    verify_policy(first, site.pub, "client-1", accepted(first, 4), kNow);  // the same one again: fine
+    verify_policy(first, site.pub, "client-1", accepted(first, 4),
+                  kNow);  // the same one again: fine
     expect_error([&] { verify_policy(second, site.pub, "client-1", accepted(first, 4), kNow); },
-                 ErrorCode::VerificationFailed, "version 4 was already accepted with different content");
+                 ErrorCode::VerificationFailed,
+                 "version 4 was already accepted with different content");
 }
 
 BOOST_AUTO_TEST_CASE(ExpiredPolicyIsRefused) {  // THREATS 10
     Site site;
     const SignedPolicy s = sign_policy(site.policy(2), site.key);
-    expect_error([&] { verify_policy(s, site.pub, "client-1", {}, kNow + 3600); }, ErrorCode::VerificationFailed,
-                 "expired at");
+    expect_error([&] { verify_policy(s, site.pub, "client-1", {}, kNow + 3600); },
+                 ErrorCode::VerificationFailed, "expired at");
 }
 
 BOOST_AUTO_TEST_CASE(PolicySignedByAnyOtherKeyIsRefused) {  // THREATS 11
     Site site;
     Site impostor;
     const SignedPolicy forged = sign_policy(site.policy(9), impostor.key);
-    expect_error([&] { verify_policy(forged, site.pub, "client-1", {}, kNow); }, ErrorCode::VerificationFailed,
-                 "not signed by the site key");
+    expect_error([&] { verify_policy(forged, site.pub, "client-1", {}, kNow); },
+                 ErrorCode::VerificationFailed, "not signed by the site key");
 }
 
 BOOST_AUTO_TEST_CASE(PolicyForAnotherClientIsRefused) {
     Site site;
     const SignedPolicy s = sign_policy(site.policy(2, "client-2"), site.key);
-    expect_error([&] { verify_policy(s, site.pub, "client-1", {}, kNow); }, ErrorCode::VerificationFailed,
-                 "addressed to client client-2, not client-1");
+    expect_error([&] { verify_policy(s, site.pub, "client-1", {}, kNow); },
+                 ErrorCode::VerificationFailed, "addressed to client client-2, not client-1");
 }
 
 BOOST_AUTO_TEST_CASE(EditedBytesUnderAValidSignatureAreRefused) {
     Site site;
     SignedPolicy s = sign_policy(site.policy(2), site.key);
     s.json.replace(s.json.find("\"mandatory\": true"), 17, "\"mandatory\": fals");
-    expect_error([&] { verify_policy(s, site.pub, "client-1", {}, kNow); }, ErrorCode::VerificationFailed,
-                 "not signed by the site key");
+    expect_error([&] { verify_policy(s, site.pub, "client-1", {}, kNow); },
+                 ErrorCode::VerificationFailed, "not signed by the site key");
 }
 
 BOOST_AUTO_TEST_CASE(OversizedPolicyIsRefusedBeforeAnythingElse) {
     Site site;
     SignedPolicy s = sign_policy(site.policy(2), site.key);
     s.json.append(kMaxPolicyBytes, ' ');
-    expect_error([&] { verify_policy(s, site.pub, "client-1", {}, kNow); }, ErrorCode::LimitExceeded,
-                 "larger than");
+    expect_error([&] { verify_policy(s, site.pub, "client-1", {}, kNow); },
+                 ErrorCode::LimitExceeded, "larger than");
 }
 
 BOOST_AUTO_TEST_CASE(PublisherScopeDecidesWhoMaySignWhat) {  // THREATS 2, 12
@@ -138,12 +144,17 @@ BOOST_AUTO_TEST_CASE(PublisherScopeDecidesWhoMaySignWhat) {  // THREATS 2, 12
     minisign::Prehash prehash{};
     hasher.finish(prehash.data());
     const auto by_publisher = minisign::sign_prehash(site.publisher, prehash, "package:x", "u");
-    BOOST_TEST(publisher_key_for(p, "hello", by_publisher).to_base64() == site.publisher.public_key().to_base64());
-    BOOST_TEST(publisher_key_for(p, "libfoo", by_publisher).to_base64() == site.publisher.public_key().to_base64());
-    expect_error([&] { publisher_key_for(p, "openssh-server", by_publisher); }, ErrorCode::VerificationFailed,
+    BOOST_TEST(publisher_key_for(p, "hello", by_publisher).to_base64() ==
+               site.publisher.public_key().to_base64());
+    BOOST_TEST(publisher_key_for(p, "libfoo", by_publisher).to_base64() ==
+               site.publisher.public_key().to_base64());
+    expect_error([&] { publisher_key_for(p, "openssh-server", by_publisher); },
+                 ErrorCode::VerificationFailed,
                  "publisher Ferry Samples may not sign package openssh-server");
-    const auto by_stranger = minisign::sign_prehash(minisign::SecretKey::generate(), prehash, "package:x", "u");
-    expect_error([&] { publisher_key_for(p, "hello", by_stranger); }, ErrorCode::VerificationFailed, "unknown signer");
+    const auto by_stranger =
+        minisign::sign_prehash(minisign::SecretKey::generate(), prehash, "package:x", "u");
+    expect_error([&] { publisher_key_for(p, "hello", by_stranger); }, ErrorCode::VerificationFailed,
+                 "unknown signer");
 }
 
 BOOST_AUTO_TEST_CASE(MalformedPolicyFieldsAreNamed) {

@@ -25,15 +25,15 @@
 namespace fs = std::filesystem;
 using namespace ferry;
 using test::ArchiveBuilder;
+using test::dir_entry;
 using test::expect_error;
+using test::file_entry;
+using test::link_entry;
 using test::package_manifest;
 using test::path_exists;
 using test::read_file;
 using test::TempDir;
 using test::TestEntry;
-using test::dir_entry;
-using test::file_entry;
-using test::link_entry;
 
 namespace {
 

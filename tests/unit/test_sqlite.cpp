@@ -1,6 +1,5 @@
 #define BOOST_TEST_MODULE sqlite
 #include <boost/test/unit_test.hpp>
-
 #include <thread>
 
 #include "expect_error.h"
@@ -15,8 +14,10 @@ namespace {
 
 const std::vector<Migration> kSchema = {
     {"packages", "CREATE TABLE package (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"},
-    {"versions", "CREATE TABLE version (id INTEGER PRIMARY KEY, package_id INTEGER NOT NULL REFERENCES package(id),"
-                 " version TEXT NOT NULL, object BLOB);"},
+    {"versions",
+     "CREATE TABLE version (id INTEGER PRIMARY KEY, package_id INTEGER NOT NULL REFERENCES "
+     "package(id),"
+     " version TEXT NOT NULL, object BLOB);"},
 };
 
 std::int64_t count(Database& db, const std::string& table) {
@@ -36,15 +37,22 @@ BOOST_AUTO_TEST_CASE(OpensWithWalAndForeignKeysEnforced) {
         BOOST_TEST(mode.column_text(0) == "wal");
     }
     db.migrate(kSchema);
-    expect_error([&] { db.prepare("INSERT INTO version (package_id, version) VALUES (?, ?)").bind(1, 42).bind(2, "1.0").run(); },
-                 ErrorCode::InvalidInput, "FOREIGN KEY constraint failed");
+    expect_error(
+        [&] {
+            db.prepare("INSERT INTO version (package_id, version) VALUES (?, ?)")
+                .bind(1, 42)
+                .bind(2, "1.0")
+                .run();
+        },
+        ErrorCode::InvalidInput, "FOREIGN KEY constraint failed");
 }
 
 BOOST_AUTO_TEST_CASE(MissingDatabaseIsNotCreatedWhenAskedNotTo) {
     test::TempDir dir;
     OpenOptions options;
     options.create = false;
-    expect_error([&] { Database db(dir / "absent.db", options); }, ErrorCode::NotFound, "absent.db: no such database");
+    expect_error([&] { Database db(dir / "absent.db", options); }, ErrorCode::NotFound,
+                 "absent.db: no such database");
     BOOST_TEST(!test::path_exists(dir / "absent.db"));
 }
 
@@ -66,11 +74,14 @@ BOOST_AUTO_TEST_CASE(FailedMigrationLeavesTheLastCompleteVersion) {
     test::TempDir dir;
     Database db(dir / "site.db");
     std::vector<Migration> broken = kSchema;
-    broken.push_back({"half-broken", "CREATE TABLE extra (x INTEGER); CREATE TABLE package (oops);"});
-    expect_error([&] { db.migrate(broken); }, ErrorCode::Internal, "schema migration 3 (half-broken)");
+    broken.push_back(
+        {"half-broken", "CREATE TABLE extra (x INTEGER); CREATE TABLE package (oops);"});
+    expect_error([&] { db.migrate(broken); }, ErrorCode::Internal,
+                 "schema migration 3 (half-broken)");
     BOOST_TEST(db.user_version() == 2);
     // The first statement of the failed step was rolled back with it.
-    expect_error([&] { db.prepare("SELECT * FROM extra"); }, ErrorCode::Internal, "no such table: extra");
+    expect_error([&] { db.prepare("SELECT * FROM extra"); }, ErrorCode::Internal,
+                 "no such table: extra");
 }
 
 BOOST_AUTO_TEST_CASE(DatabaseFromANewerFerryIsRefused) {
@@ -95,11 +106,13 @@ BOOST_AUTO_TEST_CASE(ValuesRoundTripAndStringsAreDataNeverSql) {  // THREATS 29
         .bind(2, with_nul)
         .bind_blob(3, blob, sizeof blob)
         .run();
-    Statement q = db.prepare("SELECT p.name, v.version, v.object FROM version v JOIN package p ON p.id = v.package_id");
+    Statement q = db.prepare(
+        "SELECT p.name, v.version, v.object FROM version v JOIN package p ON p.id = v.package_id");
     BOOST_REQUIRE(q.step());
     BOOST_TEST(q.column_text(0) == hostile);
     BOOST_TEST(q.column_text(1) == with_nul);
-    BOOST_TEST(q.column_blob(2) == std::vector<std::uint8_t>(blob, blob + 4), boost::test_tools::per_element());
+    BOOST_TEST(q.column_blob(2) == std::vector<std::uint8_t>(blob, blob + 4),
+               boost::test_tools::per_element());
     BOOST_TEST(!q.step());
     BOOST_TEST(count(db, "package") == 1);
 }
@@ -111,7 +124,8 @@ BOOST_AUTO_TEST_CASE(UniqueViolationIsAlreadyExistsAndTheStatementStaysUsable) {
     Statement insert = db.prepare("INSERT INTO package (name) VALUES (?)");
     insert.bind(1, "hello").run();
     insert.reset();
-    expect_error([&] { insert.bind(1, "hello").run(); }, ErrorCode::AlreadyExists, "UNIQUE constraint failed: package.name");
+    expect_error([&] { insert.bind(1, "hello").run(); }, ErrorCode::AlreadyExists,
+                 "UNIQUE constraint failed: package.name");
     insert.reset();
     insert.bind(1, "world").run();
     BOOST_TEST(count(db, "package") == 2);
@@ -144,7 +158,9 @@ BOOST_AUTO_TEST_CASE(ConcurrentWritersWaitInsteadOfFailing) {
         Database db(dir / "site.db");
         for (int i = 0; i < 200; ++i) {
             Transaction t(db);
-            db.prepare("INSERT INTO package (name) VALUES (?)").bind(1, prefix + std::to_string(i)).run();
+            db.prepare("INSERT INTO package (name) VALUES (?)")
+                .bind(1, prefix + std::to_string(i))
+                .run();
             t.commit();
         }
     };
@@ -158,5 +174,6 @@ BOOST_AUTO_TEST_CASE(ConcurrentWritersWaitInsteadOfFailing) {
 BOOST_AUTO_TEST_CASE(ErrorsNameTheStatement) {
     Database db(":memory:");
     expect_error([&] { db.prepare("SELEC 1"); }, ErrorCode::Internal, "(in: SELEC 1)");
-    expect_error([&] { db.prepare("SELECT 1; SELECT 2"); }, ErrorCode::Internal, "use exec() for several");
+    expect_error([&] { db.prepare("SELECT 1; SELECT 2"); }, ErrorCode::Internal,
+                 "use exec() for several");
 }

@@ -1,6 +1,5 @@
 #define BOOST_TEST_MODULE token
 #include <boost/test/unit_test.hpp>
-
 #include <set>
 
 #include "expect_error.h"

@@ -24,7 +24,8 @@ struct Site {
 
     Site() {
         db.migrate(site_migrations());
-        store.create(User{"admin", Role::Admin, now, std::nullopt}, "digest-of-bootstrap", ChangeLogEntry{now, "init", "site.init", "", "", ""});
+        store.create(User{"admin", Role::Admin, now, std::nullopt}, "digest-of-bootstrap",
+                     ChangeLogEntry{now, "init", "site.init", "", "", ""});
     }
     std::int64_t changelog_rows() {
         sql::Statement s = db.prepare("SELECT count(*) FROM changelog");
@@ -45,12 +46,16 @@ BOOST_FIXTURE_TEST_CASE(CreatedUserAuthenticatesWithTheTokenShownOnce, Site) {
 
 BOOST_FIXTURE_TEST_CASE(MissingMalformedUnknownAndRevokedTokensAreAllUnauthenticated, Site) {
     const std::string token = users.create_user(admin, "vera", "viewer");
-    for (const std::string& header : std::vector<std::string>{std::string(""), std::string("Basic abc"), std::string("Bearer "), std::string("Bearer nonsense"),
-                                     "Bearer " + token.substr(0, token.size() - 1) + "x", token}) {
-        expect_error([&] { users.authenticate(header); }, ErrorCode::Unauthenticated, "a valid token is required");
+    for (const std::string& header :
+         std::vector<std::string>{std::string(""), std::string("Basic abc"), std::string("Bearer "),
+                                  std::string("Bearer nonsense"),
+                                  "Bearer " + token.substr(0, token.size() - 1) + "x", token}) {
+        expect_error([&] { users.authenticate(header); }, ErrorCode::Unauthenticated,
+                     "a valid token is required");
     }
     users.revoke_user(admin, "vera");
-    expect_error([&] { users.authenticate("Bearer " + token); }, ErrorCode::Unauthenticated, "a valid token is required");
+    expect_error([&] { users.authenticate("Bearer " + token); }, ErrorCode::Unauthenticated,
+                 "a valid token is required");
 }
 
 BOOST_FIXTURE_TEST_CASE(OnlyAdminsManageUsers, Site) {
@@ -59,27 +64,33 @@ BOOST_FIXTURE_TEST_CASE(OnlyAdminsManageUsers, Site) {
         expect_error([&] { users.create_user(who, "x", "viewer"); }, ErrorCode::Forbidden,
                      std::string("role ") + role_name(role) + " may not create users");
         expect_error([&] { users.list_users(who); }, ErrorCode::Forbidden, "may not list users");
-        expect_error([&] { users.revoke_user(who, "admin"); }, ErrorCode::Forbidden, "may not revoke users");
+        expect_error([&] { users.revoke_user(who, "admin"); }, ErrorCode::Forbidden,
+                     "may not revoke users");
     }
 }
 
 BOOST_FIXTURE_TEST_CASE(BadNamesRolesAndDuplicatesAreRefusedNamingTheField, Site) {
-    expect_error([&] { users.create_user(admin, "Robert'); DROP TABLE user;--", "viewer"); }, ErrorCode::InvalidInput,
-                 "field \"name\"");
-    expect_error([&] { users.create_user(admin, "rob", "root"); }, ErrorCode::InvalidInput, "field \"role\"");
+    expect_error([&] { users.create_user(admin, "Robert'); DROP TABLE user;--", "viewer"); },
+                 ErrorCode::InvalidInput, "field \"name\"");
+    expect_error([&] { users.create_user(admin, "rob", "root"); }, ErrorCode::InvalidInput,
+                 "field \"role\"");
     users.create_user(admin, "rob", "packager");
-    expect_error([&] { users.create_user(admin, "rob", "viewer"); }, ErrorCode::AlreadyExists, "user rob already exists");
+    expect_error([&] { users.create_user(admin, "rob", "viewer"); }, ErrorCode::AlreadyExists,
+                 "user rob already exists");
     BOOST_TEST(users.list_users(admin).size() == 2u);
 }
 
 BOOST_FIXTURE_TEST_CASE(TheLastAdminCannotBeRevoked, Site) {
-    expect_error([&] { users.revoke_user(admin, "admin"); }, ErrorCode::Conflict, "last active admin");
+    expect_error([&] { users.revoke_user(admin, "admin"); }, ErrorCode::Conflict,
+                 "last active admin");
     users.create_user(admin, "second", "admin");
     users.revoke_user(admin, "admin");
-    expect_error([&] { users.revoke_user(admin, "admin"); }, ErrorCode::NotFound, "no active user admin");
+    expect_error([&] { users.revoke_user(admin, "admin"); }, ErrorCode::NotFound,
+                 "no active user admin");
 }
 
 BOOST_FIXTURE_TEST_CASE(TheChangeLogIsAppendOnly, Site) {
-    expect_error([&] { db.exec("UPDATE changelog SET actor = 'someone else'"); }, ErrorCode::InvalidInput, "append-only");
+    expect_error([&] { db.exec("UPDATE changelog SET actor = 'someone else'"); },
+                 ErrorCode::InvalidInput, "append-only");
     expect_error([&] { db.exec("DELETE FROM changelog"); }, ErrorCode::InvalidInput, "append-only");
 }

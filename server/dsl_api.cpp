@@ -26,6 +26,7 @@ Poco::JSON::Object version_json(const PackageVersion& v) {
     o.set("publisher", v.publisher);
     o.set("registered_by", v.registered_by);
     o.set("registered_at", v.registered_at);
+    if (v.retired_at) o.set("retired_at", *v.retired_at);
     return o;
 }
 
@@ -83,6 +84,9 @@ ApiAnswer packages_api(DslService& dsl, const Principal& caller, const std::stri
         Poco::JSON::Object out;
         out.set("packages", list);
         return json_answer(200, out);
+    }
+    if (method == "POST" && parts.size() == 3 && parts[2] == "retire") {
+        return json_answer(200, version_json(dsl.retire(caller, parts[0], parts[1])));
     }
     if (method == "POST" && parts.empty()) {
         json::FieldReader in(json::parse_object(body, "request body", 1000), "request body");

@@ -118,4 +118,25 @@ std::vector<PackageVersion> DslService::versions(const Principal& actor,
     return store_.versions(name);
 }
 
+PackageVersion DslService::retire(const Principal& actor, const std::string& name,
+                                  const std::string& version) {
+    UserService::require(actor, Permission::RetirePackages, "retire package versions");
+    const auto all = store_.versions(name);
+    const auto found = std::find_if(all.begin(), all.end(),
+                                    [&](const PackageVersion& v) { return v.version == version; });
+    if (found == all.end())
+        throw Error(ErrorCode::NotFound, "no " + name + " " + version + " in the library");
+    if (found->retired_at)
+        throw Error(ErrorCode::Conflict, name + " " + version + " is already retired");
+    const std::int64_t now = clock_();
+    if (!store_.retire(name, version, now,
+                       ChangeLogEntry{now, actor.name, "package.retire", name + "@" + version,
+                                      "active", "retired"})) {
+        throw Error(ErrorCode::Conflict, name + " " + version + " was retired meanwhile");
+    }
+    PackageVersion retired = *found;
+    retired.retired_at = now;
+    return retired;
+}
+
 }  // namespace ferry::server

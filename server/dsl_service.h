@@ -30,6 +30,10 @@ class DslService {
                                     const std::string& signature);
     std::vector<PackageVersion> versions(const Principal& actor,
                                          const std::optional<std::string>& name);
+    // A retired version stays in the library (and its object with it) but takes no new
+    // advertisements. Error(NotFound) for an unknown version, Error(Conflict) when already retired.
+    PackageVersion retire(const Principal& actor, const std::string& name,
+                          const std::string& version);
 
   private:
     DslStore& store_;

@@ -27,6 +27,7 @@ struct PackageVersion {
     std::string manifest_json;
     std::string registered_by;
     std::int64_t registered_at = 0;
+    std::optional<std::int64_t> retired_at;
 };
 
 class DslStore {
@@ -40,6 +41,10 @@ class DslStore {
     virtual void add_version(const PackageVersion& version, std::int64_t publisher_id,
                              const ChangeLogEntry& entry) = 0;
     virtual std::vector<PackageVersion> versions(const std::optional<std::string>& name) = 0;
+    // Marks an active version retired and logs it, together. False when there is no such
+    // version or it is already retired.
+    virtual bool retire(const std::string& name, const std::string& version, std::int64_t at,
+                        const ChangeLogEntry& entry) = 0;
 };
 
 }  // namespace ferry::server

@@ -38,7 +38,8 @@ const char* kUsage =
     "  publisher add NAME --pub KEY.pub --packages P[,P…]   trust a signing key for package names "
     "(admin)\n"
     "  publisher list [--json]\n"
-    "  package list [--json] | show NAME [--json]\n"
+    "  package list [--json] | show NAME [--json] | retire NAME@VERSION   (retire: admin, "
+    "release-manager)\n"
     "  rfc create --title T [--risk low|medium|high] [--need N] [--description D] [--business-need "
     "B]\n"
     "  rfc list [--json] | show RFC-NNNN [--json]\n"
@@ -273,8 +274,22 @@ int publisher_command(const ApiClient& api, int argc, char** argv, int first) {
 }
 
 int package_command(const ApiClient& api, int argc, char** argv, int first) {
-    if (first >= argc) throw UsageError("package needs a subcommand: list or show");
+    if (first >= argc) throw UsageError("package needs a subcommand: list, show or retire");
     const std::string sub = argv[first];
+    if (sub == "retire") {
+        const CommandLine args(argc, argv, first + 1, {}, 1);
+        if (args.help()) return std::cout << kUsage, 0;
+        const std::string spec = args.positional()[0];
+        const auto at = spec.find('@');
+        if (at == std::string::npos || at == 0 || at + 1 == spec.size())
+            throw UsageError("retire takes NAME@VERSION");
+        std::string name, version;
+        Poco::URI::encode(spec.substr(0, at), "/?#%@", name);
+        Poco::URI::encode(spec.substr(at + 1), "/?#%@", version);
+        api.post("/api/v1/packages/" + name + "/" + version + "/retire", "");
+        std::cout << spec << " retired: it stays in the library but takes no new advertisements.\n";
+        return 0;
+    }
     if (sub != "list" && sub != "show")
         throw UsageError("unknown package subcommand \"" + sub + "\"");
     const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, sub == "show" ? 1 : 0);

@@ -35,6 +35,8 @@ bool role_allows(Role role, Permission permission) {
             return role == Role::Admin || role == Role::Packager;
         case Permission::ManagePublishers:
             return role == Role::Admin;
+        case Permission::RetirePackages:
+            return role == Role::Admin || role == Role::ReleaseManager;
         case Permission::SubmitRfc:
             return role == Role::Admin || role == Role::ReleaseManager || role == Role::Packager;
         case Permission::VoteRfc:

@@ -17,6 +17,7 @@ enum class Permission {
     ReadSite,          // read anything that is not secret
     UploadObjects,     // add objects and register packages in the DSL (packager, admin)
     ManagePublishers,  // trust publisher keys for package names (admin)
+    RetirePackages,    // retire package versions: no new advertisements (admin, release-manager)
     SubmitRfc,         // file requests for change (admin, release-manager, packager)
     VoteRfc,           // approve or reject requests for change (cab)
 };

@@ -156,9 +156,10 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                 const bool publishers = path == "/api/v1/publishers";
                 const auto parts =
                     segments_after(path, publishers ? "/api/v1/publishers" : "/api/v1/packages");
-                route = publishers
-                            ? "/api/v1/publishers"
-                            : (parts.empty() ? "/api/v1/packages" : "/api/v1/packages/{name}");
+                route = publishers         ? "/api/v1/publishers"
+                        : parts.empty()    ? "/api/v1/packages"
+                        : parts.size() < 3 ? "/api/v1/packages/{name}"
+                                           : "/api/v1/packages/{name}/{version}/retire";
                 dsl(request, response, publishers, parts);
             } else if (path == "/api/v1/rfcs" || path.rfind("/api/v1/rfcs/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/rfcs");

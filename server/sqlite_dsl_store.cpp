@@ -97,7 +97,7 @@ void SqliteDslStore::add_version(const PackageVersion& v, std::int64_t publisher
 std::vector<PackageVersion> SqliteDslStore::versions(const std::optional<std::string>& name) {
     sql::Statement rows = db_.prepare(
         "SELECT v.name, v.version, v.object_id, v.size, v.signature, p.name, v.manifest, "
-        "v.registered_by, v.registered_at"
+        "v.registered_by, v.registered_at, v.retired_at"
         " FROM package_version v JOIN publisher p ON p.id = v.publisher_id"
         " WHERE ?1 IS NULL OR v.name = ?1 ORDER BY v.name, v.registered_at");
     rows.bind(1, name);
@@ -113,9 +113,26 @@ std::vector<PackageVersion> SqliteDslStore::versions(const std::optional<std::st
         v.manifest_json = rows.column_text(6);
         v.registered_by = rows.column_text(7);
         v.registered_at = rows.column_int64(8);
+        if (!rows.column_is_null(9)) v.retired_at = rows.column_int64(9);
         out.push_back(v);
     }
     return out;
+}
+
+bool SqliteDslStore::retire(const std::string& name, const std::string& version, std::int64_t at,
+                            const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    db_.prepare(
+           "UPDATE package_version SET retired_at = ? WHERE name = ? AND version = ? AND "
+           "retired_at IS NULL")
+        .bind(1, at)
+        .bind(2, name)
+        .bind(3, version)
+        .run();
+    if (db_.changes() == 0) return false;
+    append_changelog(db_, entry);
+    transaction.commit();
+    return true;
 }
 
 }  // namespace ferry::server

@@ -15,6 +15,8 @@ class SqliteDslStore : public DslStore {
     void add_version(const PackageVersion& version, std::int64_t publisher_id,
                      const ChangeLogEntry& entry) override;
     std::vector<PackageVersion> versions(const std::optional<std::string>& name) override;
+    bool retire(const std::string& name, const std::string& version, std::int64_t at,
+                const ChangeLogEntry& entry) override;
 
   private:
     sql::Database& db_;

@@ -431,6 +431,22 @@ BOOST_FIXTURE_TEST_CASE(FerryPackPushUploadsAndRegisters, RunningSite) {
         {FERRYCTL_BINARY, "--server", server, "--token", packager, "package", "show", "hello"});
     BOOST_TEST(contains(listed.out, "hello                1.1          Samples"), listed.out);
 
+    auto ctl = [&](std::vector<std::string> args, const std::string& as) {
+        std::vector<std::string> argv = {FERRYCTL_BINARY, "--server", server, "--token", as};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv);
+    };
+    const auto not_allowed = ctl({"package", "retire", "hello@1.1"}, packager);
+    BOOST_TEST(not_allowed.exit_code == 1);
+    BOOST_TEST(contains(not_allowed.err, "role packager may not retire package versions"),
+               not_allowed.err);
+    BOOST_TEST(ctl({"package", "retire", "hello@1.1"}, token).exit_code == 0);
+    const auto twice = ctl({"package", "retire", "hello@1.1"}, token);
+    BOOST_TEST(twice.exit_code == 1);
+    BOOST_TEST(contains(twice.err, "hello 1.1 is already retired"), twice.err);
+    BOOST_TEST(ctl({"package", "retire", "hello@9.9"}, token).exit_code == 2);
+    BOOST_TEST(contains(ctl({"package", "show", "hello", "--json"}, packager).out, "retired_at"));
+
     const auto again = pack({"push", "hello.ferry", "--server", server, "--token", packager});
     BOOST_TEST(again.exit_code == 1);
     BOOST_TEST(contains(again.err, "hello 1.1 is already in the library"), again.err);

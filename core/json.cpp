@@ -108,11 +108,11 @@ void FieldReader::allow_only(const std::vector<std::string>& allowed) const {
     }
 }
 
-std::string FieldReader::string(const std::string& field, bool required,
-                                std::size_t max_bytes) const {
+std::optional<std::string> FieldReader::text(const std::string& field, bool required,
+                                             std::size_t max_bytes) const {
     if (!has(field)) {
         if (required) throw Error(ErrorCode::InvalidInput, where(field) + ": is required");
-        return {};
+        return std::nullopt;
     }
     const Poco::Dynamic::Var value = object_->get(field);
     if (!value.isString())
@@ -121,35 +121,30 @@ std::string FieldReader::string(const std::string& field, bool required,
     if (text.size() > max_bytes) {
         throw Error(ErrorCode::InvalidInput,
                     where(field) + ": longer than " + std::to_string(max_bytes) + " bytes");
-    }
-    if (!is_printable(text)) {
-        throw Error(ErrorCode::InvalidInput, where(field) + ": contains control characters");
     }
     if (required && text.empty())
         throw Error(ErrorCode::InvalidInput, where(field) + ": must not be empty");
     return text;
 }
 
+std::string FieldReader::string(const std::string& field, bool required,
+                                std::size_t max_bytes) const {
+    std::string value = text(field, required, max_bytes).value_or("");
+    if (!is_printable(value)) {
+        throw Error(ErrorCode::InvalidInput, where(field) + ": contains control characters");
+    }
+    return value;
+}
+
 std::string FieldReader::multiline_string(const std::string& field, bool required,
                                           std::size_t max_bytes) const {
-    if (!has(field)) {
-        if (required) throw Error(ErrorCode::InvalidInput, where(field) + ": is required");
-        return {};
-    }
-    const Poco::Dynamic::Var value = object_->get(field);
-    if (!value.isString())
-        throw Error(ErrorCode::InvalidInput, where(field) + ": must be a string");
-    std::string text = value.extract<std::string>();
-    if (text.size() > max_bytes) {
-        throw Error(ErrorCode::InvalidInput,
-                    where(field) + ": longer than " + std::to_string(max_bytes) + " bytes");
-    }
-    std::string without_breaks = text;
+    std::string value = text(field, required, max_bytes).value_or("");
+    std::string without_breaks = value;
     std::replace(without_breaks.begin(), without_breaks.end(), '\n', ' ');
     if (!is_printable(without_breaks, true)) {
         throw Error(ErrorCode::InvalidInput, where(field) + ": contains control characters");
     }
-    return text;
+    return value;
 }
 
 std::int64_t FieldReader::integer(const std::string& field, bool required, std::int64_t min,

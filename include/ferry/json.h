@@ -9,6 +9,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ class FieldReader {
     const std::string& source() const { return source_; }
 
   private:
+    // The field's string value, type- and length-checked; nullopt when absent and optional.
+    std::optional<std::string> text(const std::string& field, bool required,
+                                    std::size_t max_bytes) const;
+
     Poco::JSON::Object::Ptr object_;
     std::string source_;
     std::string prefix_;

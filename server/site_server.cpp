@@ -16,6 +16,7 @@
 #include "dsl_api.h"
 #include "ferry/error.h"
 #include "ferry/sqlite.h"
+#include "listen_socket.h"
 #include "object_api.h"
 #include "rfc_api.h"
 #include "site_schema.h"
@@ -324,31 +325,7 @@ SiteServer::SiteServer(SiteConfig config) : config_(std::move(config)) {
         options.create = false;
         sql::Database(config_.database_path(), options).migrate(site_migrations());
     }
-    if (!config_.tls_certificate.empty()) {
-        throw Error(ErrorCode::InvalidInput,
-                    "TLS is configured, but this build of ferryd does not serve HTTPS yet; remove "
-                    "tls_certificate "
-                    "and tls_key and listen on a loopback address");
-    }
-    Poco::Net::IPAddress host;
-    if (!Poco::Net::IPAddress::tryParse(config_.listen_host, host)) {
-        throw Error(ErrorCode::InvalidInput,
-                    "listen address \"" + config_.listen_host + "\" is not an IP address");
-    }
-    if (!host.isLoopback()) {
-        throw Error(ErrorCode::InvalidInput, "plain HTTP is served only on loopback; " +
-                                                 config_.listen_host +
-                                                 " needs tls_certificate and tls_key");
-    }
-    Poco::Net::ServerSocket socket;
-    try {
-        socket.bind(Poco::Net::SocketAddress(host, config_.listen_port), true);
-        socket.listen(128);
-    } catch (const Poco::Exception& e) {
-        throw Error(ErrorCode::Io, "cannot listen on " + config_.listen_host + ":" +
-                                       std::to_string(config_.listen_port) + ": " +
-                                       e.displayText());
-    }
+    Poco::Net::ServerSocket socket = make_listen_socket(config_);
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(16);
     params->setKeepAlive(true);

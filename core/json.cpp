@@ -192,6 +192,31 @@ Poco::JSON::Array::Ptr FieldReader::array(const std::string& field, bool require
     return object_->getArray(field);
 }
 
+std::vector<std::string> FieldReader::strings(const std::string& field, bool required,
+                                              std::size_t max_items, std::size_t max_bytes) const {
+    std::vector<std::string> out;
+    const auto list = array(field, required);
+    if (!list) return out;
+    if (list->size() > max_items) {
+        throw Error(ErrorCode::InvalidInput,
+                    where(field) + ": at most " + std::to_string(max_items) + " items");
+    }
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const auto value = list->get(static_cast<unsigned>(i));
+        const std::string position = where(field) + "[" + std::to_string(i) + "]";
+        if (!value.isString())
+            throw Error(ErrorCode::InvalidInput, position + ": must be a string");
+        std::string text = value.extract<std::string>();
+        if (text.size() > max_bytes || !is_printable(text)) {
+            throw Error(
+                ErrorCode::InvalidInput,
+                position + ": must be at most " + std::to_string(max_bytes) + " printable bytes");
+        }
+        out.push_back(std::move(text));
+    }
+    return out;
+}
+
 Poco::JSON::Object::Ptr FieldReader::object(const std::string& field, bool required) const {
     if (!has(field)) {
         if (required) throw Error(ErrorCode::InvalidInput, where(field) + ": is required");

@@ -51,16 +51,7 @@ ApiAnswer publishers_api(DslService& dsl, const Principal& caller, const std::st
     if (method == "POST") {
         json::FieldReader in(json::parse_object(body, "request body", 10'000), "request body");
         in.allow_only({"name", "key", "packages"});
-        std::vector<std::string> packages;
-        if (const auto list = in.array("packages", true)) {
-            for (std::size_t i = 0; i < list->size(); ++i) {
-                const auto value = list->get(static_cast<unsigned>(i));
-                if (!value.isString())
-                    throw Error(ErrorCode::InvalidInput,
-                                "field \"packages[" + std::to_string(i) + "]\": must be a string");
-                packages.push_back(value.extract<std::string>());
-            }
-        }
+        const std::vector<std::string> packages = in.strings("packages", true, 1000, 200);
         const PublisherKey p = dsl.add_publisher(caller, in.string("name", true, 128),
                                                  in.string("key", true, 256), packages);
         Poco::JSON::Object out;

@@ -13,12 +13,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "ferry/api_client.h"
 #include "ferry/command_line.h"
 #include "ferry/error.h"
 #include "ferry/minisign.h"
+#include "ferryctl_common.h"
 
 namespace {
 
@@ -44,6 +46,16 @@ const char* kUsage =
     "B]\n"
     "  rfc list [--json] | show RFC-NNNN [--json]\n"
     "  rfc approve RFC-NNNN [--reason R] | reject RFC-NNNN --reason R   (cab)\n"
+    "  release create --title T --rfc RFC-N[,…] --package NAME@VERSION[,…] [--priority P]\n"
+    "                 [--description D]          P: low, medium, high, critical\n"
+    "  release list [--json] | show REF [--json]\n"
+    "  release add-package REF NAME@VERSION        while planning or building\n"
+    "  release review REF ITEM --go|--no-go [--note N]   readiness item 1-11, by its role\n"
+    "  release transition REF STATE [--reason R]   building, testing, ready, deploying, "
+    "deployed,\n"
+    "                 closed (--reason: the post-deployment review), suspended, cancelled, "
+    "backed-out\n"
+    "  changelog [--since YYYY-MM-DD[THH:MM:SSZ]] [--json]   every change, oldest first\n"
     "\n"
     "--server and --token default to FERRY_SERVER and FERRY_TOKEN.\n"
     "Exit codes: 0 success, 1 refused by the server, 2 usage or input error.\n";
@@ -348,11 +360,22 @@ int main(int argc, char** argv) {
         if (i >= argc) throw UsageError("a command is needed");
         if (server.empty()) throw UsageError("--server URL or FERRY_SERVER is needed");
         const std::string command = argv[i];
+        static const std::map<std::string, int (*)(const ApiClient&, int, char**, int)> commands = {
+            {"release", ferry::ctl::release_command}, {"changelog", ferry::ctl::changelog_command}};
+        const auto known = commands.find(command);
         if (command != "user" && command != "rfc" && command != "publisher" &&
-            command != "package") {
+            command != "package" && known == commands.end()) {
             throw UsageError("unknown command \"" + command + "\"");
         }
         const ApiClient api(server, token);
+        if (known != commands.end()) {
+            // A subcommand's --help prints the whole usage: one page lists every command.
+            for (int k = i + 1; k < argc; ++k) {
+                if (std::strcmp(argv[k], "--help") == 0 || std::strcmp(argv[k], "-h") == 0)
+                    return std::cout << kUsage, 0;
+            }
+            return known->second(api, argc, argv, i + 1);
+        }
         if (command == "user") return user_command(api, argc, argv, i + 1);
         if (command == "rfc") return rfc_command(api, argc, argv, i + 1);
         if (command == "publisher") return publisher_command(api, argc, argv, i + 1);

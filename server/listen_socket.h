@@ -9,8 +9,19 @@
 
 namespace ferry::server {
 
-// Binds and listens on the configured address (port 0: any free port). Error(InvalidInput) for
-// plain HTTP on a non-loopback address or a bad TLS setting, Error(Io) when it cannot bind.
+// Binds and listens on the configured address (port 0: any free port).
+//
+// With tls_certificate and tls_key set, the socket is a Poco::Net::SecureServerSocket (TLS 1.2
+// or later, forward-secret AEAD ciphers, no client certificates) on any address; returned by
+// value it keeps its TLS implementation, so Poco::Net::HTTPServer serves HTTPS on it. Without
+// them it is plain HTTP, refused on anything but loopback.
+//
+// Error(InvalidInput) for plain HTTP on a non-loopback address, a listen host that is not an IP
+// address, or a certificate or key that OpenSSL cannot use (naming the file); Error(NotFound) or
+// Error(Io) naming the file when it is missing or unreadable; Error(Io) when it cannot bind.
 Poco::Net::ServerSocket make_listen_socket(const SiteConfig& config);
+
+// "https" when the configuration serves TLS, "http" otherwise.
+const char* listen_scheme(const SiteConfig& config);
 
 }  // namespace ferry::server

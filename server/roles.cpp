@@ -41,6 +41,12 @@ bool role_allows(Role role, Permission permission) {
             return role == Role::Admin || role == Role::ReleaseManager || role == Role::Packager;
         case Permission::VoteRfc:
             return role == Role::Cab;
+        case Permission::ManageReleases:
+        case Permission::ManageCollections:
+        case Permission::Advertise:
+            return role == Role::Admin || role == Role::ReleaseManager;
+        case Permission::ManageClients:
+            return role == Role::Admin;
     }
     return false;
 }

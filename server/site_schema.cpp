@@ -76,6 +76,189 @@ CREATE TABLE rfc_vote (
     PRIMARY KEY (rfc_id, voter)
 );
 )sql"},
+        {"releases, their links and readiness sign-offs",
+         R"sql(
+CREATE TABLE release (
+    id             INTEGER PRIMARY KEY,
+    reference      TEXT NOT NULL UNIQUE,   -- REL-YYYY-NNNN
+    title          TEXT NOT NULL,
+    description    TEXT NOT NULL,
+    priority       TEXT NOT NULL CHECK (priority IN ('low', 'medium', 'high', 'critical')),
+    state          TEXT NOT NULL CHECK (state IN ('planning', 'building', 'testing', 'ready',
+                       'deploying', 'deployed', 'closed', 'suspended', 'cancelled', 'backed-out')),
+    suspended_from TEXT NOT NULL DEFAULT '',
+    review_round   INTEGER NOT NULL DEFAULT 1,
+    closing_review TEXT NOT NULL DEFAULT '',
+    created_by     TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+);
+CREATE TABLE release_rfc (
+    release_id INTEGER NOT NULL REFERENCES release(id),
+    rfc_id     INTEGER NOT NULL REFERENCES rfc(id),
+    PRIMARY KEY (release_id, rfc_id)
+);
+CREATE INDEX release_rfc_by_rfc ON release_rfc (rfc_id);
+CREATE TABLE release_package (
+    release_id         INTEGER NOT NULL REFERENCES release(id),
+    package_version_id INTEGER NOT NULL REFERENCES package_version(id),
+    PRIMARY KEY (release_id, package_version_id)
+);
+CREATE INDEX release_package_by_version ON release_package (package_version_id);
+CREATE TABLE release_signoff (
+    release_id INTEGER NOT NULL REFERENCES release(id),
+    round      INTEGER NOT NULL,
+    item       INTEGER NOT NULL,
+    signer     TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    decision   TEXT NOT NULL CHECK (decision IN ('go', 'no-go')),
+    note       TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    PRIMARY KEY (release_id, round, item, signer)
+);
+)sql"},
+        {"clients, inventory, collections, advertisements, policy, status, the feed",
+         R"sql(
+CREATE TABLE enrolment_secret (
+    id                INTEGER PRIMARY KEY,
+    name              TEXT NOT NULL UNIQUE,
+    secret_digest     TEXT NOT NULL UNIQUE,
+    requires_approval INTEGER NOT NULL,
+    uses_left         INTEGER,              -- NULL: unlimited
+    expires_at        INTEGER,
+    created_by        TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    revoked_at        INTEGER
+);
+CREATE TABLE client (
+    id                INTEGER PRIMARY KEY,
+    uid               TEXT NOT NULL UNIQUE,   -- cl_<16 hex>, what agents and admins see
+    hostname          TEXT NOT NULL,
+    token_digest      TEXT NOT NULL UNIQUE,
+    state             TEXT NOT NULL CHECK (state IN ('pending', 'active', 'revoked')),
+    secret_id         INTEGER REFERENCES enrolment_secret(id),
+    enrolled_at       INTEGER NOT NULL,
+    last_seen_at      INTEGER,
+    inventory_at      INTEGER,
+    inventory_seq     INTEGER NOT NULL DEFAULT 0,
+    policy_dirty      INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX client_dirty ON client (policy_dirty) WHERE policy_dirty = 1;
+CREATE TABLE client_fact (
+    client_id  INTEGER NOT NULL REFERENCES client(id),
+    key        TEXT NOT NULL,
+    text_value TEXT,
+    num_value  REAL,
+    PRIMARY KEY (client_id, key)
+) WITHOUT ROWID;
+CREATE INDEX client_fact_text ON client_fact (key, text_value);
+CREATE INDEX client_fact_num ON client_fact (key, num_value);
+CREATE TABLE client_software (
+    client_id INTEGER NOT NULL REFERENCES client(id),
+    name      TEXT NOT NULL,
+    version   TEXT NOT NULL,
+    PRIMARY KEY (client_id, name)
+) WITHOUT ROWID;
+CREATE INDEX client_software_name ON client_software (name, client_id);
+
+CREATE TABLE collection (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL,
+    query       TEXT,                 -- NULL: static members only
+    pilot       INTEGER NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    evaluated_at INTEGER
+);
+CREATE TABLE collection_static (
+    collection_id INTEGER NOT NULL REFERENCES collection(id),
+    client_id     INTEGER NOT NULL REFERENCES client(id),
+    PRIMARY KEY (collection_id, client_id)
+) WITHOUT ROWID;
+CREATE TABLE collection_link (
+    collection_id INTEGER NOT NULL REFERENCES collection(id),
+    other_id      INTEGER NOT NULL REFERENCES collection(id),
+    kind          TEXT NOT NULL CHECK (kind IN ('include', 'exclude')),
+    PRIMARY KEY (collection_id, other_id)
+) WITHOUT ROWID;
+-- Membership as last evaluated; advertisements and policies read this.
+CREATE TABLE collection_member (
+    collection_id INTEGER NOT NULL REFERENCES collection(id),
+    client_id     INTEGER NOT NULL REFERENCES client(id),
+    PRIMARY KEY (collection_id, client_id)
+) WITHOUT ROWID;
+CREATE INDEX collection_member_client ON collection_member (client_id, collection_id);
+
+CREATE TABLE advertisement (
+    id                 INTEGER PRIMARY KEY,
+    package_version_id INTEGER NOT NULL REFERENCES package_version(id),
+    release_id         INTEGER NOT NULL REFERENCES release(id),
+    collection_id      INTEGER NOT NULL REFERENCES collection(id),
+    action             TEXT NOT NULL CHECK (action IN ('install', 'uninstall')),
+    available_at       INTEGER NOT NULL,
+    deadline           INTEGER,
+    mandatory          INTEGER NOT NULL,
+    postpone_max       INTEGER NOT NULL,
+    postpone_max_delay INTEGER NOT NULL,
+    windows            TEXT NOT NULL,      -- JSON array of window specs
+    state              TEXT NOT NULL CHECK (state IN ('active', 'halted', 'cancelled')),
+    created_by         TEXT NOT NULL,
+    created_at         INTEGER NOT NULL
+);
+CREATE INDEX advertisement_collection ON advertisement (collection_id);
+
+CREATE TABLE client_policy (
+    client_id  INTEGER PRIMARY KEY REFERENCES client(id),
+    version    INTEGER NOT NULL,
+    content    TEXT NOT NULL,    -- BLAKE2b of what the policy says, without version and times
+    etag       TEXT NOT NULL,
+    json       TEXT NOT NULL,
+    signature  TEXT NOT NULL,
+    issued_at  INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX client_policy_expiry ON client_policy (expires_at);
+
+CREATE TABLE status_message (
+    client_id        INTEGER NOT NULL REFERENCES client(id),
+    seq              INTEGER NOT NULL,   -- the agent's outbox sequence: resends are ignored
+    advertisement_id INTEGER NOT NULL REFERENCES advertisement(id),
+    state            TEXT NOT NULL,
+    exit_code        INTEGER,
+    log_tail         TEXT NOT NULL,
+    at               INTEGER NOT NULL,
+    received_at      INTEGER NOT NULL,
+    PRIMARY KEY (client_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE client_advertisement (
+    client_id        INTEGER NOT NULL REFERENCES client(id),
+    advertisement_id INTEGER NOT NULL REFERENCES advertisement(id),
+    state            TEXT NOT NULL,
+    exit_code        INTEGER,
+    log_tail         TEXT NOT NULL,
+    at               INTEGER NOT NULL,
+    seq              INTEGER NOT NULL,
+    PRIMARY KEY (advertisement_id, client_id)
+) WITHOUT ROWID;
+
+-- What distribution points pull: every new policy and every object an advertisement needs.
+CREATE TABLE feed (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind    TEXT NOT NULL CHECK (kind IN ('policy', 'object')),
+    subject TEXT NOT NULL,
+    at      INTEGER NOT NULL
+);
+CREATE TABLE dp (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    token_digest TEXT NOT NULL UNIQUE,
+    created_by   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    last_seen_at INTEGER
+);
+)sql"},
     };
     return migrations;
 }

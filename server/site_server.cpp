@@ -8,19 +8,28 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/URI.h>
 
 #include <chrono>
 #include <ctime>
 #include <sstream>
 
+#include "client_api.h"
+#include "collection.h"
+#include "collection_api.h"
 #include "dsl_api.h"
 #include "ferry/error.h"
+#include "ferry/minisign.h"
 #include "ferry/sqlite.h"
 #include "listen_socket.h"
 #include "object_api.h"
+#include "release_api.h"
 #include "rfc_api.h"
 #include "site_schema.h"
+#include "sqlite_client_store.h"
+#include "sqlite_collection_store.h"
 #include "sqlite_dsl_store.h"
+#include "sqlite_release_store.h"
 #include "sqlite_rfc_store.h"
 #include "sqlite_user_store.h"
 #include "user_api.h"
@@ -91,22 +100,22 @@ void drain(std::istream& in, std::size_t limit) {
         total += static_cast<std::size_t>(in.gcount());
 }
 
-std::string read_body(HTTPServerRequest& request) {
+std::string read_body(HTTPServerRequest& request, std::size_t limit = kMaxJsonBody) {
     if (request.hasContentLength() &&
-        request.getContentLength64() > static_cast<Poco::Int64>(kMaxJsonBody)) {
+        request.getContentLength64() > static_cast<Poco::Int64>(limit)) {
         if (request.getContentLength64() <= static_cast<Poco::Int64>(kMaxDrainedBody))
             drain(request.stream(), kMaxDrainedBody);
         throw Error(ErrorCode::LimitExceeded,
-                    "request body larger than " + std::to_string(kMaxJsonBody) + " bytes");
+                    "request body larger than " + std::to_string(limit) + " bytes");
     }
     std::string body;
     char chunk[8192];
     std::istream& in = request.stream();
     while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
         body.append(chunk, static_cast<std::size_t>(in.gcount()));
-        if (body.size() > kMaxJsonBody) {
+        if (body.size() > limit) {
             throw Error(ErrorCode::LimitExceeded,
-                        "request body larger than " + std::to_string(kMaxJsonBody) + " bytes");
+                        "request body larger than " + std::to_string(limit) + " bytes");
         }
     }
     return body;
@@ -168,6 +177,52 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                         : parts.size() == 1 ? "/api/v1/rfcs/{number}"
                                             : "/api/v1/rfcs/{number}/{decision}";
                 rfcs(request, response, parts);
+            } else if (path == "/api/v1/releases" || path.rfind("/api/v1/releases/", 0) == 0) {
+                const auto parts = segments_after(path, "/api/v1/releases");
+                route = parts.empty()       ? "/api/v1/releases"
+                        : parts.size() == 1 ? "/api/v1/releases/{ref}"
+                                            : "/api/v1/releases/{ref}/" + parts[1].substr(0, 16);
+                releases(request, response, parts);
+            } else if (path == "/api/v1/changelog") {
+                route = "/api/v1/changelog";
+                json_resource(request, response,
+                              [&](sql::Database& db, const Principal& caller, const std::string&) {
+                                  SqliteUserStore store(db);
+                                  UserService service(store, wall_clock());
+                                  return changelog_api(
+                                      service, caller, request.getMethod(),
+                                      Poco::URI(request.getURI()).getQueryParameters());
+                              });
+            } else if (path == "/api/v1/collections" ||
+                       path.rfind("/api/v1/collections/", 0) == 0) {
+                const auto parts = segments_after(path, "/api/v1/collections");
+                route = parts.empty()       ? "/api/v1/collections"
+                        : parts.size() == 1 ? "/api/v1/collections/{name}"
+                                            : "/api/v1/collections/{name}/members";
+                json_resource(
+                    request, response,
+                    [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                        SqliteCollectionStore store(db);
+                        CollectionService service(store, wall_clock());
+                        return collections_api(service, caller, request.getMethod(), parts, body);
+                    });
+            } else if (path == "/api/v1/secrets" || path.rfind("/api/v1/secrets/", 0) == 0) {
+                const auto parts = segments_after(path, "/api/v1/secrets");
+                route = parts.empty() ? "/api/v1/secrets" : "/api/v1/secrets/{name}/revoke";
+                json_resource(
+                    request, response,
+                    [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                        SqliteClientStore store(db);
+                        ClientService service(store, wall_clock());
+                        return secrets_api(service, caller, request.getMethod(), parts, body);
+                    });
+            } else if (path == "/api/v1/clients" || path.rfind("/api/v1/clients/", 0) == 0) {
+                const auto parts = segments_after(path, "/api/v1/clients");
+                route = parts.empty()                               ? "/api/v1/clients"
+                        : parts.size() == 1 && parts[0] == "enroll" ? "/api/v1/clients/enroll"
+                        : parts.size() == 1                         ? "/api/v1/clients/{id}"
+                                            : "/api/v1/clients/{id}/" + parts[1].substr(0, 16);
+                clients(request, response, parts);
             } else if (path == "/api/v1/users" || path.rfind("/api/v1/users/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/users");
                 route = parts.empty()
@@ -254,31 +309,85 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         metrics_.add_bytes_served(objects_api(objects, caller, id, request, response));
     }
 
-    void dsl(HTTPServerRequest& request, HTTPServerResponse& response, bool publishers,
-             const std::vector<std::string>& parts) {
+    // A JSON resource: one connection, the caller authenticated, the body read for POST, and
+    // the handler's answer sent.
+    template <typename Handler>
+    void json_resource(HTTPServerRequest& request, HTTPServerResponse& response,
+                       Handler&& handler) {
         sql::Database db = open_database();
         const Principal caller = authenticate(db, request);
-        SqliteDslStore dsl_store(db);
-        const ObjectStore objects(config_.data_dir);
-        DslService service(dsl_store, objects, wall_clock());
         const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
-        const ApiAnswer answer =
-            publishers ? publishers_api(service, caller, request.getMethod(), parts, body)
-                       : packages_api(service, caller, request.getMethod(), parts, body);
+        const ApiAnswer answer = handler(db, caller, body);
         send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json",
              answer.json);
     }
 
+    void dsl(HTTPServerRequest& request, HTTPServerResponse& response, bool publishers,
+             const std::vector<std::string>& parts) {
+        json_resource(
+            request, response,
+            [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                SqliteDslStore dsl_store(db);
+                const ObjectStore objects(config_.data_dir);
+                DslService service(dsl_store, objects, wall_clock());
+                return publishers
+                           ? publishers_api(service, caller, request.getMethod(), parts, body)
+                           : packages_api(service, caller, request.getMethod(), parts, body);
+            });
+    }
+
     void rfcs(HTTPServerRequest& request, HTTPServerResponse& response,
               const std::vector<std::string>& parts) {
+        json_resource(request, response,
+                      [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                          SqliteRfcStore store(db);
+                          RfcService service(store, wall_clock());
+                          return rfcs_api(service, caller, request.getMethod(), parts, body);
+                      });
+    }
+
+    void clients(HTTPServerRequest& request, HTTPServerResponse& response,
+                 const std::vector<std::string>& parts) {
+        const std::string& method = request.getMethod();
         sql::Database db = open_database();
-        const Principal caller = authenticate(db, request);
-        SqliteRfcStore rfc_store(db);
-        RfcService service(rfc_store, wall_clock());
-        const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
-        const ApiAnswer answer = rfcs_api(service, caller, request.getMethod(), parts, body);
+        SqliteClientStore store(db);
+        ClientService service(store, wall_clock());
+        ApiAnswer answer;
+        if (parts.size() == 1 && parts[0] == "enroll" && method == "POST") {
+            answer = enrol_api(service, read_body(request), site_public_key());
+        } else if (request.get("Authorization", "").rfind("Bearer client_", 0) == 0) {
+            const Client caller = service.authenticate(request.get("Authorization", ""));
+            const std::string body =
+                method == "POST" ? read_body(request, kMaxInventoryBody) : std::string();
+            bool changed = false;
+            answer = client_self_api(service, caller, method, parts, body, changed);
+            if (changed) {
+                SqliteCollectionStore collections(db);
+                CollectionService(collections, wall_clock()).refresh_client(caller.id);
+            }
+        } else {
+            const Principal caller = authenticate(db, request);
+            if (method == "POST") read_body(request);
+            answer = clients_api(service, caller, method, parts,
+                                 Poco::URI(request.getURI()).getQueryParameters());
+        }
         send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json",
              answer.json);
+    }
+
+    // The site's public key as `minisign -G` wrote it (the base64 line), for enrolling agents.
+    std::string site_public_key() const {
+        return minisign::PublicKey::load(config_.site_pub_path()).to_base64();
+    }
+
+    void releases(HTTPServerRequest& request, HTTPServerResponse& response,
+                  const std::vector<std::string>& parts) {
+        json_resource(request, response,
+                      [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                          SqliteReleaseStore store(db);
+                          ReleaseService service(store, wall_clock());
+                          return releases_api(service, caller, request.getMethod(), parts, body);
+                      });
     }
 
     void users(HTTPServerRequest& request, HTTPServerResponse& response,

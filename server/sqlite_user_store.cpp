@@ -35,6 +35,23 @@ void append_changelog(sql::Database& db, const ChangeLogEntry& entry) {
         .run();
 }
 
+std::vector<std::pair<std::int64_t, ChangeLogEntry>> SqliteUserStore::changelog(
+    std::int64_t since, std::int64_t after_id, int limit) {
+    sql::Statement rows = db_.prepare(
+        "SELECT id, at, actor, action, subject, before, after FROM changelog WHERE at >= ? AND id "
+        "> ? ORDER BY id LIMIT ?");
+    rows.bind(1, since).bind(2, after_id).bind(3, limit);
+    std::vector<std::pair<std::int64_t, ChangeLogEntry>> out;
+    while (rows.step()) {
+        out.emplace_back(
+            rows.column_int64(0),
+            ChangeLogEntry{rows.column_int64(1), rows.column_text(2), rows.column_text(3),
+                           rows.column_text(4), rows.column_is_null(5) ? "" : rows.column_text(5),
+                           rows.column_is_null(6) ? "" : rows.column_text(6)});
+    }
+    return out;
+}
+
 void SqliteUserStore::create(const User& user, const std::string& token_digest,
                              const ChangeLogEntry& entry) {
     sql::Transaction transaction(db_);

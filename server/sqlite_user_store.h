@@ -15,6 +15,9 @@ class SqliteUserStore : public UserStore {
     std::optional<User> find_active_by_token_digest(const std::string& digest) override;
     std::optional<User> find(const std::string& name) override;
     std::vector<User> list() override;
+    std::vector<std::pair<std::int64_t, ChangeLogEntry>> changelog(std::int64_t since,
+                                                                   std::int64_t after_id,
+                                                                   int limit) override;
     bool revoke(const std::string& name, std::int64_t at, const ChangeLogEntry& entry) override;
 
   private:

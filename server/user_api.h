@@ -17,4 +17,9 @@ namespace ferry::server {
 ApiAnswer users_api(UserService& users, const Principal& caller, const std::string& method,
                     const std::vector<std::string>& parts, const std::string& body);
 
+// GET /api/v1/changelog?since=UNIX&after=ID&limit=N   any role; oldest first, `next_after` to
+// page on.
+ApiAnswer changelog_api(UserService& users, const Principal& caller, const std::string& method,
+                        const std::vector<std::pair<std::string, std::string>>& query);
+
 }  // namespace ferry::server

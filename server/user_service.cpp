@@ -82,4 +82,12 @@ std::vector<User> UserService::list_users(const Principal& actor) const {
     return store_.list();
 }
 
+std::vector<std::pair<std::int64_t, ChangeLogEntry>> UserService::changelog(const Principal& reader,
+                                                                            std::int64_t since,
+                                                                            std::int64_t after_id,
+                                                                            int limit) const {
+    require(reader, Permission::ReadSite, "read the change log");
+    return store_.changelog(since, after_id, limit);
+}
+
 }  // namespace ferry::server

@@ -37,6 +37,11 @@ class UserService {
     // Error(NotFound) for no such active user; Error(Conflict) for the last active admin.
     void revoke_user(const Principal& actor, const std::string& name);
     std::vector<User> list_users(const Principal& actor) const;
+    // The change log for any role: entries at or after `since`, after entry `after_id`.
+    std::vector<std::pair<std::int64_t, ChangeLogEntry>> changelog(const Principal& reader,
+                                                                   std::int64_t since,
+                                                                   std::int64_t after_id,
+                                                                   int limit) const;
 
   private:
     UserStore& store_;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "roles.h"
@@ -37,6 +38,11 @@ class UserStore {
     virtual std::optional<User> find_active_by_token_digest(const std::string& digest) = 0;
     virtual std::optional<User> find(const std::string& name) = 0;
     virtual std::vector<User> list() = 0;
+    // Change log entries with at >= since, oldest first, at most `limit`, after entry id
+    // `after_id` (paging).
+    virtual std::vector<std::pair<std::int64_t, ChangeLogEntry>> changelog(std::int64_t since,
+                                                                           std::int64_t after_id,
+                                                                           int limit) = 0;
     // Marks the user revoked and logs it, together. False when there is no such active user.
     virtual bool revoke(const std::string& name, std::int64_t at, const ChangeLogEntry& entry) = 0;
 };

@@ -2,17 +2,26 @@
 // time, JSON in and out; an error answer becomes the ferry::Error the server meant (401 ->
 // Unauthenticated, 403 -> Forbidden, …) with the server's own message, and an unreachable server
 // says which address it tried.
+//
+// https:// URLs are served over TLS (1.2 or later) and the server's certificate is always
+// verified, chain and host name: against the system's CA store, or, when FERRY_CA_FILE names a
+// PEM file, against the certificates in that file only (a private CA, or ferryd's self-signed
+// certificate). A certificate that does not verify is Error(VerificationFailed) naming the server
+// and OpenSSL's reason; it is never accepted.
 #pragma once
 
 #include <Poco/JSON/Object.h>
 
+#include <memory>
 #include <string>
 
 namespace ferry {
 
 class ApiClient {
   public:
-    // `server` is "http://HOST:PORT"; https is refused until ferryd serves it.
+    // `server` is "http://HOST:PORT" or "https://HOST[:PORT]". Reads FERRY_CA_FILE for https.
+    // Error(InvalidInput) for another URL or an empty token; Error(NotFound/Io/InvalidInput)
+    // naming FERRY_CA_FILE when that file cannot be used.
     ApiClient(const std::string& server, std::string token);
 
     Poco::JSON::Object::Ptr get(const std::string& path) const;
@@ -24,9 +33,14 @@ class ApiClient {
     Poco::JSON::Object::Ptr request(const std::string& method, const std::string& path,
                                     const std::string& body, const std::string& file = "") const;
 
+    struct Tls;  // the client TLS context, for https only
+    static std::shared_ptr<const Tls> make_tls(const std::string& host);
+
+    std::string scheme_;
     std::string host_;
     unsigned short port_ = 0;
     std::string token_;
+    std::shared_ptr<const Tls> tls_;
 };
 
 }  // namespace ferry

@@ -39,6 +39,10 @@ class FieldReader {
                          std::int64_t max, std::int64_t fallback = 0) const;
     bool boolean(const std::string& field, bool required, bool fallback = false) const;
     Poco::JSON::Array::Ptr array(const std::string& field, bool required) const;
+    // An array of at most `max_items` printable strings of at most `max_bytes` each; an absent
+    // optional field is an empty list.
+    std::vector<std::string> strings(const std::string& field, bool required, std::size_t max_items,
+                                     std::size_t max_bytes) const;
     Poco::JSON::Object::Ptr object(const std::string& field, bool required) const;
 
     // "SOURCE: field "prefix.field"" — for callers' own checks.

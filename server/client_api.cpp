@@ -1,0 +1,232 @@
+#include "client_api.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "ferry/error.h"
+#include "ferry/json.h"
+
+namespace ferry::server {
+namespace {
+
+Poco::JSON::Object client_json(const Client& c, bool with_inventory) {
+    Poco::JSON::Object o;
+    o.set("id", c.uid);
+    o.set("hostname", c.hostname);
+    o.set("state", c.state);
+    o.set("enrolled_at", c.enrolled_at);
+    if (c.last_seen_at) o.set("last_seen_at", *c.last_seen_at);
+    if (c.inventory_at) o.set("inventory_at", *c.inventory_at);
+    o.set("inventory_seq", c.inventory_seq);
+    if (!with_inventory) return o;
+    Poco::JSON::Object facts;
+    for (const auto& f : c.facts) {
+        if (f.number)
+            facts.set(f.key, *f.number);
+        else
+            facts.set(f.key, f.text);
+    }
+    o.set("facts", facts);
+    Poco::JSON::Array software;
+    for (const auto& s : c.software) {
+        Poco::JSON::Object p;
+        p.set("name", s.name);
+        p.set("version", s.version);
+        software.add(p);
+    }
+    o.set("software", software);
+    return o;
+}
+
+std::int64_t query_number(const std::vector<std::pair<std::string, std::string>>& query,
+                          const std::string& name, std::int64_t fallback, std::int64_t max) {
+    for (const auto& [key, value] : query) {
+        if (key != name) continue;
+        if (value.empty() || value.size() > 18 ||
+            value.find_first_not_of("0123456789") != std::string::npos || std::stoll(value) > max)
+            throw Error(ErrorCode::InvalidInput, "query parameter \"" + name +
+                                                     "\": must be a whole number up to " +
+                                                     std::to_string(max));
+        return std::stoll(value);
+    }
+    return fallback;
+}
+
+// A fact's text: strings as sent, numbers without a needless ".0" so `==` on text works too.
+std::string number_text(double value) {
+    if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 1e15) {
+        return std::to_string(static_cast<long long>(value));
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    return text;
+}
+
+std::vector<Fact> read_facts(const json::FieldReader& in) {
+    std::vector<Fact> facts;
+    const auto object = in.object("facts", false);
+    if (!object) return facts;
+    if (object->size() > kMaxFacts)
+        throw Error(ErrorCode::LimitExceeded,
+                    in.where("facts") + ": more than " + std::to_string(kMaxFacts) + " facts");
+    for (const auto& [key, value] : *object) {
+        Fact fact{key, "", std::nullopt};
+        if (value.isString()) {
+            fact.text = value.extract<std::string>();
+            if (fact.text.size() > 1024 || !json::is_printable(fact.text))
+                throw Error(ErrorCode::InvalidInput, in.where("facts." + key.substr(0, 64)) +
+                                                         ": at most 1024 printable characters");
+        } else if (value.isNumeric() && !value.isBoolean()) {
+            fact.number = value.convert<double>();
+            fact.text = number_text(*fact.number);
+        } else if (value.isBoolean()) {
+            fact.text = value.extract<bool>() ? "true" : "false";
+        } else {
+            throw Error(ErrorCode::InvalidInput, in.where("facts." + key.substr(0, 64)) +
+                                                     ": must be a string, number or boolean");
+        }
+        facts.push_back(std::move(fact));
+    }
+    return facts;
+}
+
+std::vector<Software> read_software(const json::FieldReader& in) {
+    std::vector<Software> software;
+    const auto list = in.array("software", false);
+    if (!list) return software;
+    if (list->size() > kMaxSoftware)
+        throw Error(ErrorCode::LimitExceeded, in.where("software") + ": more than " +
+                                                  std::to_string(kMaxSoftware) + " packages");
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const auto item = list->getObject(static_cast<unsigned>(i));
+        const std::string where = "software[" + std::to_string(i) + "]";
+        if (!item) throw Error(ErrorCode::InvalidInput, in.where(where) + ": must be an object");
+        json::FieldReader entry(item, in.source(), where + ".");
+        entry.allow_only({"name", "version"});
+        software.push_back({entry.string("name", true, 256), entry.string("version", false, 256)});
+    }
+    return software;
+}
+
+}  // namespace
+
+Inventory parse_inventory(const std::string& body) {
+    json::FieldReader in(json::parse_object(body, "inventory", 4 * kMaxSoftware + 4 * kMaxFacts),
+                         "inventory");
+    in.allow_only(
+        {"full", "seq", "base", "facts", "removed_facts", "software", "removed_software"});
+    Inventory inventory;
+    inventory.full = in.boolean("full", true);
+    inventory.seq = in.integer("seq", true, 1, INT64_MAX / 2);
+    inventory.base = in.integer("base", !inventory.full, 0, INT64_MAX / 2);
+    inventory.facts = read_facts(in);
+    inventory.software = read_software(in);
+    inventory.removed_facts = in.strings("removed_facts", false, kMaxFacts, 64);
+    inventory.removed_software = in.strings("removed_software", false, kMaxSoftware, 256);
+    if (inventory.full && (!inventory.removed_facts.empty() || !inventory.removed_software.empty()))
+        throw Error(ErrorCode::InvalidInput,
+                    "inventory: field \"removed_facts\"/\"removed_software\": only in a change "
+                    "report (full: false)");
+    return inventory;
+}
+
+ApiAnswer enrol_api(ClientService& clients, const std::string& body,
+                    const std::string& site_public_key) {
+    json::FieldReader in(json::parse_object(body, "request body", 100), "request body");
+    in.allow_only({"secret", "hostname"});
+    const Enrolment enrolment =
+        clients.enrol(in.string("secret", true, 128), in.string("hostname", true, 253));
+    Poco::JSON::Object out;
+    out.set("client_id", enrolment.client.uid);
+    out.set("token", enrolment.token);
+    out.set("state", enrolment.client.state);
+    out.set("site_public_key", site_public_key);
+    return json_answer(201, out);
+}
+
+ApiAnswer clients_api(ClientService& clients, const Principal& caller, const std::string& method,
+                      const std::vector<std::string>& parts,
+                      const std::vector<std::pair<std::string, std::string>>& query) {
+    if (parts.empty() && method == "GET") {
+        const int limit = static_cast<int>(query_number(query, "limit", 1000, 10000));
+        Poco::JSON::Array list;
+        std::int64_t last = query_number(query, "after", 0, INT64_MAX / 2);
+        for (const auto& c : clients.list(caller, limit, last)) {
+            list.add(client_json(c, false));
+            last = c.id;
+        }
+        Poco::JSON::Object out;
+        out.set("clients", list);
+        out.set("next_after", last);
+        return json_answer(200, out);
+    }
+    if (parts.size() == 1 && method == "GET")
+        return json_answer(200, client_json(clients.show(caller, parts[0]), true));
+    if (parts.size() == 2 && method == "POST" && parts[1] == "approve")
+        return json_answer(200, client_json(clients.approve(caller, parts[0]), false));
+    if (parts.size() == 2 && method == "POST" && parts[1] == "revoke")
+        return json_answer(200, client_json(clients.revoke(caller, parts[0]), false));
+    throw Error(ErrorCode::NotFound, "no such route");
+}
+
+ApiAnswer client_self_api(ClientService& clients, const Client& caller, const std::string& method,
+                          const std::vector<std::string>& parts, const std::string& body,
+                          bool& changed) {
+    if (parts.size() == 2 && method == "POST" && parts[1] == "inventory") {
+        ClientService::require_self(caller, parts[0], false);
+        changed = clients.report_inventory(caller, parse_inventory(body));
+        Poco::JSON::Object out;
+        out.set("accepted", true);
+        out.set("changed", changed);
+        return json_answer(200, out);
+    }
+    throw Error(ErrorCode::Forbidden, "a client token reaches only the client's own routes");
+}
+
+ApiAnswer secrets_api(ClientService& clients, const Principal& caller, const std::string& method,
+                      const std::vector<std::string>& parts, const std::string& body) {
+    if (parts.empty() && method == "GET") {
+        Poco::JSON::Array list;
+        for (const auto& s : clients.secrets(caller)) {
+            Poco::JSON::Object o;
+            o.set("name", s.name);
+            o.set("requires_approval", s.requires_approval);
+            if (s.uses_left) o.set("uses_left", *s.uses_left);
+            if (s.expires_at) o.set("expires_at", *s.expires_at);
+            o.set("created_by", s.created_by);
+            o.set("created_at", s.created_at);
+            if (s.revoked_at) o.set("revoked_at", *s.revoked_at);
+            list.add(o);
+        }
+        Poco::JSON::Object out;
+        out.set("secrets", list);
+        return json_answer(200, out);
+    }
+    if (parts.empty() && method == "POST") {
+        json::FieldReader in(json::parse_object(body, "request body", 100), "request body");
+        in.allow_only({"name", "requires_approval", "uses", "valid_for"});
+        std::optional<std::int64_t> uses;
+        if (in.has("uses")) uses = in.integer("uses", true, 1, 1'000'000);
+        const std::string name = in.string("name", true, 64);
+        const std::string secret =
+            clients.create_secret(caller, name, in.boolean("requires_approval", false), uses,
+                                  in.integer("valid_for", false, 0, 10 * 365 * 86400));
+        Poco::JSON::Object out;
+        out.set("name", name);
+        out.set("secret", secret);
+        return json_answer(201, out);
+    }
+    if (parts.size() == 2 && method == "POST" && parts[1] == "revoke") {
+        clients.revoke_secret(caller, parts[0]);
+        Poco::JSON::Object out;
+        out.set("name", parts[0]);
+        out.set("revoked", true);
+        return json_answer(200, out);
+    }
+    throw Error(ErrorCode::NotFound, "no such route");
+}
+
+}  // namespace ferry::server

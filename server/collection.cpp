@@ -1,0 +1,100 @@
+#include "collection.h"
+
+#include <cctype>
+#include <set>
+
+#include "ferry/error.h"
+#include "ferry/json.h"
+
+namespace ferry::server {
+namespace {
+
+bool is_collection_name(const std::string& name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (unsigned char c : name) {
+        if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+Collection CollectionService::create(const Principal& who, const Collection& request) {
+    UserService::require(who, Permission::ManageCollections, "create collections");
+    if (!is_collection_name(request.name))
+        throw Error(ErrorCode::InvalidInput,
+                    "field \"name\": 1-64 of letters, digits, '.', '_', '-'");
+    if (request.description.size() > 2000 || !json::is_printable(request.description))
+        throw Error(ErrorCode::InvalidInput,
+                    "field \"description\": at most 2000 printable characters");
+    if (!request.query && request.members.empty() && request.include.empty())
+        throw Error(ErrorCode::InvalidInput,
+                    "a collection needs a \"query\", \"members\" or \"include\"");
+    if (request.query) compile_collection_query(*request.query);  // errors name the column
+    std::set<std::string> linked;
+    for (const auto& list : {request.include, request.exclude}) {
+        for (const auto& other : list) {
+            if (!linked.insert(other).second)
+                throw Error(ErrorCode::InvalidInput, "collection \"" + other.substr(0, 64) +
+                                                         "\" is named twice in include/exclude");
+        }
+    }
+    Collection collection = request;
+    collection.created_by = who.name;
+    collection.created_at = clock_();
+    std::string what = collection.pilot ? "pilot" : "production";
+    if (collection.query) what += ", query: " + *collection.query;
+    if (!collection.members.empty())
+        what += ", " + std::to_string(collection.members.size()) + " static member(s)";
+    collection.id =
+        store_.create(collection, ChangeLogEntry{collection.created_at, who.name,
+                                                 "collection.create", collection.name, "", what});
+    evaluate(collection, std::nullopt);
+    return show(who, collection.name);
+}
+
+Collection CollectionService::show(const Principal& reader, const std::string& name) {
+    UserService::require(reader, Permission::ReadSite, "read collections");
+    auto collection = store_.find(name);
+    if (!collection) throw Error(ErrorCode::NotFound, "no collection " + name.substr(0, 64));
+    return *collection;
+}
+
+std::vector<Collection> CollectionService::list(const Principal& reader) {
+    UserService::require(reader, Permission::ReadSite, "read collections");
+    return store_.list();
+}
+
+std::vector<std::string> CollectionService::members(const Principal& reader,
+                                                    const std::string& name, int limit) {
+    return store_.member_uids(show(reader, name).id, limit);
+}
+
+QueryPreview CollectionService::preview(const Principal& reader, const std::string& query) {
+    UserService::require(reader, Permission::ReadSite, "preview collection queries");
+    const auto matches = store_.query_matches(compile_collection_query(query), std::nullopt);
+    QueryPreview out;
+    out.count = static_cast<std::int64_t>(matches.size());
+    out.first_members = store_.uids(matches, kPreviewMembers);
+    return out;
+}
+
+std::int64_t CollectionService::evaluate(const Collection& collection,
+                                         std::optional<std::int64_t> client_id) {
+    std::vector<std::int64_t> matches;
+    if (collection.query)
+        matches = store_.query_matches(compile_collection_query(*collection.query), client_id);
+    return store_.store_members(collection, matches, client_id, clock_());
+}
+
+void CollectionService::refresh_client(std::int64_t client_id) {
+    for (const auto& collection : store_.list()) evaluate(collection, client_id);
+}
+
+std::int64_t CollectionService::refresh_all() {
+    std::int64_t moved = 0;
+    for (const auto& collection : store_.list()) moved += evaluate(collection, std::nullopt);
+    return moved;
+}
+
+}  // namespace ferry::server

@@ -1,0 +1,68 @@
+#include "ferryctl_common.h"
+
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+namespace ferry::ctl {
+
+std::string json_text(const Poco::JSON::Object::Ptr& object) {
+    std::ostringstream out;
+    object->stringify(out, 2);
+    return out.str() + "\n";
+}
+
+std::string body_of(const Poco::JSON::Object& object) {
+    std::ostringstream out;
+    object.stringify(out);
+    return out.str();
+}
+
+std::string segment(const std::string& text) {
+    std::string out;
+    Poco::URI::encode(text, "/?#%@", out);
+    return out;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> out;
+    std::string item;
+    std::istringstream in(text);
+    while (std::getline(in, item, ',')) {
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+std::string text_of(const Poco::JSON::Object::Ptr& object, const std::string& field) {
+    if (!object || !object->has(field)) return "";
+    const auto value = object->get(field);
+    if (value.isString()) return value.extract<std::string>();
+    if (value.isEmpty()) return "";
+    return value.convert<std::string>();
+}
+
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> width(header.size());
+    for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+    for (const auto& row : rows) {
+        for (std::size_t c = 0; c < row.size() && c < width.size(); ++c)
+            width[c] = std::max(width[c], row[c].size());
+    }
+    auto print_row = [&](const std::vector<std::string>& row) {
+        std::string line;
+        for (std::size_t c = 0; c < row.size() && c < width.size(); ++c) {
+            line += row[c];
+            if (c + 1 < row.size()) line += std::string(width[c] - row[c].size() + 2, ' ');
+        }
+        std::cout << line << "\n";
+    };
+    print_row(header);
+    for (const auto& row : rows) print_row(row);
+}
+
+}  // namespace ferry::ctl

@@ -1,0 +1,34 @@
+// What every ferryctl command shares: JSON bodies, printing answers, and path segments.
+#pragma once
+
+#include <Poco/JSON/Object.h>
+
+#include <string>
+#include <vector>
+
+#include "ferry/api_client.h"
+#include "ferry/command_line.h"
+
+namespace ferry::ctl {
+
+// Indented JSON with a final newline (--json output).
+std::string json_text(const Poco::JSON::Object::Ptr& object);
+std::string body_of(const Poco::JSON::Object& object);
+// A path segment with '/', '?', '#', '%' and '@' percent-encoded.
+std::string segment(const std::string& text);
+std::vector<std::string> split_commas(const std::string& text);
+// The string value of `field`, or "" when absent or not a string.
+std::string text_of(const Poco::JSON::Object::Ptr& object, const std::string& field);
+// Prints rows as a table with a header; columns padded to the widest cell.
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows);
+
+int release_command(const ApiClient& api, int argc, char** argv, int first);
+int client_command(const ApiClient& api, int argc, char** argv, int first);
+int secret_command(const ApiClient& api, int argc, char** argv, int first);
+int collection_command(const ApiClient& api, int argc, char** argv, int first);
+int advertise_command(const ApiClient& api, int argc, char** argv, int first);
+int advertisement_command(const ApiClient& api, int argc, char** argv, int first);
+int changelog_command(const ApiClient& api, int argc, char** argv, int first);
+
+}  // namespace ferry::ctl

@@ -1,0 +1,235 @@
+#include "sqlite_client_store.h"
+
+#include "ferry/error.h"
+#include "sqlite_user_store.h"
+
+namespace ferry::server {
+namespace {
+
+const char* kSecretColumns =
+    "SELECT id, name, requires_approval, uses_left, expires_at, created_by, created_at, "
+    "revoked_at FROM enrolment_secret ";
+
+std::optional<std::int64_t> optional_int(const sql::Statement& row, int column) {
+    if (row.column_is_null(column)) return std::nullopt;
+    return row.column_int64(column);
+}
+
+EnrolmentSecret read_secret(const sql::Statement& row) {
+    EnrolmentSecret s;
+    s.id = row.column_int64(0);
+    s.name = row.column_text(1);
+    s.requires_approval = row.column_int64(2) != 0;
+    s.uses_left = optional_int(row, 3);
+    s.expires_at = optional_int(row, 4);
+    s.created_by = row.column_text(5);
+    s.created_at = row.column_int64(6);
+    s.revoked_at = optional_int(row, 7);
+    return s;
+}
+
+const char* kClientColumns =
+    "SELECT id, uid, hostname, state, enrolled_at, last_seen_at, inventory_at, inventory_seq "
+    "FROM client ";
+
+Client read_client(const sql::Statement& row) {
+    Client c;
+    c.id = row.column_int64(0);
+    c.uid = row.column_text(1);
+    c.hostname = row.column_text(2);
+    c.state = row.column_text(3);
+    c.enrolled_at = row.column_int64(4);
+    c.last_seen_at = optional_int(row, 5);
+    c.inventory_at = optional_int(row, 6);
+    c.inventory_seq = row.column_int64(7);
+    return c;
+}
+
+}  // namespace
+
+void SqliteClientStore::add_secret(const EnrolmentSecret& secret, const std::string& digest,
+                                   const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    try {
+        db_.prepare(
+               "INSERT INTO enrolment_secret (name, secret_digest, requires_approval, uses_left, "
+               "expires_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .bind(1, secret.name)
+            .bind(2, digest)
+            .bind(3, secret.requires_approval ? 1 : 0)
+            .bind(4, secret.uses_left)
+            .bind(5, secret.expires_at)
+            .bind(6, secret.created_by)
+            .bind(7, secret.created_at)
+            .run();
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::AlreadyExists)
+            throw Error(ErrorCode::AlreadyExists,
+                        "an enrolment secret named " + secret.name + " exists");
+        throw;
+    }
+    append_changelog(db_, entry);
+    transaction.commit();
+}
+
+std::vector<EnrolmentSecret> SqliteClientStore::secrets() {
+    sql::Statement rows = db_.prepare(std::string(kSecretColumns) + "ORDER BY id");
+    std::vector<EnrolmentSecret> out;
+    while (rows.step()) out.push_back(read_secret(rows));
+    return out;
+}
+
+bool SqliteClientStore::revoke_secret(const std::string& name, std::int64_t at,
+                                      const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    db_.prepare("UPDATE enrolment_secret SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL")
+        .bind(1, at)
+        .bind(2, name)
+        .run();
+    if (db_.changes() == 0) return false;
+    append_changelog(db_, entry);
+    transaction.commit();
+    return true;
+}
+
+std::optional<EnrolmentSecret> SqliteClientStore::secret_by_digest(const std::string& digest) {
+    sql::Statement row = db_.prepare(std::string(kSecretColumns) + "WHERE secret_digest = ?");
+    row.bind(1, digest);
+    if (!row.step()) return std::nullopt;
+    return read_secret(row);
+}
+
+bool SqliteClientStore::enrol(const EnrolmentSecret& secret, Client& client,
+                              const std::string& token_digest, const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    if (secret.uses_left) {
+        db_.prepare(
+               "UPDATE enrolment_secret SET uses_left = uses_left - 1 WHERE id = ? AND uses_left "
+               "> 0 AND revoked_at IS NULL")
+            .bind(1, secret.id)
+            .run();
+        if (db_.changes() == 0) return false;
+    }
+    db_.prepare(
+           "INSERT INTO client (uid, hostname, token_digest, state, secret_id, enrolled_at) "
+           "VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(1, client.uid)
+        .bind(2, client.hostname)
+        .bind(3, token_digest)
+        .bind(4, client.state)
+        .bind(5, secret.id)
+        .bind(6, client.enrolled_at)
+        .run();
+    client.id = db_.last_insert_rowid();
+    append_changelog(db_, entry);
+    transaction.commit();
+    return true;
+}
+
+std::optional<Client> SqliteClientStore::by_token_digest(const std::string& digest) {
+    sql::Statement row = db_.prepare(std::string(kClientColumns) + "WHERE token_digest = ?");
+    row.bind(1, digest);
+    if (!row.step()) return std::nullopt;
+    return read_client(row);
+}
+
+std::optional<Client> SqliteClientStore::find(const std::string& uid, bool with_inventory) {
+    sql::Statement row = db_.prepare(std::string(kClientColumns) + "WHERE uid = ?");
+    row.bind(1, uid);
+    if (!row.step()) return std::nullopt;
+    Client client = read_client(row);
+    if (!with_inventory) return client;
+    sql::Statement facts = db_.prepare(
+        "SELECT key, text_value, num_value FROM client_fact WHERE client_id = ? ORDER BY key");
+    facts.bind(1, client.id);
+    while (facts.step()) {
+        Fact fact{facts.column_text(0), facts.column_text(1), std::nullopt};
+        if (!facts.column_is_null(2)) fact.number = facts.column_double(2);
+        client.facts.push_back(fact);
+    }
+    sql::Statement software =
+        db_.prepare("SELECT name, version FROM client_software WHERE client_id = ? ORDER BY name");
+    software.bind(1, client.id);
+    while (software.step())
+        client.software.push_back({software.column_text(0), software.column_text(1)});
+    return client;
+}
+
+std::vector<Client> SqliteClientStore::list(int limit, std::int64_t after_id) {
+    sql::Statement rows =
+        db_.prepare(std::string(kClientColumns) + "WHERE id > ? ORDER BY id LIMIT ?");
+    rows.bind(1, after_id).bind(2, limit);
+    std::vector<Client> out;
+    while (rows.step()) out.push_back(read_client(rows));
+    return out;
+}
+
+bool SqliteClientStore::set_state(const std::string& uid, const std::string& from,
+                                  const std::string& to, const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    db_.prepare("UPDATE client SET state = ?, policy_dirty = 1 WHERE uid = ? AND state = ?")
+        .bind(1, to)
+        .bind(2, uid)
+        .bind(3, from)
+        .run();
+    if (db_.changes() == 0) return false;
+    append_changelog(db_, entry);
+    transaction.commit();
+    return true;
+}
+
+void SqliteClientStore::touch(std::int64_t client_id, std::int64_t at) {
+    db_.prepare("UPDATE client SET last_seen_at = ? WHERE id = ?")
+        .bind(1, at)
+        .bind(2, client_id)
+        .run();
+}
+
+bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory& inventory,
+                                        std::int64_t at) {
+    sql::Transaction transaction(db_);
+    sql::Statement current = db_.prepare("SELECT inventory_seq FROM client WHERE id = ?");
+    current.bind(1, client_id);
+    if (!current.step()) return false;
+    const std::int64_t stored = current.column_int64(0);
+    if (inventory.seq <= stored) return true;  // a resend that raced with its first delivery
+    if (!inventory.full && inventory.base != stored) return false;
+    if (inventory.full) {
+        db_.prepare("DELETE FROM client_fact WHERE client_id = ?").bind(1, client_id).run();
+        db_.prepare("DELETE FROM client_software WHERE client_id = ?").bind(1, client_id).run();
+    }
+    sql::Statement remove_fact =
+        db_.prepare("DELETE FROM client_fact WHERE client_id = ? AND key = ?");
+    for (const auto& key : inventory.removed_facts) {
+        remove_fact.bind(1, client_id).bind(2, key).run();
+        remove_fact.reset();
+    }
+    sql::Statement remove_software =
+        db_.prepare("DELETE FROM client_software WHERE client_id = ? AND name = ?");
+    for (const auto& name : inventory.removed_software) {
+        remove_software.bind(1, client_id).bind(2, name).run();
+        remove_software.reset();
+    }
+    sql::Statement put_fact = db_.prepare(
+        "INSERT OR REPLACE INTO client_fact (client_id, key, text_value, num_value) VALUES (?, ?, "
+        "?, ?)");
+    for (const auto& fact : inventory.facts) {
+        put_fact.bind(1, client_id).bind(2, fact.key).bind(3, fact.text).bind(4, fact.number).run();
+        put_fact.reset();
+    }
+    sql::Statement put_software = db_.prepare(
+        "INSERT OR REPLACE INTO client_software (client_id, name, version) VALUES (?, ?, ?)");
+    for (const auto& package : inventory.software) {
+        put_software.bind(1, client_id).bind(2, package.name).bind(3, package.version).run();
+        put_software.reset();
+    }
+    db_.prepare("UPDATE client SET inventory_seq = ?, inventory_at = ? WHERE id = ?")
+        .bind(1, inventory.seq)
+        .bind(2, at)
+        .bind(3, client_id)
+        .run();
+    transaction.commit();
+    return true;
+}
+
+}  // namespace ferry::server

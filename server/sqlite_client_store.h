@@ -1,0 +1,33 @@
+// ClientStore on the site's SQLite database.
+#pragma once
+
+#include "client.h"
+#include "ferry/sqlite.h"
+
+namespace ferry::server {
+
+class SqliteClientStore : public ClientStore {
+  public:
+    explicit SqliteClientStore(sql::Database& db) : db_(db) {}
+    void add_secret(const EnrolmentSecret& secret, const std::string& digest,
+                    const ChangeLogEntry& entry) override;
+    std::vector<EnrolmentSecret> secrets() override;
+    bool revoke_secret(const std::string& name, std::int64_t at,
+                       const ChangeLogEntry& entry) override;
+    std::optional<EnrolmentSecret> secret_by_digest(const std::string& digest) override;
+    bool enrol(const EnrolmentSecret& secret, Client& client, const std::string& token_digest,
+               const ChangeLogEntry& entry) override;
+    std::optional<Client> by_token_digest(const std::string& digest) override;
+    std::optional<Client> find(const std::string& uid, bool with_inventory) override;
+    std::vector<Client> list(int limit, std::int64_t after_id) override;
+    bool set_state(const std::string& uid, const std::string& from, const std::string& to,
+                   const ChangeLogEntry& entry) override;
+    void touch(std::int64_t client_id, std::int64_t at) override;
+    bool apply_inventory(std::int64_t client_id, const Inventory& inventory,
+                         std::int64_t at) override;
+
+  private:
+    sql::Database& db_;
+};
+
+}  // namespace ferry::server

@@ -1,0 +1,31 @@
+// CollectionStore on the site's SQLite database: compiled queries run here, with every literal
+// bound as a parameter.
+#pragma once
+
+#include "collection.h"
+#include "ferry/sqlite.h"
+
+namespace ferry::server {
+
+class SqliteCollectionStore : public CollectionStore {
+  public:
+    explicit SqliteCollectionStore(sql::Database& db) : db_(db) {}
+    std::int64_t create(const Collection& collection, const ChangeLogEntry& entry) override;
+    std::optional<Collection> find(const std::string& name) override;
+    std::vector<Collection> list() override;
+    std::vector<std::string> member_uids(std::int64_t collection_id, int limit) override;
+    std::vector<std::int64_t> query_matches(const CompiledQuery& query,
+                                            std::optional<std::int64_t> client_id) override;
+    std::vector<std::string> uids(const std::vector<std::int64_t>& ids, int limit) override;
+    std::int64_t store_members(const Collection& collection,
+                               const std::vector<std::int64_t>& matches,
+                               std::optional<std::int64_t> only_client, std::int64_t at) override;
+
+  private:
+    void load_links(Collection& collection);
+    std::vector<std::int64_t> ids_in(const char* sql, std::int64_t collection_id,
+                                     std::optional<std::int64_t> only_client);
+    sql::Database& db_;
+};
+
+}  // namespace ferry::server

@@ -55,6 +55,21 @@ const char* kUsage =
     "deployed,\n"
     "                 closed (--reason: the post-deployment review), suspended, cancelled, "
     "backed-out\n"
+    "  secret create [--name N] [--uses N] [--valid-for 7d] [--approve]   an enrolment secret "
+    "for\n"
+    "                 agents, shown once (--approve: enrolled clients wait for approval)\n"
+    "  secret list [--json] | revoke NAME\n"
+    "  client list [--json] | show ID [--json] | approve ID | revoke ID\n"
+    "  client policy ID [--out FILE]   the signed policy; --out writes FILE and FILE.minisig\n"
+    "  collection create NAME (--query Q | --members ID,… | --include C,…) [--exclude C,…]\n"
+    "                 [--pilot] [--description D]   query grammar: docs/collections.md\n"
+    "  collection list [--json] | show NAME [--json] | members NAME | preview QUERY\n"
+    "  advertise NAME@VERSION --collection C [--release REF] [--action install|uninstall]\n"
+    "                 [--available T] [--deadline T] [--mandatory] [--postpone-max N]\n"
+    "                 [--postpone-delay HOURS] [--window \"Mon-Fri 22:00-06:00[;…]\"]\n"
+    "                 T: now, +2h, +1d, YYYY-MM-DDTHH:MMZ or unix seconds\n"
+    "  advertisement list [--json] | show ID | halt ID | resume ID | cancel ID [--reason R]\n"
+    "  advertisement status ID [--json]   counts per state and per-client detail\n"
     "  changelog [--since YYYY-MM-DD[THH:MM:SSZ]] [--json]   every change, oldest first\n"
     "\n"
     "--server and --token default to FERRY_SERVER and FERRY_TOKEN.\n"
@@ -361,7 +376,13 @@ int main(int argc, char** argv) {
         if (server.empty()) throw UsageError("--server URL or FERRY_SERVER is needed");
         const std::string command = argv[i];
         static const std::map<std::string, int (*)(const ApiClient&, int, char**, int)> commands = {
-            {"release", ferry::ctl::release_command}, {"changelog", ferry::ctl::changelog_command}};
+            {"release", ferry::ctl::release_command},
+            {"changelog", ferry::ctl::changelog_command},
+            {"secret", ferry::ctl::secret_command},
+            {"client", ferry::ctl::client_command},
+            {"collection", ferry::ctl::collection_command},
+            {"advertise", ferry::ctl::advertise_command},
+            {"advertisement", ferry::ctl::advertisement_command}};
         const auto known = commands.find(command);
         if (command != "user" && command != "rfc" && command != "publisher" &&
             command != "package" && known == commands.end()) {

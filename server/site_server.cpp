@@ -14,10 +14,12 @@
 #include <ctime>
 #include <sstream>
 
+#include "advertisement_api.h"
 #include "client_api.h"
 #include "collection.h"
 #include "collection_api.h"
 #include "dsl_api.h"
+#include "feed_api.h"
 #include "ferry/error.h"
 #include "ferry/minisign.h"
 #include "ferry/sqlite.h"
@@ -26,9 +28,11 @@
 #include "release_api.h"
 #include "rfc_api.h"
 #include "site_schema.h"
+#include "sqlite_advertisement_store.h"
 #include "sqlite_client_store.h"
 #include "sqlite_collection_store.h"
 #include "sqlite_dsl_store.h"
+#include "sqlite_policy_store.h"
 #include "sqlite_release_store.h"
 #include "sqlite_rfc_store.h"
 #include "sqlite_user_store.h"
@@ -206,6 +210,31 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                         CollectionService service(store, wall_clock());
                         return collections_api(service, caller, request.getMethod(), parts, body);
                     });
+            } else if (path == "/api/v1/advertisements" ||
+                       path.rfind("/api/v1/advertisements/", 0) == 0) {
+                const auto parts = segments_after(path, "/api/v1/advertisements");
+                route = parts.empty() ? "/api/v1/advertisements"
+                        : parts.size() == 1
+                            ? "/api/v1/advertisements/{id}"
+                            : "/api/v1/advertisements/{id}/" + parts[1].substr(0, 16);
+                json_resource(
+                    request, response,
+                    [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                        SqliteAdvertisementStore store(db);
+                        AdvertisementService service(store, wall_clock());
+                        return advertisements_api(service, caller, request.getMethod(), parts,
+                                                  body);
+                    });
+            } else if (path == "/api/v1/status") {
+                route = "/api/v1/status";
+                status(request, response);
+            } else if (path == "/api/v1/feed") {
+                route = "/api/v1/feed";
+                json_resource(request, response,
+                              [&](sql::Database& db, const Principal& caller, const std::string&) {
+                                  return feed_api(db, caller, request.getMethod(),
+                                                  Poco::URI(request.getURI()).getQueryParameters());
+                              });
             } else if (path == "/api/v1/secrets" || path.rfind("/api/v1/secrets/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/secrets");
                 route = parts.empty() ? "/api/v1/secrets" : "/api/v1/secrets/{name}/revoke";
@@ -353,6 +382,15 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         SqliteClientStore store(db);
         ClientService service(store, wall_clock());
         ApiAnswer answer;
+        if (parts.size() == 2 && parts[1] == "policy" && (method == "GET" || method == "HEAD")) {
+            const std::string authorization = request.get("Authorization", "");
+            if (authorization.rfind("Bearer client_", 0) == 0)
+                ClientService::require_self(service.authenticate(authorization), parts[0], true);
+            else
+                UserService::require(authenticate(db, request), Permission::ReadSite,
+                                     "read client policies");
+            return serve_policy(request, response, db, parts[0]);
+        }
         if (parts.size() == 1 && parts[0] == "enroll" && method == "POST") {
             answer = enrol_api(service, read_body(request), site_public_key());
         } else if (request.get("Authorization", "").rfind("Bearer client_", 0) == 0) {
@@ -375,9 +413,63 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
              answer.json);
     }
 
+    // The signed policy in an envelope: {"policy": "<the signed JSON text>", "signature":
+    // "<.minisig text>"}. ETag names the version and bytes, so an idle poll is a 304.
+    void serve_policy(HTTPServerRequest& request, HTTPServerResponse& response, sql::Database& db,
+                      const std::string& uid) {
+        SqlitePolicyStore store(db);
+        const auto policy = store.by_uid(uid);
+        if (!policy) {
+            response.set("Retry-After", "2");
+            send_error(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "not-ready",
+                       "the policy of " + uid.substr(0, 40) + " is being built; retry shortly");
+            return;
+        }
+        response.set("ETag", policy->etag);
+        response.set("Cache-Control", "no-cache");
+        if (request.get("If-None-Match", "") == policy->etag) {
+            response.setStatus(HTTPResponse::HTTP_NOT_MODIFIED);
+            response.setContentLength(0);
+            response.send();
+            return;
+        }
+        Poco::JSON::Object envelope;
+        envelope.set("client_id", uid);
+        envelope.set("version", static_cast<Poco::UInt64>(policy->version));
+        envelope.set("policy", policy->json);
+        envelope.set("signature", policy->signature);
+        std::ostringstream out;
+        envelope.stringify(out);
+        out << "\n";
+        response.setStatus(HTTPResponse::HTTP_OK);
+        response.setContentType("application/json");
+        response.setContentLength(static_cast<std::streamsize>(out.str().size()));
+        if (request.getMethod() == "HEAD")
+            response.send();
+        else
+            response.send() << out.str();
+    }
+
     // The site's public key as `minisign -G` wrote it (the base64 line), for enrolling agents.
     std::string site_public_key() const {
         return minisign::PublicKey::load(config_.site_pub_path()).to_base64();
+    }
+
+    void status(HTTPServerRequest& request, HTTPServerResponse& response) {
+        if (request.getMethod() != "POST")
+            throw Error(ErrorCode::NotFound, "no such route (status is POSTed by clients)");
+        sql::Database db = open_database();
+        SqliteClientStore clients(db);
+        const Client caller =
+            ClientService(clients, wall_clock()).authenticate(request.get("Authorization", ""));
+        if (caller.state != "active")
+            throw Error(ErrorCode::Forbidden, "client " + caller.uid + " is " + caller.state);
+        const std::string body = read_body(request, kMaxStatusBody);
+        SqliteAdvertisementStore store(db);
+        AdvertisementService service(store, wall_clock());
+        const ApiAnswer answer = status_api(service, caller, body);
+        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json",
+             answer.json);
     }
 
     void releases(HTTPServerRequest& request, HTTPServerResponse& response,
@@ -427,7 +519,7 @@ class RouteFactory : public Poco::Net::HTTPRequestHandlerFactory {
 
 }  // namespace
 
-SiteServer::SiteServer(SiteConfig config) : config_(std::move(config)) {
+SiteServer::SiteServer(SiteConfig config) : config_(std::move(config)), worker_(config_) {
     {
         // A site made by an older ferryd gains the newer tables before anything is served.
         sql::OpenOptions options;
@@ -446,9 +538,15 @@ SiteServer::~SiteServer() {
     if (server_) server_->stopAll(false);
 }
 
-void SiteServer::start() { server_->start(); }
+void SiteServer::start() {
+    worker_.start();
+    server_->start();
+}
 
-void SiteServer::stop() { server_->stopAll(false); }
+void SiteServer::stop() {
+    server_->stopAll(false);
+    worker_.stop();
+}
 
 std::uint16_t SiteServer::port() const { return server_->port(); }
 

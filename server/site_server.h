@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "metrics.h"
+#include "policy_worker.h"
 #include "site_config.h"
 
 namespace ferry::server {
@@ -27,6 +28,7 @@ class SiteServer {
 
   private:
     SiteConfig config_;
+    PolicyWorker worker_;
     Metrics metrics_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
 };

@@ -17,63 +17,12 @@
 #include "ferry/sqlite.h"
 #include "ferry/token.h"
 #include "run_process.h"
+#include "site_fixture.h"
 #include "temp_dir.h"
 
 using namespace ferry;
 using namespace ferry::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-struct HttpAnswer {
-    int status = 0;
-    std::string body;
-    std::map<std::string, std::string> headers;
-};
-
-HttpAnswer http(std::uint16_t port, const std::string& method, const std::string& path,
-                const std::string& token = "", const std::string& body = "",
-                const std::map<std::string, std::string>& headers = {}) {
-    Poco::Net::HTTPClientSession session("127.0.0.1", port);
-    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-    if (!token.empty()) request.set("Authorization", "Bearer " + token);
-    for (const auto& [name, value] : headers) request.set(name, value);
-    if (!body.empty() || method == "POST" || method == "PUT") {
-        request.setContentType("application/json");
-        request.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    session.sendRequest(request) << body;
-    Poco::Net::HTTPResponse response;
-    std::istream& in = session.receiveResponse(response);
-    HttpAnswer answer;
-    answer.status = static_cast<int>(response.getStatus());
-    for (const auto& [name, value] : response) answer.headers[name] = value;
-    Poco::StreamCopier::copyToString(in, answer.body);
-    return answer;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
-struct InitialisedSite {
-    TempDir dir;
-    std::string token;
-    InitialisedSite() {
-        const auto init = run_process({FERRYD_BINARY, "init", "--role", "site", "--dir",
-                                       dir / "site", "--listen", "127.0.0.1:0"});
-        BOOST_TEST_REQUIRE(init.exit_code == 0, init.err);
-        token = init.out.substr(init.out.rfind("admin_"));
-        while (!token.empty() && token.back() == '\n') token.pop_back();
-    }
-    std::string config() const { return dir / "site/ferryd.ini"; }
-};
-
-std::uint16_t port_from(const std::string& line) {
-    return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
-}
-
-}  // namespace
 
 BOOST_FIXTURE_TEST_CASE(InitCreatesAPrivateSiteAndPrintsTheAdminTokenOnce, InitialisedSite) {
     BOOST_TEST(is_well_formed_token(token), token);
@@ -150,22 +99,6 @@ BOOST_AUTO_TEST_CASE(MissingConfigIsNamed) {
     BOOST_TEST(r.exit_code == 2);
     BOOST_TEST(contains(r.err, "/nonexistent/ferryd.ini"), r.err);
 }
-
-namespace {
-
-std::string token_in(const std::string& body) {
-    const auto at = body.find("\"token\": \"");
-    if (at == std::string::npos) return {};
-    const auto start = at + 10;
-    return body.substr(start, body.find('"', start) - start);
-}
-
-struct RunningSite : InitialisedSite {
-    BackgroundProcess ferryd{{FERRYD_BINARY, "--config", config()}};
-    std::uint16_t port = port_from(ferryd.wait_for_line("listening on", 10s));
-};
-
-}  // namespace
 
 BOOST_FIXTURE_TEST_CASE(UsersApiChecksTokensAndRoles, RunningSite) {  // THREATS 28
     BOOST_TEST(http(port, "GET", "/api/v1/users").status == 401);

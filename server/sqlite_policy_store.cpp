@@ -1,0 +1,152 @@
+#include "sqlite_policy_store.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+
+#include "advertisement.h"
+
+namespace ferry::server {
+namespace {
+
+std::vector<std::string> json_strings(const std::string& text) {
+    std::vector<std::string> out;
+    const auto list = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Array::Ptr>();
+    for (std::size_t i = 0; i < list->size(); ++i)
+        out.push_back(list->getElement<std::string>(static_cast<unsigned>(i)));
+    return out;
+}
+
+const char* kPolicyColumns =
+    "SELECT version, content, etag, json, signature, expires_at FROM client_policy ";
+
+StoredPolicy read_policy(const sql::Statement& row) {
+    StoredPolicy p;
+    p.version = static_cast<std::uint64_t>(row.column_int64(0));
+    p.content = row.column_text(1);
+    p.etag = row.column_text(2);
+    p.json = row.column_text(3);
+    p.signature = row.column_text(4);
+    p.expires_at = row.column_int64(5);
+    return p;
+}
+
+}  // namespace
+
+void SqlitePolicyStore::mark_expiring(std::int64_t before) {
+    db_.prepare(
+           "UPDATE client SET policy_dirty = 1 WHERE policy_dirty = 0 AND state = 'active' AND id "
+           "IN (SELECT client_id FROM client_policy WHERE expires_at < ?)")
+        .bind(1, before)
+        .run();
+}
+
+std::vector<PolicyTarget> SqlitePolicyStore::claim_dirty(int limit) {
+    sql::Transaction transaction(db_);
+    sql::Statement rows = db_.prepare(
+        "SELECT id, uid, state = 'active' FROM client WHERE policy_dirty = 1 ORDER BY id LIMIT ?");
+    rows.bind(1, limit);
+    std::vector<PolicyTarget> out;
+    while (rows.step())
+        out.push_back({rows.column_int64(0), rows.column_text(1), rows.column_int64(2) != 0});
+    // Claimed now, so that a change arriving while these are built marks them again.
+    sql::Statement claim = db_.prepare("UPDATE client SET policy_dirty = 0 WHERE id = ?");
+    for (const auto& target : out) {
+        claim.bind(1, target.client_id).run();
+        claim.reset();
+    }
+    transaction.commit();
+    return out;
+}
+
+void SqlitePolicyStore::remark(const std::vector<std::int64_t>& client_ids) {
+    sql::Transaction transaction(db_);
+    sql::Statement mark = db_.prepare("UPDATE client SET policy_dirty = 1 WHERE id = ?");
+    for (std::int64_t id : client_ids) {
+        mark.bind(1, id).run();
+        mark.reset();
+    }
+    transaction.commit();
+}
+
+std::vector<PublisherKey> SqlitePolicyStore::publishers() {
+    sql::Statement rows =
+        db_.prepare("SELECT name, public_key, packages FROM publisher ORDER BY name");
+    std::vector<PublisherKey> out;
+    while (rows.step())
+        out.push_back(
+            {rows.column_text(0), rows.column_text(1), json_strings(rows.column_text(2))});
+    return out;
+}
+
+std::vector<PolicyAdvertisement> SqlitePolicyStore::advertisements_for(std::int64_t client_id) {
+    sql::Statement rows = db_.prepare(
+        "SELECT a.id, p.name, p.version, p.object_id, p.size, p.signature, a.action, "
+        "a.available_at, a.deadline, a.mandatory, a.postpone_max, a.postpone_max_delay, "
+        "a.windows, a.state FROM collection_member m JOIN advertisement a ON a.collection_id = "
+        "m.collection_id JOIN package_version p ON p.id = a.package_version_id WHERE m.client_id "
+        "= ? ORDER BY a.id");
+    rows.bind(1, client_id);
+    std::vector<PolicyAdvertisement> out;
+    while (rows.step()) {
+        PolicyAdvertisement ad;
+        ad.id = advertisement_number(rows.column_int64(0));
+        ad.package = rows.column_text(1);
+        ad.version = rows.column_text(2);
+        ad.object_id = rows.column_text(3);
+        ad.size = static_cast<std::uint64_t>(rows.column_int64(4));
+        ad.signature = rows.column_text(5);
+        ad.action = rows.column_text(6);
+        ad.available_at = rows.column_int64(7);
+        if (!rows.column_is_null(8)) ad.deadline = rows.column_int64(8);
+        ad.mandatory = rows.column_int64(9) != 0;
+        ad.postpone_max = static_cast<int>(rows.column_int64(10));
+        ad.postpone_max_delay_s = rows.column_int64(11);
+        ad.windows = json_strings(rows.column_text(12));
+        ad.rollout_state = rows.column_text(13);
+        out.push_back(std::move(ad));
+    }
+    return out;
+}
+
+std::optional<StoredPolicy> SqlitePolicyStore::current(std::int64_t client_id) {
+    sql::Statement row = db_.prepare(std::string(kPolicyColumns) + "WHERE client_id = ?");
+    row.bind(1, client_id);
+    if (!row.step()) return std::nullopt;
+    return read_policy(row);
+}
+
+void SqlitePolicyStore::save(const std::vector<std::pair<PolicyTarget, StoredPolicy>>& policies,
+                             std::int64_t at) {
+    sql::Transaction transaction(db_);
+    sql::Statement put = db_.prepare(
+        "INSERT OR REPLACE INTO client_policy (client_id, version, content, etag, json, "
+        "signature, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    sql::Statement feed =
+        db_.prepare("INSERT INTO feed (kind, subject, at) VALUES ('policy', ?, ?)");
+    for (const auto& [target, policy] : policies) {
+        put.bind(1, target.client_id)
+            .bind(2, static_cast<std::int64_t>(policy.version))
+            .bind(3, policy.content)
+            .bind(4, policy.etag)
+            .bind(5, policy.json)
+            .bind(6, policy.signature)
+            .bind(7, at)
+            .bind(8, policy.expires_at)
+            .run();
+        put.reset();
+        feed.bind(1, target.uid).bind(2, at).run();
+        feed.reset();
+    }
+    transaction.commit();
+}
+
+std::optional<StoredPolicy> SqlitePolicyStore::by_uid(const std::string& uid) {
+    sql::Statement row = db_.prepare(
+        "SELECT p.version, p.content, p.etag, p.json, p.signature, p.expires_at FROM "
+        "client_policy p JOIN client c ON c.id = p.client_id WHERE c.uid = ?");
+    row.bind(1, uid);
+    if (!row.step()) return std::nullopt;
+    return read_policy(row);
+}
+
+}  // namespace ferry::server

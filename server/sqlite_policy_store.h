@@ -1,0 +1,26 @@
+// PolicyStore on the site's SQLite database.
+#pragma once
+
+#include "ferry/sqlite.h"
+#include "policy_builder.h"
+
+namespace ferry::server {
+
+class SqlitePolicyStore : public PolicyStore {
+  public:
+    explicit SqlitePolicyStore(sql::Database& db) : db_(db) {}
+    void mark_expiring(std::int64_t before) override;
+    std::vector<PolicyTarget> claim_dirty(int limit) override;
+    void remark(const std::vector<std::int64_t>& client_ids) override;
+    std::vector<PublisherKey> publishers() override;
+    std::vector<PolicyAdvertisement> advertisements_for(std::int64_t client_id) override;
+    std::optional<StoredPolicy> current(std::int64_t client_id) override;
+    void save(const std::vector<std::pair<PolicyTarget, StoredPolicy>>& policies,
+              std::int64_t at) override;
+    std::optional<StoredPolicy> by_uid(const std::string& uid) override;
+
+  private:
+    sql::Database& db_;
+};
+
+}  // namespace ferry::server

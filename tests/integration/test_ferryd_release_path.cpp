@@ -1,0 +1,391 @@
+// The site as an admin walks it (issue 3, "how it will be checked"): packages pushed and
+// trusted, an RFC approved by the CAB, a release through its readiness review, clients
+// enrolled with inventory, collections from that inventory, advertisements under the gates, a
+// signed policy that minisign itself verifies, 304s on idle polls, status reports, the change
+// log — and the same after a restart. Then the server-side THREATS cases (28–30).
+#define BOOST_TEST_MODULE ferryd_release_path
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "ferry/sqlite.h"
+#include "site_fixture.h"
+
+using namespace ferry;
+using namespace ferry::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct EnrolledClient {
+    std::string id;
+    std::string token;
+};
+
+// A site with the sample package hello 1.0 pushed by a trusted publisher, and the people of
+// the release process: rita (release manager), carl and cleo (CAB), vera (viewer).
+struct Library : RunningSite {
+    std::string rita, carl, cleo, vera;
+
+    Library() {
+        const std::string samples = std::string(FERRY_SOURCE_DIR) + "/samples/packages";
+        auto pack = [&](std::vector<std::string> args) {
+            args.insert(args.begin(), FERRY_PACK_BINARY);
+            const auto r = run_process(args, "", dir.path());
+            BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+            return r;
+        };
+        pack({"keygen", "-o", "pub"});
+        pack({"build", samples + "/hello-1.0", "-o", "hello.ferry", "--key", "pub.key"});
+        const auto trust =
+            ctl({"publisher", "add", "Samples", "--pub", dir / "pub.pub", "--packages", "hello"},
+                token);
+        BOOST_TEST_REQUIRE(trust.exit_code == 0, trust.err);
+        pack({"push", "hello.ferry", "--server", server(), "--token", token});
+        rita = user("rita", "release-manager");
+        carl = user("carl", "cab");
+        cleo = user("cleo", "cab");
+        vera = user("vera", "viewer");
+    }
+
+    std::string user(const std::string& name, const std::string& role) {
+        const auto added = ctl({"user", "add", name, "--role", role, "--json"}, token);
+        BOOST_TEST_REQUIRE(added.exit_code == 0, added.err);
+        return token_in(added.out);
+    }
+
+    EnrolledClient enrol(const std::string& secret, const std::string& hostname) {
+        const auto answer =
+            http(port, "POST", "/api/v1/clients/enroll", "",
+                 R"({"secret": ")" + secret + R"(", "hostname": ")" + hostname + R"("})");
+        BOOST_TEST_REQUIRE(answer.status == 201, answer.body);
+        return {json_field(answer.body, "client_id"), token_in(answer.body)};
+    }
+
+    void inventory(const EnrolledClient& client, const std::string& os, int memory_mb,
+                   const std::string& software) {
+        const auto answer = http(
+            port, "POST", "/api/v1/clients/" + client.id + "/inventory", client.token,
+            R"({"full": true, "seq": 1, "facts": {"os.name": ")" + os + R"(", "hw.memory_mb": )" +
+                std::to_string(memory_mb) + R"(, "hw.cores": 4}, "software": [{"name": ")" +
+                software + R"(", "version": "1.0"}]})");
+        BOOST_TEST_REQUIRE(answer.status == 200, answer.body);
+    }
+
+    // Polls until the policy exists and names `needle` (the builder runs in the background).
+    HttpAnswer policy_with(const EnrolledClient& client, const std::string& needle) {
+        HttpAnswer answer;
+        for (int i = 0; i < 100; ++i) {
+            answer = http(port, "GET", "/api/v1/clients/" + client.id + "/policy", client.token);
+            if (answer.status == 200 && contains(answer.body, needle)) return answer;
+            std::this_thread::sleep_for(100ms);
+        }
+        BOOST_FAIL("no policy with " + needle + " for " + client.id + ": " + answer.body);
+        return answer;
+    }
+
+    std::string secret(const std::vector<std::string>& options = {}) {
+        std::vector<std::string> args = {"secret", "create"};
+        args.insert(args.end(), options.begin(), options.end());
+        args.push_back("--json");
+        const auto created = ctl(args, token);
+        BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+        return json_field(created.out, "secret");
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(AnRfcBecomesADeployingReleaseWithSignedPolicies, Library) {
+    // Change management: an RFC, approved by the CAB (not by its requester).
+    BOOST_TEST_REQUIRE(ctl({"rfc", "create", "--title", "Roll out hello 1.0"}, rita).exit_code ==
+                       0);
+    BOOST_TEST(ctl({"rfc", "approve", "RFC-0001"}, carl).exit_code == 0);
+
+    // Clients enrol with a secret and report inventory.
+    const std::string secret = this->secret({"--name", "lab"});
+    const auto ws1 = enrol(secret, "ws-01");
+    const auto ws2 = enrol(secret, "ws-02");
+    const auto small = enrol(secret, "ws-03");
+    inventory(ws1, "Debian", 8192, "bash");
+    inventory(ws2, "Debian", 16384, "nginx");
+    inventory(small, "Debian", 2048, "bash");
+    const auto shown = ctl({"client", "show", ws1.id}, vera);
+    BOOST_TEST(contains(shown.out, "os.name = Debian"), shown.out);
+    BOOST_TEST(contains(shown.out, "bash 1.0"), shown.out);
+
+    // Collections from inventory: a pilot, and production.
+    const auto pilot = ctl({"collection", "create", "pilot", "--pilot", "--members", ws1.id}, rita);
+    BOOST_TEST_REQUIRE(pilot.exit_code == 0, pilot.err);
+    const auto production =
+        ctl({"collection", "create", "debian-4g", "--query",
+             R"(os.name == "Debian" and hw.memory_mb >= 4096 and not software contains "nginx")"},
+            rita);
+    BOOST_TEST_REQUIRE(production.exit_code == 0, production.err);
+    BOOST_TEST(contains(production.out, "1 member(s)"), production.out);
+    const auto members = ctl({"collection", "members", "debian-4g"}, vera);
+    BOOST_TEST(members.out == ws1.id + "\n");
+
+    // A release carries the approved RFC and the package.
+    const auto created = ctl({"release", "create", "--title", "hello 1.0", "--rfc", "RFC-0001",
+                              "--package", "hello@1.0", "--priority", "high"},
+                             rita);
+    BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+    BOOST_TEST(contains(created.out, "REL-"), created.out);
+    const std::string ref = created.out.substr(created.out.find("REL-"), 13);
+
+    // Gates: nothing is advertised before testing; production not before ready.
+    const auto too_early = ctl({"advertise", "hello@1.0", "--collection", "pilot"}, rita);
+    BOOST_TEST(too_early.exit_code == 1);
+    BOOST_TEST(contains(too_early.err, ref + " is planning; a pilot collection needs the release "
+                                             "testing"),
+               too_early.err);
+    BOOST_TEST(ctl({"release", "transition", ref, "building"}, rita).exit_code == 0);
+    BOOST_TEST(ctl({"release", "transition", ref, "testing"}, rita).exit_code == 0);
+    const auto piloted = ctl({"advertise", "hello@1.0", "--collection", "pilot", "--window",
+                              "Mon-Fri 22:00-06:00", "--postpone-max", "2"},
+                             rita);
+    BOOST_TEST_REQUIRE(piloted.exit_code == 0, piloted.err);
+    BOOST_TEST(contains(piloted.out, "ADV-0001  active  install hello@1.0 on pilot"), piloted.out);
+    const auto gated = ctl({"advertise", "hello@1.0", "--collection", "debian-4g"}, rita);
+    BOOST_TEST(gated.exit_code == 1);
+    BOOST_TEST(contains(gated.err, ref + " is testing; collection debian-4g is production: the "
+                                         "release must be ready"),
+               gated.err);
+
+    // The readiness review: each item by its role; ready only with every item go.
+    const auto not_ready = ctl({"release", "transition", ref, "ready"}, rita);
+    BOOST_TEST(not_ready.exit_code == 1);
+    BOOST_TEST(contains(not_ready.err, ref + " is testing; ready needs: a go on readiness item(s) "
+                                             "1, 2, 3"),
+               not_ready.err);
+    const auto wrong_role = ctl({"release", "review", ref, "6", "--go"}, rita);
+    BOOST_TEST(wrong_role.exit_code == 1);
+    BOOST_TEST(contains(wrong_role.err, "signed by the cab role"), wrong_role.err);
+    for (int item : {1, 2, 3, 4, 5, 8})
+        BOOST_TEST(ctl({"release", "review", ref, std::to_string(item), "--go"}, rita).exit_code ==
+                   0);
+    for (int item : {6, 11})
+        BOOST_TEST(ctl({"release", "review", ref, std::to_string(item), "--go"}, cleo).exit_code ==
+                   0);
+    for (int item : {7, 9, 10})
+        BOOST_TEST(
+            ctl({"release", "review", ref, std::to_string(item), "--go", "--note", "ok"}, token)
+                .exit_code == 0);
+    BOOST_TEST(ctl({"release", "transition", ref, "ready"}, rita).exit_code == 0);
+    const auto deployed = ctl(
+        {"advertise", "hello@1.0", "--collection", "debian-4g", "--mandatory", "--deadline", "+2d"},
+        rita);
+    BOOST_TEST_REQUIRE(deployed.exit_code == 0, deployed.err);
+    BOOST_TEST(contains(ctl({"release", "show", ref}, vera).out, ref + "  deploying"));
+
+    // The client's policy: signed by the site key, for this client, with both advertisements.
+    const auto policy = policy_with(ws1, "ADV-0002");
+    BOOST_TEST(contains(policy.body, "ADV-0001"));
+    const auto written = ctl({"client", "policy", ws1.id, "--out", dir / "policy.json"}, token);
+    BOOST_TEST_REQUIRE(written.exit_code == 0, written.err);
+    if (have_program("minisign")) {
+        const auto verified = run_process(
+            {"minisign", "-V", "-m", dir / "policy.json", "-p", dir / "site/keys/site.pub"});
+        BOOST_TEST(verified.exit_code == 0, verified.err);
+        BOOST_TEST(contains(verified.out, "client:" + ws1.id), verified.out);
+    }
+    const std::string etag = policy.headers.at("ETag");
+    const auto idle = http(port, "GET", "/api/v1/clients/" + ws1.id + "/policy", ws1.token, "",
+                           {{"If-None-Match", etag}});
+    BOOST_TEST(idle.status == 304);
+    BOOST_TEST(idle.body.empty());
+    // ws-03 (2 GiB) is in no collection: its policy has no advertisement.
+    BOOST_TEST(!contains(policy_with(small, "\"version\"").body, "ADV-"));
+
+    // Status: batched, idempotent on resend, reported per advertisement.
+    const std::string batch =
+        R"({"messages": [{"seq": 1, "advertisement": "ADV-0002", "state": "downloading", "at": 1},
+                         {"seq": 2, "advertisement": "ADV-0002", "state": "installed", "exit_code": 0, "log_tail": "hello 1.0 installed\n", "at": 2}]})";
+    const auto first = http(port, "POST", "/api/v1/status", ws1.token, batch);
+    BOOST_TEST(first.status == 200, first.body);
+    BOOST_TEST(contains(first.body, "\"new\": 2"), first.body);
+    const auto resent = http(port, "POST", "/api/v1/status", ws1.token, batch);
+    BOOST_TEST(contains(resent.body, "\"duplicates\": 2"), resent.body);
+    const auto report = ctl({"advertisement", "status", "ADV-0002"}, vera);
+    BOOST_TEST(contains(report.out, "installed: 1"), report.out);
+    BOOST_TEST(contains(report.out, "1 client(s) targeted, 0 not reported yet"), report.out);
+
+    // The change log has every step, with who and before/after.
+    const auto log = ctl({"changelog"}, vera);
+    for (const char* step : {"rfc.approve", "release.create", "release.review", "collection.create",
+                             "advertisement.create", "client.enrol"})
+        BOOST_TEST(contains(log.out, step), step);
+    BOOST_TEST(contains(log.out, "ready -> deploying: first production advertisement"), log.out);
+
+    // A restart keeps everything: the same policy bytes (an idle poll is still a 304).
+    ferryd.signal(SIGTERM);
+    BOOST_TEST(ferryd.wait(10s) == 0);
+    BackgroundProcess again({FERRYD_BINARY, "--config", config()});
+    port = port_from(again.wait_for_line("listening on", 10s));
+    BOOST_TEST(http(port, "GET", "/api/v1/clients/" + ws1.id + "/policy", ws1.token, "",
+                    {{"If-None-Match", etag}})
+                   .status == 304);
+    BOOST_TEST(contains(ctl({"release", "show", ref}, vera).out, "deploying"));
+}
+
+BOOST_FIXTURE_TEST_CASE(HaltingAnAdvertisementReachesThePolicy, Library) {
+    ctl({"rfc", "create", "--title", "t"}, rita);
+    ctl({"rfc", "approve", "RFC-0001"}, carl);
+    const auto ws = enrol(secret(), "ws-01");
+    inventory(ws, "Debian", 8192, "bash");
+    BOOST_TEST_REQUIRE(
+        ctl({"collection", "create", "p", "--pilot", "--query", "has os.name"}, rita).exit_code ==
+        0);
+    ctl({"release", "create", "--title", "t", "--rfc", "RFC-0001", "--package", "hello@1.0"}, rita);
+    const auto list = ctl({"release", "list", "--json"}, rita);
+    const std::string ref = json_field(list.out, "reference");
+    ctl({"release", "transition", ref, "building"}, rita);
+    ctl({"release", "transition", ref, "testing"}, rita);
+    BOOST_TEST_REQUIRE(ctl({"advertise", "hello@1.0", "--collection", "p"}, rita).exit_code == 0);
+    const auto before = policy_with(ws, "\\\"rollout_state\\\": \\\"active\\\"");
+    const auto viewer_halt = ctl({"advertisement", "halt", "ADV-0001"}, vera);
+    BOOST_TEST(viewer_halt.exit_code == 1);
+    BOOST_TEST(contains(viewer_halt.err, "role viewer may not"), viewer_halt.err);
+    BOOST_TEST(
+        ctl({"advertisement", "halt", "ADV-0001", "--reason", "pilot crashed"}, rita).exit_code ==
+        0);
+    const auto halted = policy_with(ws, "\\\"rollout_state\\\": \\\"halted\\\"");
+    BOOST_TEST(halted.headers.at("ETag") != before.headers.at("ETag"));
+    const auto twice = ctl({"advertisement", "halt", "ADV-0001"}, rita);
+    BOOST_TEST(twice.exit_code == 1);
+    BOOST_TEST(contains(twice.err, "ADV-0001 is halted"), twice.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(EnrolmentChecksSecretsAndApproval, Library) {
+    const auto bad =
+        http(port, "POST", "/api/v1/clients/enroll", "",
+             R"({"secret": "enrol_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "hostname": "x"})");
+    BOOST_TEST(bad.status == 401);
+    BOOST_TEST(contains(bad.body, "enrolment refused"), bad.body);
+    const std::string once = secret({"--name", "once", "--uses", "1"});
+    enrol(once, "ws-01");
+    BOOST_TEST(http(port, "POST", "/api/v1/clients/enroll", "",
+                    R"({"secret": ")" + once + R"(", "hostname": "ws-02"})")
+                   .status == 401);
+    const auto bad_host = http(port, "POST", "/api/v1/clients/enroll", "",
+                               R"({"secret": ")" + once + R"(", "hostname": "a b"})");
+    BOOST_TEST(bad_host.status == 400);
+    BOOST_TEST(contains(bad_host.body, "field \\\"hostname\\\""), bad_host.body);
+
+    // A secret that needs approval: the client waits, then gets its policy.
+    const auto pending = enrol(secret({"--name", "guarded", "--approve"}), "ws-09");
+    const auto waiting =
+        http(port, "GET", "/api/v1/clients/" + pending.id + "/policy", pending.token);
+    BOOST_TEST(waiting.status == 403);
+    BOOST_TEST(contains(waiting.body, "is pending; an admin must approve it"), waiting.body);
+    BOOST_TEST(ctl({"client", "approve", pending.id}, vera).exit_code == 1);
+    BOOST_TEST(ctl({"client", "approve", pending.id}, token).exit_code == 0);
+    policy_with(pending, "\"version\"");
+
+    // A revoked client is a stranger; a revoked secret enrols nobody.
+    BOOST_TEST(ctl({"client", "revoke", pending.id}, token).exit_code == 0);
+    BOOST_TEST(
+        http(port, "GET", "/api/v1/clients/" + pending.id + "/policy", pending.token).status ==
+        401);
+    const std::string later = secret({"--name", "later"});
+    BOOST_TEST(ctl({"secret", "revoke", "later"}, token).exit_code == 0);
+    BOOST_TEST(http(port, "POST", "/api/v1/clients/enroll", "",
+                    R"({"secret": ")" + later + R"(", "hostname": "ws-10"})")
+                   .status == 401);
+}
+
+BOOST_FIXTURE_TEST_CASE(ClientsActOnlyAsThemselves, Library) {  // THREATS 28
+    const std::string s = secret();
+    const auto a = enrol(s, "ws-a");
+    const auto b = enrol(s, "ws-b");
+    const auto other = http(port, "GET", "/api/v1/clients/" + b.id + "/policy", a.token);
+    BOOST_TEST(other.status == 403);
+    BOOST_TEST(contains(other.body, "may act only as itself"), other.body);
+    BOOST_TEST(http(port, "POST", "/api/v1/clients/" + b.id + "/inventory", a.token,
+                    R"({"full": true, "seq": 1})")
+                   .status == 403);
+    // A client token is not an admin token, and no token is nobody.
+    BOOST_TEST(http(port, "GET", "/api/v1/clients", a.token).status == 403);
+    BOOST_TEST(http(port, "GET", "/api/v1/releases", a.token).status == 401);
+    BOOST_TEST(http(port, "GET", "/api/v1/clients/" + a.id + "/policy").status == 401);
+    BOOST_TEST(http(port, "POST", "/api/v1/status", "", R"({"messages": []})").status == 401);
+    // Status for an advertisement that does not exist is refused, naming it.
+    const auto unknown = http(
+        port, "POST", "/api/v1/status", a.token,
+        R"({"messages": [{"seq": 1, "advertisement": "ADV-0042", "state": "installed", "at": 1}]})");
+    BOOST_TEST(unknown.status == 404);
+    BOOST_TEST(contains(unknown.body, "ADV-0042"), unknown.body);
+    const auto bad_state =
+        http(port, "POST", "/api/v1/status", a.token,
+             R"({"messages": [{"seq": 1, "advertisement": "ADV-1", "state": "pwned", "at": 1}]})");
+    BOOST_TEST(bad_state.status == 400);
+    BOOST_TEST(contains(bad_state.body, "messages[0].state"), bad_state.body);
+}
+
+BOOST_FIXTURE_TEST_CASE(InventoryChangesApplyOnlyOnTheirBase, Library) {
+    const auto ws = enrol(secret(), "ws-01");
+    inventory(ws, "Debian", 4096, "bash");
+    const std::string path = "/api/v1/clients/" + ws.id + "/inventory";
+    const auto change = http(
+        port, "POST", path, ws.token,
+        R"({"full": false, "seq": 2, "base": 1, "facts": {"hw.memory_mb": 8192}, "removed_software": ["bash"], "software": [{"name": "zsh", "version": "5.9"}]})");
+    BOOST_TEST(change.status == 200, change.body);
+    const auto shown = ctl({"client", "show", ws.id}, token);
+    BOOST_TEST(contains(shown.out, "hw.memory_mb = 8192"), shown.out);
+    BOOST_TEST(contains(shown.out, "zsh 5.9"), shown.out);
+    BOOST_TEST(!contains(shown.out, "bash"), shown.out);
+    const auto stale = http(port, "POST", path, ws.token,
+                            R"({"full": false, "seq": 4, "base": 3, "facts": {"x": 1}})");
+    BOOST_TEST(stale.status == 409);
+    BOOST_TEST(contains(stale.body, "send a full inventory"), stale.body);
+    // A resend of an applied report changes nothing.
+    const auto resend =
+        http(port, "POST", path, ws.token,
+             R"({"full": false, "seq": 2, "base": 1, "facts": {"hw.memory_mb": 1}})");
+    BOOST_TEST(contains(resend.body, "\"changed\": false"), resend.body);
+    const auto bad_key = http(port, "POST", path, ws.token,
+                              R"({"full": true, "seq": 9, "facts": {"OS Name'; --": "x"}})");
+    BOOST_TEST(bad_key.status == 400);
+    BOOST_TEST(contains(bad_key.body, "is not a fact name"), bad_key.body);
+}
+
+BOOST_FIXTURE_TEST_CASE(HostileStringsStayData, Library) {  // THREATS 29-30
+    const auto ws = enrol(secret(), "ws-01");
+    const std::string evil = R"(x'); DROP TABLE client; --)";
+    inventory(ws, evil, 4096, evil);
+    // Through the query language: a literal stays a literal, a bad query names its column.
+    const auto as_data =
+        http(port, "POST", "/api/v1/collections", rita,
+             R"({"name": "evil", "query": "os.name == \"x'); DROP TABLE client; --\""})");
+    BOOST_TEST(as_data.status == 201, as_data.body);
+    BOOST_TEST(contains(as_data.body, "\"member_count\": 1"), as_data.body);
+    const auto broken = http(port, "POST", "/api/v1/collections", rita,
+                             R"({"name": "bad", "query": "os.name == 'x' OR 1=1 --"})");
+    BOOST_TEST(broken.status == 400);
+    BOOST_TEST(contains(broken.body, "column 12"), broken.body);
+    const auto preview = http(port, "POST", "/api/v1/collections/preview", vera,
+                              R"({"query": "hw.memory_mb >= ) or 1=1"})");
+    BOOST_TEST(contains(preview.body, "\"valid\": false"), preview.body);
+    BOOST_TEST(contains(preview.body, "\"column\": 17"), preview.body);
+    // Names and references that are not ours are refused or not found, never interpreted.
+    BOOST_TEST(http(port, "GET", "/api/v1/releases/REL-2026-0001' OR '1'='1", vera).status == 404);
+    BOOST_TEST(http(port, "GET", "/api/v1/collections/x%27%20OR%201%3D1", vera).status == 404);
+    BOOST_TEST(http(port, "GET", "/api/v1/clients/..%2F..%2Fetc", vera).status == 404);
+    BOOST_TEST(http(port, "POST", "/api/v1/releases", rita,
+                    R"({"title": "t", "rfcs": ["RFC-1 OR 1=1"], "packages": ["hello@1.0"]})")
+                   .status == 400);
+    // Malformed and oversized bodies.
+    BOOST_TEST(http(port, "POST", "/api/v1/collections", rita, "{\"name\": ").status == 400);
+    BOOST_TEST(http(port, "POST", "/api/v1/collections", rita, std::string(70 << 10, '[')).status ==
+               413);
+    const auto unknown_field =
+        http(port, "POST", "/api/v1/collections", rita, R"({"name": "x", "qeury": "has a"})");
+    BOOST_TEST(unknown_field.status == 400);
+    BOOST_TEST(contains(unknown_field.body, "qeury"), unknown_field.body);
+    sql::Database db(dir / "site/ferry.db");
+    sql::Statement count = db.prepare("SELECT count(*) FROM client");
+    BOOST_REQUIRE(count.step());
+    BOOST_TEST(count.column_int64(0) == 1);
+}

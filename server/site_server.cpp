@@ -146,7 +146,8 @@ std::vector<std::string> segments_after(const std::string& path, const std::stri
 // One handler object per request (Poco's model); routing by exact path and method.
 class RouteHandler : public Poco::Net::HTTPRequestHandler {
   public:
-    RouteHandler(const SiteConfig& config, Metrics& metrics) : config_(config), metrics_(metrics) {}
+    RouteHandler(const SiteConfig& config, Metrics& metrics, ConnectionPool& pool)
+        : config_(config), metrics_(metrics), pool_(pool) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
         const auto start = std::chrono::steady_clock::now();
@@ -308,18 +309,12 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
     }
 
     void health(HTTPServerResponse& response) {
-        sql::Database db = open_database();
+        auto lease = pool_.acquire();
+        sql::Database& db = *lease;
         const int version = db.user_version();
         send(response, HTTPResponse::HTTP_OK, "application/json",
              "{\"status\": \"ok\", \"role\": \"" + config_.role +
                  "\", \"schema\": " + std::to_string(version) + "}\n");
-    }
-
-    // One connection per request: SQLite connections are cheap and not shared across threads.
-    sql::Database open_database() const {
-        sql::OpenOptions options;
-        options.create = false;
-        return sql::Database(config_.database_path(), options);
     }
 
     static Clock wall_clock() {
@@ -332,7 +327,8 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
     }
 
     void objects(HTTPServerRequest& request, HTTPServerResponse& response, const std::string& id) {
-        sql::Database db = open_database();
+        auto lease = pool_.acquire();
+        sql::Database& db = *lease;
         const Principal caller = authenticate(db, request);
         const ObjectStore objects(config_.data_dir);
         metrics_.add_bytes_served(objects_api(objects, caller, id, request, response));
@@ -343,7 +339,8 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
     template <typename Handler>
     void json_resource(HTTPServerRequest& request, HTTPServerResponse& response,
                        Handler&& handler) {
-        sql::Database db = open_database();
+        auto lease = pool_.acquire();
+        sql::Database& db = *lease;
         const Principal caller = authenticate(db, request);
         const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
         const ApiAnswer answer = handler(db, caller, body);
@@ -378,7 +375,8 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
     void clients(HTTPServerRequest& request, HTTPServerResponse& response,
                  const std::vector<std::string>& parts) {
         const std::string& method = request.getMethod();
-        sql::Database db = open_database();
+        auto lease = pool_.acquire();
+        sql::Database& db = *lease;
         SqliteClientStore store(db);
         ClientService service(store, wall_clock());
         ApiAnswer answer;
@@ -458,7 +456,8 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
     void status(HTTPServerRequest& request, HTTPServerResponse& response) {
         if (request.getMethod() != "POST")
             throw Error(ErrorCode::NotFound, "no such route (status is POSTed by clients)");
-        sql::Database db = open_database();
+        auto lease = pool_.acquire();
+        sql::Database& db = *lease;
         SqliteClientStore clients(db);
         const Client caller =
             ClientService(clients, wall_clock()).authenticate(request.get("Authorization", ""));
@@ -484,7 +483,8 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
 
     void users(HTTPServerRequest& request, HTTPServerResponse& response,
                const std::vector<std::string>& parts) {
-        sql::Database db = open_database();
+        auto lease = pool_.acquire();
+        sql::Database& db = *lease;
         SqliteUserStore store(db);
         UserService service(store, wall_clock());
         const Principal caller = service.authenticate(request.get("Authorization", ""));
@@ -503,23 +503,27 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
 
     const SiteConfig& config_;
     Metrics& metrics_;
+    ConnectionPool& pool_;
 };
 
 class RouteFactory : public Poco::Net::HTTPRequestHandlerFactory {
   public:
-    RouteFactory(const SiteConfig& config, Metrics& metrics) : config_(config), metrics_(metrics) {}
+    RouteFactory(const SiteConfig& config, Metrics& metrics, ConnectionPool& pool)
+        : config_(config), metrics_(metrics), pool_(pool) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-        return new RouteHandler(config_, metrics_);
+        return new RouteHandler(config_, metrics_, pool_);
     }
 
   private:
     const SiteConfig& config_;
     Metrics& metrics_;
+    ConnectionPool& pool_;
 };
 
 }  // namespace
 
-SiteServer::SiteServer(SiteConfig config) : config_(std::move(config)), worker_(config_) {
+SiteServer::SiteServer(SiteConfig config)
+    : config_(std::move(config)), worker_(config_), pool_(config_.database_path(), kMaxThreads) {
     {
         // A site made by an older ferryd gains the newer tables before anything is served.
         sql::OpenOptions options;
@@ -528,10 +532,10 @@ SiteServer::SiteServer(SiteConfig config) : config_(std::move(config)), worker_(
     }
     Poco::Net::ServerSocket socket = make_listen_socket(config_);
     auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(16);
+    params->setMaxThreads(static_cast<int>(kMaxThreads));
     params->setKeepAlive(true);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new RouteFactory(config_, metrics_), socket,
-                                                      params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new RouteFactory(config_, metrics_, pool_),
+                                                      socket, params);
 }
 
 SiteServer::~SiteServer() {

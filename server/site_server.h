@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "connection_pool.h"
 #include "metrics.h"
 #include "policy_worker.h"
 #include "site_config.h"
@@ -27,8 +28,10 @@ class SiteServer {
     std::uint16_t port() const;
 
   private:
+    static constexpr std::size_t kMaxThreads = 16;
     SiteConfig config_;
     PolicyWorker worker_;
+    ConnectionPool pool_;
     Metrics metrics_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
 };

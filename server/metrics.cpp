@@ -17,7 +17,7 @@ void Metrics::add_bytes_served(std::uint64_t bytes) {
     bytes_served_ += bytes;
 }
 
-std::string Metrics::render() const {
+std::string Metrics::render(const SiteGauges& gauges) const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::ostringstream out;
     out << "# HELP ferryd_http_requests_total HTTP requests answered, by route and status.\n"
@@ -37,6 +37,25 @@ std::string Metrics::render() const {
     out << "# HELP ferryd_object_bytes_served_total Object bytes sent to clients.\n"
         << "# TYPE ferryd_object_bytes_served_total counter\n"
         << "ferryd_object_bytes_served_total " << bytes_served_ << "\n";
+    auto gauge = [&](const char* name, const char* help, std::int64_t value) {
+        out << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
+            << name << " " << value << "\n";
+    };
+    gauge("ferryd_objects", "Package objects in the library.", gauges.objects);
+    gauge("ferryd_object_bytes", "Bytes of package objects in the library.", gauges.object_bytes);
+    out << "# HELP ferryd_clients Enrolled clients, by state.\n# TYPE ferryd_clients gauge\n";
+    for (const char* state : {"pending", "active", "revoked"}) {
+        const auto it = gauges.clients.find(state);
+        out << "ferryd_clients{state=\"" << state << "\"} "
+            << (it == gauges.clients.end() ? 0 : it->second) << "\n";
+    }
+    gauge("ferryd_policies", "Clients holding a signed policy.", gauges.policies);
+    gauge("ferryd_policy_versions_issued", "Policy versions signed since the site began.",
+          gauges.policies_issued);
+    gauge("ferryd_policies_pending", "Clients whose policy is waiting to be rebuilt.",
+          gauges.policies_pending);
+    gauge("ferryd_advertisements_active", "Advertisements that are active.",
+          gauges.advertisements_active);
     return out.str();
 }
 

@@ -10,11 +10,22 @@
 
 namespace ferry::server {
 
+// What the site holds, read from the database when /metrics is scraped.
+struct SiteGauges {
+    std::int64_t objects = 0;  // package objects in the library
+    std::int64_t object_bytes = 0;
+    std::map<std::string, std::int64_t> clients;  // state -> count
+    std::int64_t policies = 0;                    // clients with a signed policy
+    std::int64_t policies_issued = 0;             // policy versions ever issued (the feed)
+    std::int64_t policies_pending = 0;            // clients waiting for a rebuild
+    std::int64_t advertisements_active = 0;
+};
+
 class Metrics {
   public:
     void record_request(const std::string& route, int status, double seconds);
     void add_bytes_served(std::uint64_t bytes);
-    std::string render() const;
+    std::string render(const SiteGauges& gauges) const;
 
   private:
     mutable std::mutex mutex_;

@@ -27,6 +27,7 @@
 #include "object_api.h"
 #include "release_api.h"
 #include "rfc_api.h"
+#include "site_gauges.h"
 #include "site_schema.h"
 #include "sqlite_advertisement_store.h"
 #include "sqlite_client_store.h"
@@ -161,8 +162,9 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
             } else if (path == "/metrics") {
                 route = "/metrics";
                 if (!only_get(request, response)) return record(route, response, start);
+                auto lease = pool_.acquire();
                 send(response, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4",
-                     metrics_.render());
+                     metrics_.render(read_site_gauges(*lease)));
             } else if (path.rfind("/api/v1/objects/", 0) == 0) {
                 route = "/api/v1/objects/{id}";
                 objects(request, response, path.substr(std::string("/api/v1/objects/").size()));

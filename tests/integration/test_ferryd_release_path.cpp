@@ -219,6 +219,13 @@ BOOST_FIXTURE_TEST_CASE(AnRfcBecomesADeployingReleaseWithSignedPolicies, Library
         BOOST_TEST(contains(log.out, step), step);
     BOOST_TEST(contains(log.out, "ready -> deploying: first production advertisement"), log.out);
 
+    // /metrics counts what the site holds.
+    const auto metrics = http(port, "GET", "/metrics").body;
+    BOOST_TEST(contains(metrics, "ferryd_clients{state=\"active\"} 3"), metrics);
+    BOOST_TEST(contains(metrics, "ferryd_objects 1"), metrics);
+    BOOST_TEST(contains(metrics, "ferryd_advertisements_active 2"), metrics);
+    BOOST_TEST(contains(metrics, "ferryd_policies 3"), metrics);
+
     // A restart keeps everything: the same policy bytes (an idle poll is still a 304).
     ferryd.signal(SIGTERM);
     BOOST_TEST(ferryd.wait(10s) == 0);

@@ -209,6 +209,23 @@ void ObjectStore::verify(const std::string& id) const {
     }
 }
 
+std::int64_t ObjectStore::age_seconds(const std::string& id) const {
+    struct stat st {};
+    if (::stat(object_path(id).c_str(), &st) != 0)
+        throw Error(ErrorCode::NotFound, "object " + id + " is not in the store");
+    return static_cast<std::int64_t>(::time(nullptr)) - static_cast<std::int64_t>(st.st_mtime);
+}
+
+bool ObjectStore::remove(const std::string& id) const {
+    const std::string path = object_path(id);
+    if (::unlink(path.c_str()) != 0) {
+        if (errno == ENOENT) return false;
+        throw_system_error("cannot remove " + path);
+    }
+    fsync_directory(path.substr(0, path.rfind('/')));
+    return true;
+}
+
 std::vector<std::string> ObjectStore::list() const {
     std::vector<std::string> ids;
     DIR* top = ::opendir(objects_dir_.c_str());

@@ -89,4 +89,21 @@ ApiAnswer packages_api(DslService& dsl, const Principal& caller, const std::stri
     throw Error(ErrorCode::NotFound, "no such route");
 }
 
+ApiAnswer gc_api(DslService& dsl, const Principal& caller, const std::string& method,
+                 const std::string& body) {
+    if (method != "POST") throw Error(ErrorCode::NotFound, "no such route (POST to collect)");
+    bool dry_run = false;
+    if (!body.empty()) {
+        json::FieldReader in(json::parse_object(body, "request body", 10), "request body");
+        in.allow_only({"dry_run"});
+        dry_run = in.boolean("dry_run", false);
+    }
+    const auto collected = dsl.collect_garbage(caller, dry_run);
+    Poco::JSON::Object out;
+    out.set("dry_run", dry_run);
+    out.set("objects", string_array(collected.objects));
+    out.set("bytes", static_cast<Poco::UInt64>(collected.bytes));
+    return json_answer(200, out);
+}
+
 }  // namespace ferry::server

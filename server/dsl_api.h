@@ -18,4 +18,8 @@ ApiAnswer publishers_api(DslService& dsl, const Principal& caller, const std::st
 ApiAnswer packages_api(DslService& dsl, const Principal& caller, const std::string& method,
                        const std::vector<std::string>& parts, const std::string& body);
 
+// POST /api/v1/gc {dry_run?}   admin: remove objects nothing references (logged)
+ApiAnswer gc_api(DslService& dsl, const Principal& caller, const std::string& method,
+                 const std::string& body);
+
 }  // namespace ferry::server

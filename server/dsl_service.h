@@ -35,6 +35,15 @@ class DslService {
     PackageVersion retire(const Principal& actor, const std::string& name,
                           const std::string& version);
 
+    struct Collection {
+        std::vector<std::string> objects;  // removed (or, in a dry run, removable)
+        std::uint64_t bytes = 0;
+    };
+    // Admin only, logged. Removes the objects of retired versions that nothing references any
+    // more, and objects uploaded but never registered for more than a day. The versions stay
+    // in the library's history, marked collected.
+    Collection collect_garbage(const Principal& actor, bool dry_run);
+
   private:
     DslStore& store_;
     const ObjectStore& objects_;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ferry/policy.h"
@@ -45,6 +46,14 @@ class DslStore {
     // version or it is already retired.
     virtual bool retire(const std::string& name, const std::string& version, std::int64_t at,
                         const ChangeLogEntry& entry) = 0;
+    // Objects whose every version is retired and not yet collected, that no active or halted
+    // advertisement and no unfinished release references: object id -> size.
+    virtual std::vector<std::pair<std::string, std::uint64_t>> collectable_objects() = 0;
+    // True when some package version names the object.
+    virtual bool is_registered(const std::string& object_id) = 0;
+    // Marks the versions of these objects collected and logs it, together.
+    virtual void mark_collected(const std::vector<std::string>& object_ids, std::int64_t at,
+                                const ChangeLogEntry& entry) = 0;
 };
 
 }  // namespace ferry::server

@@ -42,6 +42,7 @@ const char* kUsage =
     "  publisher list [--json]\n"
     "  package list [--json] | show NAME [--json] | retire NAME@VERSION   (retire: admin, "
     "release-manager)\n"
+    "  package gc [--dry-run]   remove objects of retired versions nothing references (admin)\n"
     "  rfc create --title T [--risk low|medium|high] [--need N] [--description D] [--business-need "
     "B]\n"
     "  rfc list [--json] | show RFC-NNNN [--json]\n"
@@ -315,6 +316,18 @@ int package_command(const ApiClient& api, int argc, char** argv, int first) {
         Poco::URI::encode(spec.substr(at + 1), "/?#%@", version);
         api.post("/api/v1/packages/" + name + "/" + version + "/retire", "");
         std::cout << spec << " retired: it stays in the library but takes no new advertisements.\n";
+        return 0;
+    }
+    if (sub == "gc") {
+        const CommandLine args(argc, argv, first + 1, {{"--dry-run", "", false}}, 0);
+        if (args.help()) return std::cout << kUsage, 0;
+        const auto answer = api.post(
+            "/api/v1/gc", args.flag("--dry-run") ? "{\"dry_run\": true}" : "{\"dry_run\": false}");
+        const auto objects = answer->getArray("objects");
+        std::cout << (args.flag("--dry-run") ? "would remove " : "removed ") << objects->size()
+                  << " object(s), " << answer->getValue<std::string>("bytes") << " bytes\n";
+        for (std::size_t i = 0; i < objects->size(); ++i)
+            std::cout << "  " << objects->getElement<std::string>(static_cast<unsigned>(i)) << "\n";
         return 0;
     }
     if (sub != "list" && sub != "show")

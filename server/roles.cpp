@@ -46,6 +46,7 @@ bool role_allows(Role role, Permission permission) {
         case Permission::Advertise:
             return role == Role::Admin || role == Role::ReleaseManager;
         case Permission::ManageClients:
+        case Permission::CollectObjects:
             return role == Role::Admin;
     }
     return false;

@@ -24,6 +24,7 @@ enum class Permission {
     ManageClients,      // enrolment secrets, approving and revoking clients, DP tokens (admin)
     ManageCollections,  // create and change collections (admin, release-manager)
     Advertise,          // create, halt, resume, cancel advertisements (admin, release-manager)
+    CollectObjects,     // remove objects nothing references any more (admin)
 };
 
 bool role_allows(Role role, Permission permission);

@@ -259,6 +259,10 @@ CREATE TABLE dp (
     last_seen_at INTEGER
 );
 )sql"},
+        {"collected objects of retired package versions",
+         R"sql(
+ALTER TABLE package_version ADD COLUMN collected_at INTEGER;
+)sql"},
     };
     return migrations;
 }

@@ -228,6 +228,16 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                         return advertisements_api(service, caller, request.getMethod(), parts,
                                                   body);
                     });
+            } else if (path == "/api/v1/gc") {
+                route = "/api/v1/gc";
+                json_resource(
+                    request, response,
+                    [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                        SqliteDslStore store(db);
+                        const ObjectStore objects(config_.data_dir);
+                        DslService service(store, objects, wall_clock());
+                        return gc_api(service, caller, request.getMethod(), body);
+                    });
             } else if (path == "/api/v1/status") {
                 route = "/api/v1/status";
                 status(request, response);

@@ -46,6 +46,8 @@ void SqliteDslStore::add_publisher(const PublisherKey& key, std::int64_t at,
             throw Error(ErrorCode::AlreadyExists, "publisher name or key is already trusted");
         throw;
     }
+    // Policies carry the trusted publisher keys: every client's policy changes.
+    db_.exec("UPDATE client SET policy_dirty = 1 WHERE state = 'active'");
     append_changelog(db_, entry);
     transaction.commit();
 }
@@ -133,6 +135,43 @@ bool SqliteDslStore::retire(const std::string& name, const std::string& version,
     append_changelog(db_, entry);
     transaction.commit();
     return true;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> SqliteDslStore::collectable_objects() {
+    sql::Statement rows = db_.prepare(R"sql(
+SELECT p.object_id, max(p.size) FROM package_version p GROUP BY p.object_id
+HAVING count(*) = sum(p.retired_at IS NOT NULL) AND sum(p.collected_at IS NULL) > 0
+   AND NOT EXISTS (SELECT 1 FROM advertisement a JOIN package_version q
+                   ON q.id = a.package_version_id
+                   WHERE q.object_id = p.object_id AND a.state IN ('active', 'halted'))
+   AND NOT EXISTS (SELECT 1 FROM release_package rp JOIN release r ON r.id = rp.release_id
+                   JOIN package_version q ON q.id = rp.package_version_id
+                   WHERE q.object_id = p.object_id
+                     AND r.state NOT IN ('closed', 'cancelled', 'backed-out'))
+ORDER BY p.object_id)sql");
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    while (rows.step())
+        out.emplace_back(rows.column_text(0), static_cast<std::uint64_t>(rows.column_int64(1)));
+    return out;
+}
+
+bool SqliteDslStore::is_registered(const std::string& object_id) {
+    sql::Statement row = db_.prepare("SELECT 1 FROM package_version WHERE object_id = ? LIMIT 1");
+    row.bind(1, object_id);
+    return row.step();
+}
+
+void SqliteDslStore::mark_collected(const std::vector<std::string>& object_ids, std::int64_t at,
+                                    const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    sql::Statement mark = db_.prepare(
+        "UPDATE package_version SET collected_at = ? WHERE object_id = ? AND collected_at IS NULL");
+    for (const auto& id : object_ids) {
+        mark.bind(1, at).bind(2, id).run();
+        mark.reset();
+    }
+    append_changelog(db_, entry);
+    transaction.commit();
 }
 
 }  // namespace ferry::server

@@ -18,6 +18,11 @@ class SqliteDslStore : public DslStore {
     bool retire(const std::string& name, const std::string& version, std::int64_t at,
                 const ChangeLogEntry& entry) override;
 
+    std::vector<std::pair<std::string, std::uint64_t>> collectable_objects() override;
+    bool is_registered(const std::string& object_id) override;
+    void mark_collected(const std::vector<std::string>& object_ids, std::int64_t at,
+                        const ChangeLogEntry& entry) override;
+
   private:
     sql::Database& db_;
 };

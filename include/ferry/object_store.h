@@ -83,6 +83,11 @@ class ObjectStore {
     void verify(const std::string& id) const;
     // Ids of every object, sorted.
     std::vector<std::string> list() const;
+    // Seconds since the object was stored (its mtime); Error(NotFound) when absent.
+    std::int64_t age_seconds(const std::string& id) const;
+    // Deletes the object durably; false when it was not there. Only garbage collection calls
+    // this, after checking that nothing references the object.
+    bool remove(const std::string& id) const;
 
     const std::string& root() const { return root_; }
 

@@ -396,3 +396,40 @@ BOOST_FIXTURE_TEST_CASE(HostileStringsStayData, Library) {  // THREATS 29-30
     BOOST_REQUIRE(count.step());
     BOOST_TEST(count.column_int64(0) == 1);
 }
+
+BOOST_FIXTURE_TEST_CASE(RetiredObjectsAreCollectedOnlyWhenNothingReferencesThem, Library) {
+    const std::string object =
+        json_field(http(port, "GET", "/api/v1/packages/hello", vera).body, "object_id");
+    BOOST_TEST_REQUIRE(object.size() == 64u);
+    ctl({"rfc", "create", "--title", "t"}, rita);
+    ctl({"rfc", "approve", "RFC-0001"}, carl);
+    const auto ws = enrol(secret(), "ws-01");
+    ctl({"collection", "create", "p", "--pilot", "--members", ws.id}, rita);
+    ctl({"release", "create", "--title", "t", "--rfc", "RFC-0001", "--package", "hello@1.0"}, rita);
+    const std::string ref = json_field(ctl({"release", "list", "--json"}, rita).out, "reference");
+    ctl({"release", "transition", ref, "building"}, rita);
+    ctl({"release", "transition", ref, "testing"}, rita);
+    BOOST_TEST_REQUIRE(ctl({"advertise", "hello@1.0", "--collection", "p"}, rita).exit_code == 0);
+    BOOST_TEST(ctl({"package", "retire", "hello@1.0"}, token).exit_code == 0);
+
+    // Referenced by an active advertisement and an unfinished release: nothing to collect.
+    const auto referenced = ctl({"package", "gc", "--dry-run"}, token);
+    BOOST_TEST(contains(referenced.out, "would remove 0 object(s)"), referenced.out);
+    const auto refused = ctl({"package", "gc"}, rita);
+    BOOST_TEST(refused.exit_code == 1);
+    BOOST_TEST(contains(refused.err, "role release-manager may not collect"), refused.err);
+
+    ctl({"advertisement", "cancel", "ADV-0001", "--reason", "superseded"}, rita);
+    ctl({"release", "transition", ref, "cancelled", "--reason", "superseded"}, rita);
+    const auto dry = ctl({"package", "gc", "--dry-run"}, token);
+    BOOST_TEST(contains(dry.out, "would remove 1 object(s)"), dry.out);
+    BOOST_TEST(http(port, "GET", "/api/v1/objects/" + object, vera).status == 200);
+    const auto collected = ctl({"package", "gc"}, token);
+    BOOST_TEST(collected.exit_code == 0, collected.err);
+    BOOST_TEST(contains(collected.out, "removed 1 object(s)"), collected.out);
+    BOOST_TEST(http(port, "GET", "/api/v1/objects/" + object, vera).status == 404);
+    BOOST_TEST(contains(ctl({"changelog"}, vera).out, "dsl.collect"));
+    // The version stays in the library's history.
+    BOOST_TEST(contains(ctl({"package", "show", "hello"}, vera).out, "1.0"));
+    BOOST_TEST(contains(ctl({"package", "gc", "--dry-run"}, token).out, "would remove 0"));
+}

@@ -27,7 +27,7 @@ std::int64_t parameter(const std::vector<std::pair<std::string, std::string>>& q
 ApiAnswer feed_api(sql::Database& db, const Principal& caller, const std::string& method,
                    const std::vector<std::pair<std::string, std::string>>& query) {
     if (method != "GET") throw Error(ErrorCode::NotFound, "no such route");
-    UserService::require(caller, Permission::ReadSite, "read the feed");
+    UserService::require(caller, Permission::ReadContent, "read the feed");
     const std::int64_t after = parameter(query, "after", 0, INT64_MAX / 2);
     const int limit = static_cast<int>(parameter(query, "limit", 1000, 10000));
     sql::Statement rows =

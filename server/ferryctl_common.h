@@ -29,6 +29,7 @@ int secret_command(const ApiClient& api, int argc, char** argv, int first);
 int collection_command(const ApiClient& api, int argc, char** argv, int first);
 int advertise_command(const ApiClient& api, int argc, char** argv, int first);
 int advertisement_command(const ApiClient& api, int argc, char** argv, int first);
+int dp_command(const ApiClient& api, int argc, char** argv, int first);
 int changelog_command(const ApiClient& api, int argc, char** argv, int first);
 
 }  // namespace ferry::ctl

@@ -71,6 +71,9 @@ const char* kUsage =
     "                 T: now, +2h, +1d, YYYY-MM-DDTHH:MMZ or unix seconds\n"
     "  advertisement list [--json] | show ID | halt ID | resume ID | cancel ID [--reason R]\n"
     "  advertisement status ID [--json]   counts per state and per-client detail\n"
+    "  dp add NAME [--json] | list [--json] | revoke NAME   distribution points; add prints "
+    "the\n"
+    "                 DP's token once\n"
     "  changelog [--since YYYY-MM-DD[THH:MM:SSZ]] [--json]   every change, oldest first\n"
     "\n"
     "--server and --token default to FERRY_SERVER and FERRY_TOKEN.\n"
@@ -395,7 +398,8 @@ int main(int argc, char** argv) {
             {"client", ferry::ctl::client_command},
             {"collection", ferry::ctl::collection_command},
             {"advertise", ferry::ctl::advertise_command},
-            {"advertisement", ferry::ctl::advertisement_command}};
+            {"advertisement", ferry::ctl::advertisement_command},
+            {"dp", ferry::ctl::dp_command}};
         const auto known = commands.find(command);
         if (command != "user" && command != "rfc" && command != "publisher" &&
             command != "package" && known == commands.end()) {

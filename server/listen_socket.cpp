@@ -4,6 +4,8 @@
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetSSL.h>
 #include <Poco/Net/SecureServerSocket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <mutex>
 
@@ -57,6 +59,14 @@ Poco::Net::Context::Ptr server_context(const SiteConfig& config) {
             new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
         context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
         context->preferServerCiphers();
+        // OpenSSL silently drops a key that does not match a certificate loaded after it, and the
+        // handshakes would fail later; refuse it now.
+        if (SSL_CTX_check_private_key(context->sslContext()) != 1) {
+            ERR_clear_error();
+            throw Error(ErrorCode::InvalidInput, "[ferryd] tls_key " + config.tls_key +
+                                                     " is not the key of tls_certificate " +
+                                                     config.tls_certificate);
+        }
         return context;
     } catch (const Poco::Exception& e) {
         // Poco's message names the file it could not load and OpenSSL's reason (a key that does

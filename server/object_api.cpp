@@ -156,7 +156,7 @@ std::uint64_t objects_api(const ObjectStore& store, const Principal& caller, con
         return 0;
     }
     if (method == "GET" || method == "HEAD") {
-        UserService::require(caller, Permission::ReadSite, "read objects");
+        UserService::require(caller, Permission::ReadContent, "read objects");
         return get_object(store, id, request, response);
     }
     throw Error(ErrorCode::NotFound, "no such route");

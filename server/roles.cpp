@@ -14,6 +14,8 @@ const char* role_name(Role role) {
             return "packager";
         case Role::Viewer:
             return "viewer";
+        case Role::DistributionPoint:
+            return "dp";
     }
     return "viewer";
 }
@@ -30,7 +32,9 @@ bool role_allows(Role role, Permission permission) {
         case Permission::ManageUsers:
             return role == Role::Admin;
         case Permission::ReadSite:
-            return true;  // every role reads
+            return role != Role::DistributionPoint;  // every user role reads
+        case Permission::ReadContent:
+            return true;
         case Permission::UploadObjects:
             return role == Role::Admin || role == Role::Packager;
         case Permission::ManagePublishers:
@@ -47,6 +51,7 @@ bool role_allows(Role role, Permission permission) {
             return role == Role::Admin || role == Role::ReleaseManager;
         case Permission::ManageClients:
         case Permission::CollectObjects:
+        case Permission::ManageDps:
             return role == Role::Admin;
     }
     return false;

@@ -6,22 +6,27 @@
 
 namespace ferry::server {
 
-enum class Role { Admin, ReleaseManager, Cab, Packager, Viewer };
+// The people's roles, plus DistributionPoint: the identity a registered DP's token carries,
+// never given to a user.
+enum class Role { Admin, ReleaseManager, Cab, Packager, Viewer, DistributionPoint };
 
-// "admin", "release-manager", "cab", "packager", "viewer"
+// "admin", "release-manager", "cab", "packager", "viewer", "dp"
 const char* role_name(Role role);
+// A user's role by name; "dp" is not one.
 std::optional<Role> parse_role(const std::string& name);
 
 enum class Permission {
     ManageUsers,        // create and revoke users and tokens
-    ReadSite,           // read anything that is not secret
+    ReadSite,           // read anything that is not secret (every user role)
+    ReadContent,        // objects, signed policies and the feed (every user role, and DPs)
+    ManageDps,          // register and revoke distribution points (admin)
     UploadObjects,      // add objects and register packages in the DSL (packager, admin)
     ManagePublishers,   // trust publisher keys for package names (admin)
     RetirePackages,     // retire package versions: no new advertisements (admin, release-manager)
     SubmitRfc,          // file requests for change (admin, release-manager, packager)
     VoteRfc,            // approve or reject requests for change (cab)
     ManageReleases,     // create releases, move them through their states (admin, release-manager)
-    ManageClients,      // enrolment secrets, approving and revoking clients, DP tokens (admin)
+    ManageClients,      // enrolment secrets, approving and revoking clients (admin)
     ManageCollections,  // create and change collections (admin, release-manager)
     Advertise,          // create, halt, resume, cancel advertisements (admin, release-manager)
     CollectObjects,     // remove objects nothing references any more (admin)

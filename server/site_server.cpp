@@ -18,6 +18,7 @@
 #include "client_api.h"
 #include "collection.h"
 #include "collection_api.h"
+#include "dp_api.h"
 #include "dsl_api.h"
 #include "feed_api.h"
 #include "ferry/error.h"
@@ -32,6 +33,7 @@
 #include "sqlite_advertisement_store.h"
 #include "sqlite_client_store.h"
 #include "sqlite_collection_store.h"
+#include "sqlite_dp_store.h"
 #include "sqlite_dsl_store.h"
 #include "sqlite_policy_store.h"
 #include "sqlite_release_store.h"
@@ -228,6 +230,16 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                         return advertisements_api(service, caller, request.getMethod(), parts,
                                                   body);
                     });
+            } else if (path == "/api/v1/dps" || path.rfind("/api/v1/dps/", 0) == 0) {
+                const auto parts = segments_after(path, "/api/v1/dps");
+                route = parts.empty() ? "/api/v1/dps" : "/api/v1/dps/{name}/revoke";
+                json_resource(
+                    request, response,
+                    [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                        SqliteDpStore store(db);
+                        DpService service(store, wall_clock());
+                        return dps_api(service, caller, request.getMethod(), parts, body);
+                    });
             } else if (path == "/api/v1/gc") {
                 route = "/api/v1/gc";
                 json_resource(
@@ -333,9 +345,15 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         return [] { return static_cast<std::int64_t>(::time(nullptr)); };
     }
 
+    // People carry user tokens; distribution points carry dp_ tokens with the dp role.
     static Principal authenticate(sql::Database& db, HTTPServerRequest& request) {
+        const std::string authorization = request.get("Authorization", "");
+        if (authorization.rfind("Bearer dp_", 0) == 0) {
+            SqliteDpStore store(db);
+            return DpService(store, wall_clock()).authenticate(authorization);
+        }
         SqliteUserStore store(db);
-        return UserService(store, wall_clock()).authenticate(request.get("Authorization", ""));
+        return UserService(store, wall_clock()).authenticate(authorization);
     }
 
     void objects(HTTPServerRequest& request, HTTPServerResponse& response, const std::string& id) {
@@ -397,7 +415,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
             if (authorization.rfind("Bearer client_", 0) == 0)
                 ClientService::require_self(service.authenticate(authorization), parts[0], true);
             else
-                UserService::require(authenticate(db, request), Permission::ReadSite,
+                UserService::require(authenticate(db, request), Permission::ReadContent,
                                      "read client policies");
             return serve_policy(request, response, db, parts[0]);
         }
@@ -495,15 +513,12 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
 
     void users(HTTPServerRequest& request, HTTPServerResponse& response,
                const std::vector<std::string>& parts) {
-        auto lease = pool_.acquire();
-        sql::Database& db = *lease;
-        SqliteUserStore store(db);
-        UserService service(store, wall_clock());
-        const Principal caller = service.authenticate(request.get("Authorization", ""));
-        const std::string body = request.getMethod() == "POST" ? read_body(request) : std::string();
-        const ApiAnswer answer = users_api(service, caller, request.getMethod(), parts, body);
-        send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json",
-             answer.json);
+        json_resource(request, response, [&](sql::Database& db, const Principal& caller,
+                                             const std::string& body) {
+            SqliteUserStore store(db);
+            UserService service(store, wall_clock());
+            return users_api(service, caller, request.getMethod(), parts, body);
+        });
     }
 
     void record(const std::string& route, HTTPServerResponse& response,

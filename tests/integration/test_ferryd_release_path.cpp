@@ -433,3 +433,31 @@ BOOST_FIXTURE_TEST_CASE(RetiredObjectsAreCollectedOnlyWhenNothingReferencesThem,
     BOOST_TEST(contains(ctl({"package", "show", "hello"}, vera).out, "1.0"));
     BOOST_TEST(contains(ctl({"package", "gc", "--dry-run"}, token).out, "would remove 0"));
 }
+
+BOOST_FIXTURE_TEST_CASE(DistributionPointTokensReadContentOnly, Library) {
+    const auto added = ctl({"dp", "add", "branch-1", "--json"}, token);
+    BOOST_TEST_REQUIRE(added.exit_code == 0, added.err);
+    const std::string dp = token_in(added.out);
+    BOOST_TEST(contains(dp, "dp_"));
+    BOOST_TEST(ctl({"dp", "add", "branch-2"}, rita).exit_code == 1);
+    const std::string object =
+        json_field(http(port, "GET", "/api/v1/packages/hello", vera).body, "object_id");
+    // Content: objects, the feed, and clients' signed policies.
+    BOOST_TEST(http(port, "GET", "/api/v1/objects/" + object, dp).status == 200);
+    const auto ws = enrol(secret(), "ws-01");
+    policy_with(ws, "\"version\"");
+    const auto feed = http(port, "GET", "/api/v1/feed?after=0", dp);
+    BOOST_TEST(feed.status == 200);
+    BOOST_TEST(contains(feed.body, ws.id), feed.body);
+    BOOST_TEST(http(port, "GET", "/api/v1/clients/" + ws.id + "/policy", dp).status == 200);
+    // Nothing else: not the library's metadata, not clients, not users.
+    BOOST_TEST(http(port, "GET", "/api/v1/releases", dp).status == 403);
+    BOOST_TEST(http(port, "GET", "/api/v1/clients", dp).status == 403);
+    BOOST_TEST(http(port, "GET", "/api/v1/users", dp).status == 403);
+    BOOST_TEST(http(port, "POST", "/api/v1/collections", dp, R"({"name": "x", "query": "has a"})")
+                   .status == 403);
+    const auto listed = ctl({"dp", "list"}, vera);
+    BOOST_TEST(contains(listed.out, "branch-1"), listed.out);
+    BOOST_TEST(ctl({"dp", "revoke", "branch-1"}, token).exit_code == 0);
+    BOOST_TEST(http(port, "GET", "/api/v1/feed", dp).status == 401);
+}

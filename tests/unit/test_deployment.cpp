@@ -1,0 +1,328 @@
+// The deployment domain on a real site database: collections (queries, static members,
+// include/exclude, re-evaluation on inventory), advertisement gates, per-client policy
+// versioning and signing, status idempotence, and the role table.
+#define BOOST_TEST_MODULE deployment
+#include <boost/test/unit_test.hpp>
+
+#include "advertisement.h"
+#include "client.h"
+#include "collection.h"
+#include "expect_error.h"
+#include "ferry/minisign.h"
+#include "ferry/policy.h"
+#include "ferry/sqlite.h"
+#include "policy_builder.h"
+#include "release.h"
+#include "rfc.h"
+#include "site_schema.h"
+#include "sqlite_advertisement_store.h"
+#include "sqlite_client_store.h"
+#include "sqlite_collection_store.h"
+#include "sqlite_policy_store.h"
+#include "sqlite_release_store.h"
+#include "sqlite_rfc_store.h"
+#include "temp_dir.h"
+
+using namespace ferry;
+using namespace ferry::server;
+using ferry::test::expect_error;
+
+namespace {
+
+struct Site {
+    test::TempDir dir;
+    sql::Database db{dir / "site.db"};
+    std::int64_t now = 1'790'000'000;
+    Clock clock = [this] { return now; };
+    SqliteClientStore client_store{db};
+    ClientService clients{client_store, clock};
+    SqliteCollectionStore collection_store{db};
+    CollectionService collections{collection_store, clock};
+    SqliteAdvertisementStore ad_store{db};
+    AdvertisementService ads{ad_store, clock};
+    SqliteReleaseStore release_store{db};
+    ReleaseService releases{release_store, clock};
+    SqlitePolicyStore policy_store{db};
+    minisign::SecretKey site_key = minisign::SecretKey::generate();
+    PolicyBuilder builder{policy_store, site_key};
+    Principal root{"root", Role::Admin};
+    Principal rita{"rita", Role::ReleaseManager};
+    Principal vera{"vera", Role::Viewer};
+    std::string secret;
+
+    Site() {
+        db.migrate(site_migrations());
+        // A publisher and a package signed by it, as registration would have stored them.
+        const auto publisher = minisign::SecretKey::generate();
+        const std::string signature =
+            minisign::sign_prehash(publisher, minisign::Prehash{}, "package:hello", "test")
+                .to_file_text();
+        db.prepare(
+              "INSERT INTO publisher (name, public_key, packages, created_at) VALUES ('acme', "
+              "?, '[\"*\"]', 1)")
+            .bind(1, publisher.public_key().to_base64())
+            .run();
+        db.prepare(
+              "INSERT INTO package_version (name, version, object_id, size, signature, "
+              "publisher_id, manifest, registered_by, registered_at) VALUES ('hello', '1.0', ?, "
+              "10, ?, 1, '{}', 'p', 1)")
+            .bind(1, std::string(64, 'a'))
+            .bind(2, signature)
+            .run();
+        SqliteRfcStore rfc_store(db);
+        RfcService rfcs(rfc_store, clock);
+        const auto rfc = rfcs.submit(rita, {"hello", "", "", "low", std::nullopt}).id;
+        rfcs.approve(Principal{"carl", Role::Cab}, rfc, "");
+        releases.create(rita, {"hello", "", "medium", {rfc}, {{"hello", "1.0"}}});
+        secret = clients.create_secret(root, "lab", false, std::nullopt, 0);
+    }
+
+    Client enrol(const std::string& host, const std::string& os, double memory,
+                 const std::vector<std::string>& software) {
+        const Enrolment e = clients.enrol(secret, host);
+        Inventory inventory;
+        inventory.seq = 1;
+        inventory.facts = {{"os.name", os, std::nullopt}, {"hw.memory_mb", "", memory}};
+        for (const auto& name : software) inventory.software.push_back({name, "1"});
+        Client client = clients.authenticate("Bearer " + e.token);
+        clients.report_inventory(client, inventory);
+        collections.refresh_client(client.id);
+        return clients.authenticate("Bearer " + e.token);
+    }
+
+    std::vector<std::string> members(const std::string& name) {
+        return collections.members(vera, name, 1000);
+    }
+
+    // Moves the one release forward until it reaches `state` (testing or ready).
+    void release_to(const std::string& state) {
+        const std::string ref = releases.list(vera).front().reference;
+        for (;;) {
+            const std::string current = releases.show(vera, ref).state;
+            if (current == state) return;
+            if (current == "testing") {
+                for (const auto& item : readiness_checklist())
+                    releases.review(Principal{"s", item.signer}, ref, item.number, "go", "");
+                releases.transition(rita, ref, "ready", "");
+            } else {
+                releases.transition(rita, ref, current == "planning" ? "building" : "testing", "");
+            }
+        }
+    }
+
+    Collection collection(const std::string& name, std::optional<std::string> query,
+                          std::vector<std::string> static_members = {}, bool pilot = false,
+                          std::vector<std::string> include = {},
+                          std::vector<std::string> exclude = {}) {
+        Collection c;
+        c.name = name;
+        c.query = std::move(query);
+        c.members = std::move(static_members);
+        c.pilot = pilot;
+        c.include = std::move(include);
+        c.exclude = std::move(exclude);
+        return collections.create(rita, c);
+    }
+
+    NewAdvertisement hello_on(const std::string& collection) {
+        NewAdvertisement request;
+        request.package = "hello";
+        request.version = "1.0";
+        request.collection = collection;
+        return request;
+    }
+
+    SignedPolicy policy_of(const Client& client) {
+        const auto stored = policy_store.by_uid(client.uid);
+        BOOST_REQUIRE(stored.has_value());
+        return {stored->json, stored->signature};
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(CollectionsCombineQueriesMembersIncludesAndExcludes, Site) {
+    const auto big = enrol("ws-big", "Debian", 16384, {"bash"});
+    const auto web = enrol("ws-web", "Debian", 8192, {"nginx"});
+    const auto tiny = enrol("ws-tiny", "Debian", 1024, {"bash"});
+    const auto win = enrol("ws-win", "Windows", 8192, {});
+    collection("debian", std::string("os.name == \"Debian\""));
+    collection("servers", std::string("software contains \"nginx\""));
+    collection("small", std::nullopt, {tiny.uid});
+    const auto target =
+        collection("target", std::nullopt, {win.uid}, false, {"debian"}, {"servers", "small"});
+    BOOST_TEST(target.member_count == 2);
+    auto expected = std::vector<std::string>{big.uid, win.uid};
+    std::sort(expected.begin(), expected.end());
+    BOOST_TEST(members("target") == expected);
+    // Inventory changes move membership at once, and dirty only the client that moved.
+    db.exec("UPDATE client SET policy_dirty = 0");
+    Inventory change;
+    change.full = false;
+    change.seq = 2;
+    change.base = 1;
+    change.software = {{"nginx", "1.22"}};
+    clients.report_inventory(big, change);
+    collections.refresh_client(big.id);
+    BOOST_TEST(members("target") == std::vector<std::string>{win.uid});
+    sql::Statement dirty = db.prepare("SELECT uid FROM client WHERE policy_dirty = 1");
+    BOOST_REQUIRE(dirty.step());
+    BOOST_TEST(dirty.column_text(0) == big.uid);
+    BOOST_TEST(!dirty.step());
+    (void)web;
+    expect_error([&] { collection("bad", std::string("os.name ==")); }, ErrorCode::InvalidInput,
+                 "column 11");
+    expect_error([&] { collection("x", std::nullopt, {}, false, {"nope"}); }, ErrorCode::NotFound,
+                 "no collection nope");
+    expect_error([&] { collection("debian", std::string("has os.name")); },
+                 ErrorCode::AlreadyExists, "a collection named debian exists");
+    expect_error([&] { collections.create(vera, Collection{}); }, ErrorCode::Forbidden,
+                 "role viewer may not create collections");
+}
+
+BOOST_FIXTURE_TEST_CASE(AdvertisementsPassTheReleaseGates, Site) {
+    enrol("ws-1", "Debian", 8192, {});
+    collection("pilot", std::string("has os.name"), {}, true);
+    collection("everyone", std::string("has os.name"));
+    expect_error([&] { ads.create(rita, hello_on("pilot")); }, ErrorCode::Conflict,
+                 "REL-2026-0001 is planning; a pilot collection needs the release testing");
+    release_to("testing");
+    BOOST_TEST(ads.create(rita, hello_on("pilot")).release == "REL-2026-0001");
+    expect_error([&] { ads.create(rita, hello_on("everyone")); }, ErrorCode::Conflict,
+                 "collection everyone is production: the release must be ready");
+    release_to("ready");
+    ads.create(rita, hello_on("everyone"));
+    BOOST_TEST(releases.list(vera).front().state == "deploying");
+    auto other = hello_on("everyone");
+    other.version = "2.0";
+    expect_error([&] { ads.create(rita, other); }, ErrorCode::NotFound, "no package hello@2.0");
+    auto late = hello_on("everyone");
+    late.available_at = now + 100;
+    late.deadline = now + 50;
+    expect_error([&] { ads.create(rita, late); }, ErrorCode::InvalidInput,
+                 "field \"deadline\": must be after the available time");
+    auto windowed = hello_on("everyone");
+    windowed.windows = {"Mon-Fri 22:00-06:00", "Sat,Sun 00:00-23:59", "daily 12:00-13:00"};
+    BOOST_TEST(ads.create(rita, windowed).windows.size() == 3u);
+    for (const char* bad :
+         {"Mon-Fri", "Funday 10:00-11:00", "Mon 25:00-26:00", "Mon 10:00-10:00"}) {
+        windowed.windows = {bad};
+        expect_error([&] { ads.create(rita, windowed); }, ErrorCode::InvalidInput,
+                     "field \"windows\"");
+    }
+    expect_error([&] { ads.create(vera, hello_on("pilot")); }, ErrorCode::Forbidden,
+                 "role viewer may not advertise");
+    db.exec("UPDATE package_version SET retired_at = 5");
+    expect_error([&] { ads.create(rita, hello_on("pilot")); }, ErrorCode::Conflict,
+                 "hello@1.0 is retired");
+}
+
+BOOST_FIXTURE_TEST_CASE(PolicyVersionsGrowOnlyWhenContentChanges, Site) {
+    const auto client = enrol("ws-1", "Debian", 8192, {});
+    const auto pending = clients.enrol(clients.create_secret(root, "guarded", true, 1, 0), "ws-2");
+    BOOST_TEST(builder.build_dirty(now).issued == 1);  // the pending client gets none
+    BOOST_TEST(!policy_store.by_uid(pending.client.uid).has_value());
+    const auto first = policy_of(client);
+    const auto accepted =
+        verify_policy(first, site_key.public_key(), client.uid, AcceptedPolicy{}, now);
+    BOOST_TEST(accepted.version == 1u);
+    BOOST_TEST(accepted.advertisements.empty());
+    BOOST_TEST(accepted.publishers.size() == 1u);
+
+    // Marked dirty, nothing changed: same version, same bytes.
+    db.exec("UPDATE client SET policy_dirty = 1");
+    now += 60;
+    BOOST_TEST(builder.build_dirty(now).issued == 0);
+    BOOST_TEST(policy_of(client).json == first.json);
+
+    // An advertisement for its collection: version 2, signed, with the advertisement.
+    collection("pilot", std::string("has os.name"), {}, true);
+    release_to("testing");
+    const auto ad = ads.create(rita, hello_on("pilot"));
+    BOOST_TEST(builder.build_dirty(now).issued == 1);
+    const auto second =
+        verify_policy(policy_of(client), site_key.public_key(), client.uid, {1, ""}, now);
+    BOOST_TEST(second.version == 2u);
+    BOOST_REQUIRE(second.advertisements.size() == 1u);
+    BOOST_TEST(second.advertisements[0].id == advertisement_number(ad.id));
+    BOOST_TEST(second.advertisements[0].object_id == std::string(64, 'a'));
+
+    // Halting changes the rollout state in the policy.
+    ads.change_state(rita, ad.id, "halted", "pilot crashed");
+    builder.build_dirty(now);
+    const auto third =
+        verify_policy(policy_of(client), site_key.public_key(), client.uid, {2, ""}, now);
+    BOOST_TEST(third.advertisements[0].rollout_state == "halted");
+    expect_error([&] { ads.change_state(rita, ad.id, "halted", ""); }, ErrorCode::Conflict,
+                 "ADV-0001 is halted");
+
+    // Renewed before expiry, with a new version; the feed has every issued policy.
+    now += kPolicyLifetime - kPolicyRenewBefore + 1;
+    BOOST_TEST(builder.build_dirty(now).issued == 1);
+    BOOST_TEST(policy_store.by_uid(client.uid)->version == 4u);
+    sql::Statement feed = db.prepare("SELECT count(*) FROM feed WHERE kind = 'policy'");
+    feed.step();
+    BOOST_TEST(feed.column_int64(0) == 4);
+}
+
+BOOST_FIXTURE_TEST_CASE(StatusIsIdempotentAndTheLatestWins, Site) {
+    const auto client = enrol("ws-1", "Debian", 8192, {});
+    collection("pilot", std::string("has os.name"), {}, true);
+    release_to("testing");
+    const auto ad = ads.create(rita, hello_on("pilot"));
+    const std::vector<StatusMessage> batch = {{3, ad.id, "installed", 0, "done", now},
+                                              {1, ad.id, "downloading", std::nullopt, "", now}};
+    BOOST_TEST(ads.report_status(client, batch) == 2);
+    BOOST_TEST(ads.report_status(client, batch) == 0);
+    const auto report = ads.report(vera, ad.id);
+    BOOST_TEST(report.counts.at("installed") == 1);
+    BOOST_TEST(report.counts.count("downloading") == 0u);
+    BOOST_TEST(report.targeted == 1);
+    expect_error(
+        [&] {
+            ads.report_status(client, {{4, ad.id, "exploded", std::nullopt, "", now}});
+        },
+        ErrorCode::InvalidInput, "messages[0].state");
+    expect_error(
+        [&] {
+            ads.report_status(client, {{5, 999, "installed", std::nullopt, "", now}});
+        },
+        ErrorCode::NotFound, "ADV-0999");
+}
+
+BOOST_AUTO_TEST_CASE(TheRoleTableGrantsEachRoleOnlyItsWork) {
+    struct Row {
+        Permission permission;
+        std::vector<Role> allowed;
+    };
+    const std::vector<Role> people = {Role::Admin, Role::ReleaseManager, Role::Cab, Role::Packager,
+                                      Role::Viewer};
+    const std::vector<Row> table = {
+        {Permission::ManageUsers, {Role::Admin}},
+        {Permission::ReadSite, people},
+        {Permission::ReadContent,
+         {Role::Admin, Role::ReleaseManager, Role::Cab, Role::Packager, Role::Viewer,
+          Role::DistributionPoint}},
+        {Permission::UploadObjects, {Role::Admin, Role::Packager}},
+        {Permission::ManagePublishers, {Role::Admin}},
+        {Permission::RetirePackages, {Role::Admin, Role::ReleaseManager}},
+        {Permission::SubmitRfc, {Role::Admin, Role::ReleaseManager, Role::Packager}},
+        {Permission::VoteRfc, {Role::Cab}},
+        {Permission::ManageReleases, {Role::Admin, Role::ReleaseManager}},
+        {Permission::ManageClients, {Role::Admin}},
+        {Permission::ManageCollections, {Role::Admin, Role::ReleaseManager}},
+        {Permission::Advertise, {Role::Admin, Role::ReleaseManager}},
+        {Permission::CollectObjects, {Role::Admin}},
+        {Permission::ManageDps, {Role::Admin}},
+    };
+    for (const auto& row : table) {
+        for (Role role : {Role::Admin, Role::ReleaseManager, Role::Cab, Role::Packager,
+                          Role::Viewer, Role::DistributionPoint}) {
+            const bool expected =
+                std::find(row.allowed.begin(), row.allowed.end(), role) != row.allowed.end();
+            BOOST_TEST(role_allows(role, row.permission) == expected,
+                       role_name(role) << " / permission " << static_cast<int>(row.permission));
+        }
+    }
+    BOOST_TEST(!parse_role("dp").has_value());
+}

@@ -10,7 +10,7 @@ shift || true
 packages=(
   cmake g++ make pkg-config
   libpoco-dev libarchive-dev libsodium-dev libsqlite3-dev libboost-test-dev
-  minisign libarchive-tools coreutils zstd
+  minisign libarchive-tools coreutils zstd curl openssl sqlite3
 )
 
 missing=()

@@ -25,15 +25,6 @@ std::int64_t parse_since(const std::string& text) {
     return static_cast<std::int64_t>(timegm(&tm));
 }
 
-std::string utc_time(std::int64_t at) {
-    const std::time_t t = static_cast<std::time_t>(at);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
-    return text;
-}
-
 }  // namespace
 
 int changelog_command(const ApiClient& api, int argc, char** argv, int first) {
@@ -60,11 +51,11 @@ int changelog_command(const ApiClient& api, int argc, char** argv, int first) {
     for (std::size_t i = 0; i < all.size(); ++i) {
         const auto e = all.getObject(static_cast<unsigned>(i));
         const std::string before = text_of(e, "before");
-        rows.push_back({utc_time(e->getValue<std::int64_t>("at")), text_of(e, "actor"),
-                        text_of(e, "action"), text_of(e, "subject"),
+        rows.push_back({utc_time(text_of(e, "at")), text_of(e, "actor"), text_of(e, "action"),
+                        text_of(e, "subject"),
                         (before.empty() ? "" : before + " -> ") + text_of(e, "after")});
     }
-    print_table({"WHEN (UTC)", "WHO", "ACTION", "SUBJECT", "CHANGE"}, rows);
+    print_table({"WHEN", "WHO", "ACTION", "SUBJECT", "CHANGE"}, rows);
     return 0;
 }
 

@@ -36,9 +36,9 @@ std::int64_t parse_duration(const std::string& text, const std::string& option) 
 
 void print_client(const Poco::JSON::Object::Ptr& c) {
     std::cout << text_of(c, "id") << "  " << text_of(c, "hostname") << "  " << text_of(c, "state")
-              << "\n  enrolled " << text_of(c, "enrolled_at") << ", last seen "
-              << (c->has("last_seen_at") ? text_of(c, "last_seen_at") : "never") << ", inventory #"
-              << text_of(c, "inventory_seq") << "\n";
+              << "\n  enrolled " << utc_time(text_of(c, "enrolled_at")) << ", last seen "
+              << (c->has("last_seen_at") ? utc_time(text_of(c, "last_seen_at")) : "never")
+              << ", inventory #" << text_of(c, "inventory_seq") << "\n";
     if (const auto facts = c->getObject("facts")) {
         std::cout << "  hardware and system:\n";
         for (const auto& [key, value] : *facts)
@@ -135,7 +135,7 @@ int client_command(const ApiClient& api, int argc, char** argv, int first) {
         for (std::size_t i = 0; i < all.size(); ++i) {
             const auto c = all.getObject(static_cast<unsigned>(i));
             rows.push_back({text_of(c, "id"), text_of(c, "hostname"), text_of(c, "state"),
-                            c->has("last_seen_at") ? text_of(c, "last_seen_at") : "never",
+                            c->has("last_seen_at") ? utc_time(text_of(c, "last_seen_at")) : "never",
                             text_of(c, "inventory_seq")});
         }
         print_table({"CLIENT", "HOSTNAME", "STATE", "LAST SEEN", "INVENTORY"}, rows);

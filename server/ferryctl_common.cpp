@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <sstream>
 
@@ -43,6 +44,18 @@ std::string text_of(const Poco::JSON::Object::Ptr& object, const std::string& fi
     if (value.isString()) return value.extract<std::string>();
     if (value.isEmpty()) return "";
     return value.convert<std::string>();
+}
+
+std::string utc_time(const std::string& unix_seconds) {
+    if (unix_seconds.empty() || unix_seconds.size() > 15 ||
+        unix_seconds.find_first_not_of("0123456789") != std::string::npos)
+        return unix_seconds;
+    const std::time_t t = static_cast<std::time_t>(std::stoll(unix_seconds));
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return text;
 }
 
 void print_table(const std::vector<std::string>& header,

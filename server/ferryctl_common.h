@@ -19,6 +19,8 @@ std::string segment(const std::string& text);
 std::vector<std::string> split_commas(const std::string& text);
 // The string value of `field`, or "" when absent or not a string.
 std::string text_of(const Poco::JSON::Object::Ptr& object, const std::string& field);
+// "2026-11-26 16:00:00 UTC" from unix seconds given as text or number ("" stays "").
+std::string utc_time(const std::string& unix_seconds);
 // Prints rows as a table with a header; columns padded to the widest cell.
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);

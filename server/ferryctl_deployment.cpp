@@ -71,8 +71,8 @@ void print_advertisement(const Poco::JSON::Object::Ptr& a) {
     std::cout << text_of(a, "id") << "  " << text_of(a, "state") << "  " << text_of(a, "action")
               << " " << text_of(a, "package") << " on " << text_of(a, "collection") << " ("
               << text_of(a, "release") << ")\n"
-              << "  available " << text_of(a, "available_at")
-              << (a->has("deadline") ? ", deadline " + text_of(a, "deadline") : "")
+              << "  available " << utc_time(text_of(a, "available_at"))
+              << (a->has("deadline") ? ", deadline " + utc_time(text_of(a, "deadline")) : "")
               << (a->getValue<bool>("mandatory") ? ", mandatory" : ", optional")
               << ", postpone up to " << text_of(a, "postpone_max") << " time(s)\n";
     const auto windows = a->getArray("windows");

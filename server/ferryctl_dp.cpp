@@ -29,9 +29,10 @@ int dp_command(const ApiClient& api, int argc, char** argv, int first) {
         const auto list = answer->getArray("dps");
         for (std::size_t i = 0; i < list->size(); ++i) {
             const auto dp = list->getObject(static_cast<unsigned>(i));
-            rows.push_back({text_of(dp, "name"), text_of(dp, "state"),
-                            dp->has("last_seen_at") ? text_of(dp, "last_seen_at") : "never",
-                            text_of(dp, "created_by")});
+            rows.push_back(
+                {text_of(dp, "name"), text_of(dp, "state"),
+                 dp->has("last_seen_at") ? utc_time(text_of(dp, "last_seen_at")) : "never",
+                 text_of(dp, "created_by")});
         }
         print_table({"NAME", "STATE", "LAST SEEN", "REGISTERED BY"}, rows);
         return 0;

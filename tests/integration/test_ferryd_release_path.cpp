@@ -461,3 +461,63 @@ BOOST_FIXTURE_TEST_CASE(DistributionPointTokensReadContentOnly, Library) {
     BOOST_TEST(ctl({"dp", "revoke", "branch-1"}, token).exit_code == 0);
     BOOST_TEST(http(port, "GET", "/api/v1/feed", dp).status == 401);
 }
+
+BOOST_FIXTURE_TEST_CASE(InjectionThroughEveryStringFieldIsData, Library) {  // THREATS 29-30
+    const std::vector<std::string> payloads = {R"(x'); DROP TABLE changelog; --)",
+                                               R"(\" OR 1=1 --)",
+                                               "Robert'); DELETE FROM user;--",
+                                               "%27%20OR%201%3D1",
+                                               "../../etc/passwd",
+                                               "\u00e9t\u00e9 \u2603"};
+    const std::vector<std::pair<std::string, std::string>> routes = {
+        {"/api/v1/users", R"({"name": "$P", "role": "viewer"})"},
+        {"/api/v1/users", R"({"name": "u", "role": "$P"})"},
+        {"/api/v1/rfcs", R"({"title": "$P", "description": "$P", "business_need": "$P"})"},
+        {"/api/v1/rfcs", R"({"title": "t", "risk": "$P"})"},
+        {"/api/v1/releases", R"({"title": "$P", "rfcs": ["$P"], "packages": ["$P@1"]})"},
+        {"/api/v1/collections", R"({"name": "$P", "description": "$P", "query": "has os.name"})"},
+        {"/api/v1/collections", R"({"name": "c", "members": ["$P"]})"},
+        {"/api/v1/collections", R"({"name": "c2", "include": ["$P"]})"},
+        {"/api/v1/collections/preview", R"({"query": "os.name == \"$P\""})"},
+        {"/api/v1/secrets", R"({"name": "$P"})"},
+        {"/api/v1/dps", R"({"name": "$P"})"},
+        {"/api/v1/advertisements", R"({"package": "hello@1.0", "collection": "$P"})"},
+        {"/api/v1/advertisements", R"({"package": "$P@$P", "collection": "c", "windows": ["$P"]})"},
+        {"/api/v1/publishers", R"({"name": "$P", "key": "$P", "packages": ["$P"]})"},
+        {"/api/v1/clients/enroll", R"({"secret": "$P", "hostname": "$P"})"},
+        {"/api/v1/rfcs/RFC-0001/reject", R"({"reason": "$P"})"},
+    };
+    auto json_escaped = [](const std::string& text) {
+        std::string out;
+        for (char c : text) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        return out;
+    };
+    for (const auto& payload : payloads) {
+        for (const auto& [path, shape] : routes) {
+            std::string body = shape;
+            for (std::size_t at; (at = body.find("$P")) != std::string::npos;)
+                body.replace(at, 2, json_escaped(payload));
+            const std::string& as = contains(path, "/reject") ? carl : token;  // CAB votes
+            const int status = http(port, "POST", path, as, body).status;
+            BOOST_TEST(
+                (status == 200 || status == 201 || status == 400 || status == 404 || status == 409),
+                path << " with " << payload << ": " << status);
+        }
+    }
+    // Stored as typed, shown back as typed; every table still there; still serving.
+    const auto rfcs = http(port, "GET", "/api/v1/rfcs", vera).body;
+    BOOST_TEST(contains(rfcs, "Robert'); DELETE FROM user;--"), rfcs);
+    BOOST_TEST(http(port, "GET", "/healthz").status == 200);
+    BOOST_TEST(ctl({"user", "list"}, token).exit_code == 0);
+    sql::Database db(dir / "site/ferry.db");
+    for (const char* table : {"user", "changelog", "client", "collection", "rfc", "release"}) {
+        sql::Statement exists =
+            db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+        exists.bind(1, table);
+        BOOST_REQUIRE(exists.step());
+        BOOST_TEST(exists.column_int64(0) == 1, table);
+    }
+}

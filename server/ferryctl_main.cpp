@@ -152,6 +152,10 @@ void print_rfc(const Poco::JSON::Object::Ptr& rfc) {
               << "  risk " << rfc->getValue<std::string>("risk") << ", requested by "
               << rfc->getValue<std::string>("requester") << ", needs "
               << rfc->getValue<int>("needed") << " CAB approval(s)\n";
+    const auto releases = rfc->getArray("releases");
+    for (std::size_t i = 0; releases && i < releases->size(); ++i)
+        std::cout << "  carried by " << releases->getElement<std::string>(static_cast<unsigned>(i))
+                  << "\n";
     const auto votes = rfc->getArray("votes");
     for (std::size_t i = 0; votes && i < votes->size(); ++i) {
         const auto v = votes->getObject(static_cast<unsigned>(i));

@@ -31,6 +31,7 @@ struct Rfc {
     int needed = 1;
     std::int64_t created_at = 0;
     std::vector<RfcVote> votes;
+    std::vector<std::string> releases;  // references of the releases that carry it
 };
 
 std::string rfc_number(std::int64_t id);  // 7 -> "RFC-0007"

@@ -32,6 +32,9 @@ Poco::JSON::Object rfc_json(const Rfc& rfc) {
         votes.add(vote);
     }
     o.set("votes", votes);
+    Poco::JSON::Array releases;
+    for (const auto& reference : rfc.releases) releases.add(reference);
+    o.set("releases", releases);
     return o;
 }
 

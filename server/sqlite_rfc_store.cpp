@@ -59,12 +59,23 @@ std::vector<RfcVote> SqliteRfcStore::votes_of(std::int64_t id) {
     return votes;
 }
 
+std::vector<std::string> SqliteRfcStore::releases_of(std::int64_t id) {
+    sql::Statement rows = db_.prepare(
+        "SELECT r.reference FROM release_rfc l JOIN release r ON r.id = l.release_id WHERE "
+        "l.rfc_id = ? ORDER BY r.id");
+    rows.bind(1, id);
+    std::vector<std::string> out;
+    while (rows.step()) out.push_back(rows.column_text(0));
+    return out;
+}
+
 std::optional<Rfc> SqliteRfcStore::find(std::int64_t id) {
     sql::Statement row = db_.prepare(std::string(kColumns) + "WHERE id = ?");
     row.bind(1, id);
     if (!row.step()) return std::nullopt;
     Rfc rfc = read_rfc(row);
     rfc.votes = votes_of(id);
+    rfc.releases = releases_of(id);
     return rfc;
 }
 
@@ -72,7 +83,10 @@ std::vector<Rfc> SqliteRfcStore::list() {
     sql::Statement rows = db_.prepare(std::string(kColumns) + "ORDER BY id");
     std::vector<Rfc> out;
     while (rows.step()) out.push_back(read_rfc(rows));
-    for (auto& rfc : out) rfc.votes = votes_of(rfc.id);
+    for (auto& rfc : out) {
+        rfc.votes = votes_of(rfc.id);
+        rfc.releases = releases_of(rfc.id);
+    }
     return out;
 }
 

@@ -17,6 +17,7 @@ class SqliteRfcStore : public RfcStore {
 
   private:
     std::vector<RfcVote> votes_of(std::int64_t id);
+    std::vector<std::string> releases_of(std::int64_t id);
     sql::Database& db_;
 };
 

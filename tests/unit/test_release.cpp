@@ -89,6 +89,7 @@ BOOST_FIXTURE_TEST_CASE(ReleaseWalksFromPlanningToClosedAndImplementsItsRfcs, Si
     BOOST_TEST(r.state == "closed");
     BOOST_TEST(r.closing_review == "all 40 clients installed, no failures");
     BOOST_TEST(rfcs.show(paul, approved_rfc).state == "implemented");
+    BOOST_TEST(rfcs.show(paul, approved_rfc).releases == std::vector<std::string>{"REL-2026-0001"});
     const auto moves = log_of("release.transition");
     BOOST_REQUIRE(moves.size() == 6u);
     BOOST_TEST(moves[0] == "REL-2026-0001|planning>building");

@@ -19,8 +19,7 @@ bool is_collection_name(const std::string& name) {
 
 }  // namespace
 
-Collection CollectionService::create(const Principal& who, const Collection& request) {
-    UserService::require(who, Permission::ManageCollections, "create collections");
+void CollectionService::check(const Collection& request) const {
     if (!is_collection_name(request.name))
         throw Error(ErrorCode::InvalidInput,
                     "field \"name\": 1-64 of letters, digits, '.', '_', '-'");
@@ -39,6 +38,11 @@ Collection CollectionService::create(const Principal& who, const Collection& req
                                                          "\" is named twice in include/exclude");
         }
     }
+}
+
+Collection CollectionService::create(const Principal& who, const Collection& request) {
+    UserService::require(who, Permission::ManageCollections, "create collections");
+    check(request);
     Collection collection = request;
     collection.created_by = who.name;
     collection.created_at = clock_();
@@ -49,6 +53,27 @@ Collection CollectionService::create(const Principal& who, const Collection& req
     collection.id =
         store_.create(collection, ChangeLogEntry{collection.created_at, who.name,
                                                  "collection.create", collection.name, "", what});
+    evaluate(collection, std::nullopt);
+    return show(who, collection.name);
+}
+
+Collection CollectionService::update(const Principal& who, const Collection& request) {
+    UserService::require(who, Permission::ManageCollections, "change collections");
+    check(request);
+    const Collection before = show(who, request.name);
+    if (before.pilot != request.pilot && store_.advertised(before.id))
+        throw Error(ErrorCode::Conflict,
+                    "collection " + before.name +
+                        " is targeted by advertisements; its pilot flag cannot change");
+    Collection collection = request;
+    collection.id = before.id;
+    collection.created_by = before.created_by;
+    collection.created_at = before.created_at;
+    store_.update(collection, ChangeLogEntry{clock_(), who.name, "collection.update",
+                                             collection.name, before.query.value_or("(static)"),
+                                             collection.query.value_or("(static)") + ", " +
+                                                 std::to_string(collection.members.size()) +
+                                                 " static member(s)"});
     evaluate(collection, std::nullopt);
     return show(who, collection.name);
 }

@@ -38,6 +38,9 @@ class CollectionStore {
     // collection. The collection, its links and the log entry together.
     virtual std::int64_t create(const Collection& collection, const ChangeLogEntry& entry) = 0;
     virtual std::optional<Collection> find(const std::string& name) = 0;
+    // Replaces description, query, pilot flag, static members and links (by `collection.id`),
+    // with the log entry, together. Links may name only older collections.
+    virtual void update(const Collection& collection, const ChangeLogEntry& entry) = 0;
     // Every collection, oldest first: a collection only includes or excludes older ones, so
     // this is also the order to evaluate them in.
     virtual std::vector<Collection> list() = 0;
@@ -45,6 +48,8 @@ class CollectionStore {
     // Client row ids the compiled query matches (only `client_id` when given), revoked excluded.
     virtual std::vector<std::int64_t> query_matches(const CompiledQuery& query,
                                                     std::optional<std::int64_t> client_id) = 0;
+    // True when an advertisement targets the collection.
+    virtual bool advertised(std::int64_t collection_id) = 0;
     // The client ids (cl_…) of the first `limit` row ids.
     virtual std::vector<std::string> uids(const std::vector<std::int64_t>& ids, int limit) = 0;
     // Sets the evaluated membership: the union of `matches`, static members and included
@@ -70,6 +75,10 @@ class CollectionService {
         : store_(store), clock_(std::move(clock)) {}
 
     Collection create(const Principal& who, const Collection& request);
+    // Replaces the definition of an existing collection and re-evaluates it; members that move
+    // get their policies rebuilt. The pilot flag can change only while no advertisement
+    // targets it (the gates were checked against it).
+    Collection update(const Principal& who, const Collection& request);
     Collection show(const Principal& reader, const std::string& name);
     std::vector<Collection> list(const Principal& reader);
     std::vector<std::string> members(const Principal& reader, const std::string& name, int limit);
@@ -82,6 +91,7 @@ class CollectionService {
     std::int64_t refresh_all();
 
   private:
+    void check(const Collection& request) const;
     std::int64_t evaluate(const Collection& collection, std::optional<std::int64_t> client_id);
     CollectionStore& store_;
     Clock clock_;

@@ -83,6 +83,13 @@ ApiAnswer collections_api(CollectionService& collections, const Principal& calle
         return preview(collections, caller, body);
     if (parts.size() == 1 && method == "GET")
         return json_answer(200, collection_json(collections.show(caller, parts[0])));
+    if (parts.size() == 1 && method == "POST") {
+        Collection changed = collection_from(body);
+        if (changed.name != parts[0])
+            throw Error(ErrorCode::InvalidInput,
+                        "field \"name\": must be the collection's name, " + parts[0].substr(0, 64));
+        return json_answer(200, collection_json(collections.update(caller, changed)));
+    }
     if (parts.size() == 2 && parts[1] == "members" && method == "GET") {
         Poco::JSON::Object out;
         out.set("collection", parts[0]);

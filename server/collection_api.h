@@ -3,6 +3,8 @@
 //   POST /api/v1/collections {name, description?, query?, members?, include?, exclude?, pilot?}
 //                                                   admin, release-manager
 //   GET  /api/v1/collections/NAME                   any role
+//   POST /api/v1/collections/NAME {same fields as creation}   admin, release-manager: replaces
+//                                                   the definition and re-evaluates it
 //   GET  /api/v1/collections/NAME/members[?limit=N] any role
 //   POST /api/v1/collections/preview {query}        any role: count and first members, or the
 //                                                   error with its column (200 either way)

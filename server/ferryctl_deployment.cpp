@@ -89,7 +89,7 @@ int collection_command(const ApiClient& api, int argc, char** argv, int first) {
     if (first >= argc)
         throw UsageError("collection needs a subcommand: create, list, show, members or preview");
     const std::string sub = argv[first];
-    if (sub == "create") {
+    if (sub == "create" || sub == "update") {
         const CommandLine args(argc, argv, first + 1,
                                {{"--query", "", true},
                                 {"--members", "", true},
@@ -107,7 +107,10 @@ int collection_command(const ApiClient& api, int argc, char** argv, int first) {
         request.set("include", array_of(split_commas(args.value("--include").value_or(""))));
         request.set("exclude", array_of(split_commas(args.value("--exclude").value_or(""))));
         request.set("pilot", args.flag("--pilot"));
-        const auto answer = api.post("/api/v1/collections", body_of(request));
+        const auto answer =
+            api.post(sub == "create" ? "/api/v1/collections"
+                                     : "/api/v1/collections/" + segment(args.positional()[0]),
+                     body_of(request));
         if (args.flag("--json")) return std::cout << json_text(answer), 0;
         print_collection(answer);
         return 0;

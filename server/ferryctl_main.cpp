@@ -64,6 +64,7 @@ const char* kUsage =
     "  client policy ID [--out FILE]   the signed policy; --out writes FILE and FILE.minisig\n"
     "  collection create NAME (--query Q | --members ID,… | --include C,…) [--exclude C,…]\n"
     "                 [--pilot] [--description D]   query grammar: docs/collections.md\n"
+    "  collection update NAME (same options as create)   replaces the definition\n"
     "  collection list [--json] | show NAME [--json] | members NAME | preview QUERY\n"
     "  advertise NAME@VERSION --collection C [--release REF] [--action install|uninstall]\n"
     "                 [--available T] [--deadline T] [--mandatory] [--postpone-max N]\n"

@@ -58,33 +58,63 @@ std::int64_t SqliteCollectionStore::create(const Collection& collection,
         throw;
     }
     const std::int64_t id = db_.last_insert_rowid();
+    write_definition(id, collection);
+    append_changelog(db_, entry);
+    transaction.commit();
+    return id;
+}
+
+void SqliteCollectionStore::write_definition(std::int64_t id, const Collection& collection) {
+    db_.prepare("DELETE FROM collection_static WHERE collection_id = ?").bind(1, id).run();
+    db_.prepare("DELETE FROM collection_link WHERE collection_id = ?").bind(1, id).run();
     sql::Statement client = db_.prepare("SELECT id FROM client WHERE uid = ?");
+    sql::Statement add_static = db_.prepare(
+        "INSERT OR IGNORE INTO collection_static (collection_id, client_id) VALUES (?, ?)");
     for (const auto& uid : collection.members) {
         client.bind(1, uid);
         if (!client.step())
             throw Error(ErrorCode::NotFound, "field \"members\": no client " + uid.substr(0, 40));
-        const std::int64_t client_id = client.column_int64(0);
+        add_static.bind(1, id).bind(2, client.column_int64(0)).run();
+        add_static.reset();
         client.reset();
-        db_.prepare(
-               "INSERT OR IGNORE INTO collection_static (collection_id, client_id) VALUES (?, ?)")
-            .bind(1, id)
-            .bind(2, client_id)
-            .run();
     }
+    sql::Statement add_link =
+        db_.prepare("INSERT INTO collection_link (collection_id, other_id, kind) VALUES (?, ?, ?)");
     for (const auto& [names, kind] : {std::make_pair(&collection.include, "include"),
                                       std::make_pair(&collection.exclude, "exclude")}) {
         for (const auto& name : *names) {
-            db_.prepare(
-                   "INSERT INTO collection_link (collection_id, other_id, kind) VALUES (?, ?, ?)")
-                .bind(1, id)
-                .bind(2, collection_id(db_, name))
-                .bind(3, kind)
-                .run();
+            const std::int64_t other = collection_id(db_, name);
+            // Only older collections: evaluation runs oldest first, and no cycle can form.
+            if (other >= id)
+                throw Error(ErrorCode::InvalidInput,
+                            "field \"" + std::string(kind) + "\": " + name.substr(0, 64) +
+                                " is not older than " + collection.name +
+                                "; a collection includes or excludes only older ones");
+            add_link.bind(1, id).bind(2, other).bind(3, kind).run();
+            add_link.reset();
         }
     }
+}
+
+void SqliteCollectionStore::update(const Collection& collection, const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    db_.prepare("UPDATE collection SET description = ?, query = ?, pilot = ? WHERE id = ?")
+        .bind(1, collection.description)
+        .bind(2, collection.query)
+        .bind(3, collection.pilot ? 1 : 0)
+        .bind(4, collection.id)
+        .run();
+    if (db_.changes() == 0)
+        throw Error(ErrorCode::NotFound, "no collection " + collection.name.substr(0, 64));
+    write_definition(collection.id, collection);
     append_changelog(db_, entry);
     transaction.commit();
-    return id;
+}
+
+bool SqliteCollectionStore::advertised(std::int64_t collection_id) {
+    sql::Statement row = db_.prepare("SELECT 1 FROM advertisement WHERE collection_id = ? LIMIT 1");
+    row.bind(1, collection_id);
+    return row.step();
 }
 
 void SqliteCollectionStore::load_links(Collection& collection) {

@@ -21,7 +21,11 @@ class SqliteCollectionStore : public CollectionStore {
                                const std::vector<std::int64_t>& matches,
                                std::optional<std::int64_t> only_client, std::int64_t at) override;
 
+    void update(const Collection& collection, const ChangeLogEntry& entry) override;
+    bool advertised(std::int64_t collection_id) override;
+
   private:
+    void write_definition(std::int64_t id, const Collection& collection);
     void load_links(Collection& collection);
     std::vector<std::int64_t> ids_in(const char* sql, std::int64_t collection_id,
                                      std::optional<std::int64_t> only_client);

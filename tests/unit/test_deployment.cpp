@@ -178,6 +178,16 @@ BOOST_FIXTURE_TEST_CASE(CollectionsCombineQueriesMembersIncludesAndExcludes, Sit
                  ErrorCode::AlreadyExists, "a collection named debian exists");
     expect_error([&] { collections.create(vera, Collection{}); }, ErrorCode::Forbidden,
                  "role viewer may not create collections");
+
+    // Editing a definition re-evaluates it; links name only older collections.
+    Collection edited = collections.show(vera, "servers");
+    edited.query = "hw.memory_mb < 2000";
+    BOOST_TEST(collections.update(rita, edited).member_count == 1);
+    BOOST_TEST(members("servers") == std::vector<std::string>{tiny.uid});
+    edited.include = {"target"};
+    expect_error([&] { collections.update(rita, edited); }, ErrorCode::InvalidInput,
+                 "target is not older than servers");
+    BOOST_TEST(collections.show(vera, "servers").include.empty());
 }
 
 BOOST_FIXTURE_TEST_CASE(AdvertisementsPassTheReleaseGates, Site) {
@@ -188,6 +198,11 @@ BOOST_FIXTURE_TEST_CASE(AdvertisementsPassTheReleaseGates, Site) {
                  "REL-2026-0001 is planning; a pilot collection needs the release testing");
     release_to("testing");
     BOOST_TEST(ads.create(rita, hello_on("pilot")).release == "REL-2026-0001");
+    // A targeted pilot collection cannot quietly become production (or the reverse).
+    Collection promoted = collections.show(vera, "pilot");
+    promoted.pilot = false;
+    expect_error([&] { collections.update(rita, promoted); }, ErrorCode::Conflict,
+                 "its pilot flag cannot change");
     expect_error([&] { ads.create(rita, hello_on("everyone")); }, ErrorCode::Conflict,
                  "collection everyone is production: the release must be ready");
     release_to("ready");

@@ -181,6 +181,17 @@ Advertisement AdvertisementService::change_state(const Principal& who, std::int6
                          : to == "active" ? "only a halted advertisement can be resumed"
                                           : "it is already cancelled"));
     }
+    if (to == "active") {
+        // Resuming passes the gates again: the release may have been suspended meanwhile.
+        const auto target = store_.target(ad.package, ad.version, ad.collection);
+        const auto release = target.releases.find(ad.release);
+        const std::string state = release == target.releases.end() ? "finished" : release->second;
+        const bool allowed =
+            state == "ready" || state == "deploying" || (target.pilot && state == "testing");
+        if (!allowed)
+            throw Error(ErrorCode::Conflict,
+                        number + " cannot resume: " + ad.release + " is " + state);
+    }
     if (reason.size() > 2000 || !json::is_printable(reason))
         throw Error(ErrorCode::InvalidInput, "field \"reason\": at most 2000 printable characters");
     const std::int64_t now = clock_();

@@ -129,7 +129,7 @@ ApiAnswer advertisements_api(AdvertisementService& ads, const Principal& caller,
 }
 
 ApiAnswer status_api(AdvertisementService& ads, const Client& caller, const std::string& body) {
-    json::FieldReader in(json::parse_object(body, "status", 10 * kMaxStatusBatch), "status");
+    json::FieldReader in(json::parse_object(body, "status", 16 * kMaxStatusBatch + 16), "status");
     in.allow_only({"messages"});
     const auto list = in.array("messages", true);
     if (list->size() > kMaxStatusBatch)

@@ -114,8 +114,8 @@ std::vector<Software> read_software(const json::FieldReader& in) {
 }  // namespace
 
 Inventory parse_inventory(const std::string& body) {
-    json::FieldReader in(json::parse_object(body, "inventory", 4 * kMaxSoftware + 4 * kMaxFacts),
-                         "inventory");
+    json::FieldReader in(
+        json::parse_object(body, "inventory", 8 * kMaxSoftware + 4 * kMaxFacts + 64), "inventory");
     in.allow_only(
         {"full", "seq", "base", "facts", "removed_facts", "software", "removed_software"});
     Inventory inventory;

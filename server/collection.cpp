@@ -30,6 +30,18 @@ void CollectionService::check(const Collection& request) const {
         throw Error(ErrorCode::InvalidInput,
                     "a collection needs a \"query\", \"members\" or \"include\"");
     if (request.query) compile_collection_query(*request.query);  // errors name the column
+    if (request.name == "preview")
+        throw Error(ErrorCode::InvalidInput, "field \"name\": \"preview\" is reserved");
+    // A pilot collection gathers only pilots: including a production collection would let a
+    // pilot advertisement reach production clients before the release is ready.
+    for (const auto& other : request.include) {
+        const auto included = store_.find(other);
+        if (included && request.pilot && !included->pilot)
+            throw Error(ErrorCode::InvalidInput,
+                        "field \"include\": " + other.substr(0, 64) +
+                            " is a production collection; a pilot collection includes only "
+                            "pilot collections");
+    }
     std::set<std::string> linked;
     for (const auto& list : {request.include, request.exclude}) {
         for (const auto& other : list) {
@@ -74,7 +86,7 @@ Collection CollectionService::update(const Principal& who, const Collection& req
                                              collection.query.value_or("(static)") + ", " +
                                                  std::to_string(collection.members.size()) +
                                                  " static member(s)"});
-    evaluate(collection, std::nullopt);
+    refresh_all();  // collections that include this one move with it
     return show(who, collection.name);
 }
 

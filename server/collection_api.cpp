@@ -69,7 +69,7 @@ ApiAnswer preview(CollectionService& collections, const Principal& caller,
 
 ApiAnswer collections_api(CollectionService& collections, const Principal& caller,
                           const std::string& method, const std::vector<std::string>& parts,
-                          const std::string& body) {
+                          const std::string& body, int limit) {
     if (parts.empty() && method == "GET") {
         Poco::JSON::Array list;
         for (const auto& c : collections.list(caller)) list.add(collection_json(c));
@@ -93,7 +93,7 @@ ApiAnswer collections_api(CollectionService& collections, const Principal& calle
     if (parts.size() == 2 && parts[1] == "members" && method == "GET") {
         Poco::JSON::Object out;
         out.set("collection", parts[0]);
-        out.set("members", string_list(collections.members(caller, parts[0], 100'000)));
+        out.set("members", string_list(collections.members(caller, parts[0], limit)));
         return json_answer(200, out);
     }
     throw Error(ErrorCode::NotFound, "no such route");

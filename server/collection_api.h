@@ -18,8 +18,9 @@
 
 namespace ferry::server {
 
+// `limit`: how many members GET …/members lists (the query parameter, default 100,000).
 ApiAnswer collections_api(CollectionService& collections, const Principal& caller,
                           const std::string& method, const std::vector<std::string>& parts,
-                          const std::string& body);
+                          const std::string& body, int limit);
 
 }  // namespace ferry::server

@@ -62,7 +62,7 @@ void send_json(Poco::Net::HTTPServerResponse& response, HTTPResponse::HTTPStatus
     std::ostringstream out;
     body.stringify(out);
     out << "\n";
-    response.setStatus(status);
+    response.setStatusAndReason(status);
     response.setContentType("application/json");
     response.setContentLength(static_cast<std::streamsize>(out.str().size()));
     response.send() << out.str();
@@ -101,7 +101,7 @@ std::uint64_t get_object(const ObjectStore& store, const std::string& id,
     response.set("Cache-Control", "public, max-age=31536000, immutable");
     response.set("Accept-Ranges", "bytes");
     if (request.get("If-None-Match", "") == etag || request.get("If-None-Match", "") == "*") {
-        response.setStatus(HTTPResponse::HTTP_NOT_MODIFIED);
+        response.setStatusAndReason(HTTPResponse::HTTP_NOT_MODIFIED);
         response.setContentLength(0);
         response.send();
         return 0;
@@ -110,7 +110,7 @@ std::uint64_t get_object(const ObjectStore& store, const std::string& id,
     try {
         range = parse_range(request.get("Range", ""), size);
     } catch (const Error&) {
-        response.setStatus(HTTPResponse::HTTP_REQUESTED_RANGE_NOT_SATISFIABLE);
+        response.setStatusAndReason(HTTPResponse::HTTP_REQUESTED_RANGE_NOT_SATISFIABLE);
         response.set("Content-Range", "bytes */" + std::to_string(size));
         response.setContentLength(0);
         response.send();
@@ -118,7 +118,7 @@ std::uint64_t get_object(const ObjectStore& store, const std::string& id,
     }
     const std::uint64_t first = range ? range->first : 0;
     const std::uint64_t length = range ? range->last - range->first + 1 : size;
-    response.setStatus(range ? HTTPResponse::HTTP_PARTIAL_CONTENT : HTTPResponse::HTTP_OK);
+    response.setStatusAndReason(range ? HTTPResponse::HTTP_PARTIAL_CONTENT : HTTPResponse::HTTP_OK);
     if (range) {
         response.set("Content-Range", "bytes " + std::to_string(range->first) + "-" +
                                           std::to_string(range->last) + "/" + std::to_string(size));
@@ -156,7 +156,7 @@ std::uint64_t objects_api(const ObjectStore& store, const Principal& caller, con
         return 0;
     }
     if (method == "GET" || method == "HEAD") {
-        UserService::require(caller, Permission::ReadContent, "read objects");
+        UserService::require(caller, Permission::ReadObjects, "read objects");
         return get_object(store, id, request, response);
     }
     throw Error(ErrorCode::NotFound, "no such route");

@@ -233,10 +233,9 @@ Release ReleaseService::transition(const Principal& who, const std::string& refe
                                              target + " needs: " + missing);
     }
     if (target == "closed" && reason.size() < 10)
-        throw Error(ErrorCode::Conflict,
-                    release.reference + " is " + release.state +
-                        "; closed needs: the post-deployment review (at least 10 characters) "
-                        "in \"reason\"");
+        throw Error(ErrorCode::InvalidInput,
+                    "field \"reason\": closing " + release.reference +
+                        " needs the post-deployment review (at least 10 characters)");
     const std::string before = release.state;
     release.suspended_from = target == "suspended" ? before : "";
     release.state = target;

@@ -15,7 +15,7 @@ std::string rfc_number(std::int64_t id) {
 }
 
 std::optional<std::int64_t> parse_rfc_number(const std::string& text) {
-    if (text.size() < 5 || text.size() > 24 || text.compare(0, 4, "RFC-") != 0) return std::nullopt;
+    if (text.size() < 5 || text.size() > 13 || text.compare(0, 4, "RFC-") != 0) return std::nullopt;
     const std::string digits = text.substr(4);
     if (digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
     return std::stoll(digits);

@@ -16,6 +16,8 @@ const char* role_name(Role role) {
             return "viewer";
         case Role::DistributionPoint:
             return "dp";
+        case Role::Client:
+            return "client";
     }
     return "viewer";
 }
@@ -31,9 +33,11 @@ bool role_allows(Role role, Permission permission) {
     switch (permission) {
         case Permission::ManageUsers:
             return role == Role::Admin;
-        case Permission::ReadSite:
-            return role != Role::DistributionPoint;  // every user role reads
+        case Permission::ReadSite:  // every user role
+            return role != Role::DistributionPoint && role != Role::Client;
         case Permission::ReadContent:
+            return role != Role::Client;
+        case Permission::ReadObjects:
             return true;
         case Permission::UploadObjects:
             return role == Role::Admin || role == Role::Packager;

@@ -6,19 +6,20 @@
 
 namespace ferry::server {
 
-// The people's roles, plus DistributionPoint: the identity a registered DP's token carries,
-// never given to a user.
-enum class Role { Admin, ReleaseManager, Cab, Packager, Viewer, DistributionPoint };
+// The people's roles, plus two identities never given to a user: DistributionPoint, carried by
+// a registered DP's token, and Client, carried by an enrolled (active) client's token.
+enum class Role { Admin, ReleaseManager, Cab, Packager, Viewer, DistributionPoint, Client };
 
-// "admin", "release-manager", "cab", "packager", "viewer", "dp"
+// "admin", "release-manager", "cab", "packager", "viewer", "dp", "client"
 const char* role_name(Role role);
-// A user's role by name; "dp" is not one.
+// A user's role by name; "dp" and "client" are not ones.
 std::optional<Role> parse_role(const std::string& name);
 
 enum class Permission {
     ManageUsers,        // create and revoke users and tokens
     ReadSite,           // read anything that is not secret (every user role)
-    ReadContent,        // objects, signed policies and the feed (every user role, and DPs)
+    ReadContent,        // signed policies and the feed (every user role, and DPs)
+    ReadObjects,        // package objects (every role and identity, clients included)
     ManageDps,          // register and revoke distribution points (admin)
     UploadObjects,      // add objects and register packages in the DSL (packager, admin)
     ManagePublishers,   // trust publisher keys for package names (admin)

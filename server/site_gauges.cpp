@@ -14,7 +14,7 @@ SiteGauges read_site_gauges(sql::Database& db) {
     SiteGauges g;
     sql::Statement objects = db.prepare(
         "SELECT count(*), coalesce(sum(size), 0) FROM (SELECT object_id, max(size) AS size FROM "
-        "package_version GROUP BY object_id)");
+        "package_version WHERE collected_at IS NULL GROUP BY object_id)");
     if (objects.step()) {
         g.objects = objects.column_int64(0);
         g.object_bytes = objects.column_int64(1);

@@ -51,7 +51,7 @@ using Poco::Net::HTTPServerResponse;
 
 void send(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
           const std::string& content_type, const std::string& body) {
-    response.setStatus(status);
+    response.setStatusAndReason(status);
     response.setContentType(content_type);
     response.setContentLength(static_cast<std::streamsize>(body.size()));
     response.set("Cache-Control", "no-store");
@@ -128,6 +128,29 @@ std::string read_body(HTTPServerRequest& request, std::size_t limit = kMaxJsonBo
     return body;
 }
 
+// A metrics label for a path segment: the segment when it is one of the route's known actions,
+// else "{other}", so that no request can add series of its own making.
+std::string action_label(const std::string& segment, std::initializer_list<const char*> known) {
+    for (const char* action : known) {
+        if (segment == action) return segment;
+    }
+    return "{other}";
+}
+
+// ?limit=N on a members listing: 1 to 100,000 (the default).
+int members_limit(const HTTPServerRequest& request) {
+    for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+        if (key != "limit") continue;
+        if (value.empty() || value.size() > 6 ||
+            value.find_first_not_of("0123456789") != std::string::npos || std::stoi(value) < 1 ||
+            std::stoi(value) > 100'000)
+            throw Error(ErrorCode::InvalidInput,
+                        "query parameter \"limit\": must be a whole number from 1 to 100000");
+        return std::stoi(value);
+    }
+    return 100'000;
+}
+
 std::vector<std::string> segments_after(const std::string& path, const std::string& prefix) {
     std::vector<std::string> parts;
     std::string rest = path.substr(prefix.size());
@@ -188,9 +211,11 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                 rfcs(request, response, parts);
             } else if (path == "/api/v1/releases" || path.rfind("/api/v1/releases/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/releases");
-                route = parts.empty()       ? "/api/v1/releases"
-                        : parts.size() == 1 ? "/api/v1/releases/{ref}"
-                                            : "/api/v1/releases/{ref}/" + parts[1].substr(0, 16);
+                route = parts.empty() ? "/api/v1/releases"
+                        : parts.size() == 1
+                            ? "/api/v1/releases/{ref}"
+                            : "/api/v1/releases/{ref}/" +
+                                  action_label(parts[1], {"packages", "transition", "review"});
                 releases(request, response, parts);
             } else if (path == "/api/v1/changelog") {
                 route = "/api/v1/changelog";
@@ -213,7 +238,8 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                     [&](sql::Database& db, const Principal& caller, const std::string& body) {
                         SqliteCollectionStore store(db);
                         CollectionService service(store, wall_clock());
-                        return collections_api(service, caller, request.getMethod(), parts, body);
+                        return collections_api(service, caller, request.getMethod(), parts, body,
+                                               members_limit(request));
                     });
             } else if (path == "/api/v1/advertisements" ||
                        path.rfind("/api/v1/advertisements/", 0) == 0) {
@@ -221,7 +247,8 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                 route = parts.empty() ? "/api/v1/advertisements"
                         : parts.size() == 1
                             ? "/api/v1/advertisements/{id}"
-                            : "/api/v1/advertisements/{id}/" + parts[1].substr(0, 16);
+                            : "/api/v1/advertisements/{id}/" +
+                                  action_label(parts[1], {"halt", "resume", "cancel", "status"});
                 json_resource(
                     request, response,
                     [&](sql::Database& db, const Principal& caller, const std::string& body) {
@@ -272,10 +299,13 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                     });
             } else if (path == "/api/v1/clients" || path.rfind("/api/v1/clients/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/clients");
-                route = parts.empty()                               ? "/api/v1/clients"
-                        : parts.size() == 1 && parts[0] == "enroll" ? "/api/v1/clients/enroll"
-                        : parts.size() == 1                         ? "/api/v1/clients/{id}"
-                                            : "/api/v1/clients/{id}/" + parts[1].substr(0, 16);
+                route =
+                    parts.empty()                               ? "/api/v1/clients"
+                    : parts.size() == 1 && parts[0] == "enroll" ? "/api/v1/clients/enroll"
+                    : parts.size() == 1
+                        ? "/api/v1/clients/{id}"
+                        : "/api/v1/clients/{id}/" +
+                              action_label(parts[1], {"policy", "inventory", "approve", "revoke"});
                 clients(request, response, parts);
             } else if (path == "/api/v1/users" || path.rfind("/api/v1/users/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/users");
@@ -345,12 +375,21 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         return [] { return static_cast<std::int64_t>(::time(nullptr)); };
     }
 
-    // People carry user tokens; distribution points carry dp_ tokens with the dp role.
+    // People carry user tokens; distribution points dp_ tokens (the dp role); clients client_
+    // tokens (the client role).
     static Principal authenticate(sql::Database& db, HTTPServerRequest& request) {
         const std::string authorization = request.get("Authorization", "");
         if (authorization.rfind("Bearer dp_", 0) == 0) {
             SqliteDpStore store(db);
             return DpService(store, wall_clock()).authenticate(authorization);
+        }
+        if (authorization.rfind("Bearer client_", 0) == 0) {
+            // A client reaches objects (to download what its policy names) and nothing else
+            // through this path; its own routes authenticate it as a Client.
+            SqliteClientStore store(db);
+            const Client client = ClientService(store, wall_clock()).authenticate(authorization);
+            ClientService::require_self(client, client.uid, true);
+            return Principal{"client:" + client.uid, Role::Client};
         }
         SqliteUserStore store(db);
         return UserService(store, wall_clock()).authenticate(authorization);
@@ -412,11 +451,18 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         ApiAnswer answer;
         if (parts.size() == 2 && parts[1] == "policy" && (method == "GET" || method == "HEAD")) {
             const std::string authorization = request.get("Authorization", "");
-            if (authorization.rfind("Bearer client_", 0) == 0)
+            if (authorization.rfind("Bearer client_", 0) == 0) {
                 ClientService::require_self(service.authenticate(authorization), parts[0], true);
-            else
+            } else {
                 UserService::require(authenticate(db, request), Permission::ReadContent,
                                      "read client policies");
+                const auto client = store.find(parts[0], false);
+                if (!client)
+                    throw Error(ErrorCode::NotFound, "no client " + parts[0].substr(0, 40));
+                if (client->state != "active")
+                    throw Error(ErrorCode::Conflict, "client " + client->uid + " is " +
+                                                         client->state + "; it has no policy");
+            }
             return serve_policy(request, response, db, parts[0]);
         }
         if (parts.size() == 1 && parts[0] == "enroll" && method == "POST") {
@@ -456,7 +502,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         response.set("ETag", policy->etag);
         response.set("Cache-Control", "no-cache");
         if (request.get("If-None-Match", "") == policy->etag) {
-            response.setStatus(HTTPResponse::HTTP_NOT_MODIFIED);
+            response.setStatusAndReason(HTTPResponse::HTTP_NOT_MODIFIED);
             response.setContentLength(0);
             response.send();
             return;
@@ -469,7 +515,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         std::ostringstream out;
         envelope.stringify(out);
         out << "\n";
-        response.setStatus(HTTPResponse::HTTP_OK);
+        response.setStatusAndReason(HTTPResponse::HTTP_OK);
         response.setContentType("application/json");
         response.setContentLength(static_cast<std::streamsize>(out.str().size()));
         if (request.getMethod() == "HEAD")
@@ -513,12 +559,12 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
 
     void users(HTTPServerRequest& request, HTTPServerResponse& response,
                const std::vector<std::string>& parts) {
-        json_resource(request, response, [&](sql::Database& db, const Principal& caller,
-                                             const std::string& body) {
-            SqliteUserStore store(db);
-            UserService service(store, wall_clock());
-            return users_api(service, caller, request.getMethod(), parts, body);
-        });
+        json_resource(request, response,
+                      [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                          SqliteUserStore store(db);
+                          UserService service(store, wall_clock());
+                          return users_api(service, caller, request.getMethod(), parts, body);
+                      });
     }
 
     void record(const std::string& route, HTTPServerResponse& response,

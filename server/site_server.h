@@ -1,6 +1,7 @@
-// SiteServer: ferryd's HTTP front for the site role. It owns the listening socket and Poco's
-// HTTPServer; requests are routed to small handlers, and every answer is counted in Metrics.
-// Routes so far: GET /healthz (the database answers), GET /metrics (Prometheus text).
+// SiteServer: ferryd's HTTP front for the site role. It owns the listening socket (HTTPS when
+// configured), Poco's HTTPServer, the database connection pool and the policy worker;
+// requests are routed to small handlers (the routes: docs/api.md), and every answer is
+// counted in Metrics.
 #pragma once
 
 #include <Poco/Net/HTTPServer.h>
@@ -18,7 +19,7 @@ namespace ferry::server {
 class SiteServer {
   public:
     // Binds the configured address (port 0: any free port). Refuses plain HTTP on anything but
-    // loopback, and TLS, which this build does not serve yet, with Error(InvalidInput).
+    // loopback with Error(InvalidInput); see listen_socket.h.
     explicit SiteServer(SiteConfig config);
     ~SiteServer();
 

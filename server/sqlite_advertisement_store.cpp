@@ -176,6 +176,11 @@ std::int64_t SqliteAdvertisementStore::add_status(std::int64_t client_id,
                                                   std::int64_t received_at) {
     sql::Transaction transaction(db_);
     sql::Statement exists = db_.prepare("SELECT 1 FROM advertisement WHERE id = ?");
+    // A client reports only on advertisements that target it, or did when it last reported.
+    sql::Statement targets = db_.prepare(
+        "SELECT EXISTS (SELECT 1 FROM collection_member m JOIN advertisement a ON "
+        "a.collection_id = m.collection_id WHERE a.id = ?1 AND m.client_id = ?2) OR EXISTS "
+        "(SELECT 1 FROM client_advertisement WHERE advertisement_id = ?1 AND client_id = ?2)");
     sql::Statement insert = db_.prepare(
         "INSERT OR IGNORE INTO status_message (client_id, seq, advertisement_id, state, "
         "exit_code, log_tail, at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -195,6 +200,12 @@ std::int64_t SqliteAdvertisementStore::add_status(std::int64_t client_id,
             throw Error(ErrorCode::NotFound, "status for " +
                                                  advertisement_number(m.advertisement_id) +
                                                  ", which does not exist");
+        targets.bind(1, m.advertisement_id).bind(2, client_id);
+        const bool targeted = targets.step() && targets.column_int64(0) != 0;
+        targets.reset();
+        if (!targeted)
+            throw Error(ErrorCode::Forbidden,
+                        advertisement_number(m.advertisement_id) + " does not target this client");
         insert.bind(1, client_id)
             .bind(2, m.seq)
             .bind(3, m.advertisement_id)

@@ -84,7 +84,7 @@ std::vector<PolicyAdvertisement> SqlitePolicyStore::advertisements_for(std::int6
         "a.available_at, a.deadline, a.mandatory, a.postpone_max, a.postpone_max_delay, "
         "a.windows, a.state FROM collection_member m JOIN advertisement a ON a.collection_id = "
         "m.collection_id JOIN package_version p ON p.id = a.package_version_id WHERE m.client_id "
-        "= ? ORDER BY a.id");
+        "= ? AND a.state != 'cancelled' ORDER BY a.id");
     rows.bind(1, client_id);
     std::vector<PolicyAdvertisement> out;
     while (rows.step()) {

@@ -139,6 +139,25 @@ std::vector<Release> SqliteReleaseStore::list() {
     return out;
 }
 
+// A suspended release's advertisements halt; a cancelled or backed-out one's are cancelled
+// (they leave every policy). Their audiences get new policies.
+void SqliteReleaseStore::stop_advertisements(const Release& release) {
+    const bool suspended = release.state == "suspended";
+    if (!suspended && release.state != "cancelled" && release.state != "backed-out") return;
+    db_.prepare(
+           "UPDATE client SET policy_dirty = 1 WHERE id IN (SELECT m.client_id FROM "
+           "collection_member m JOIN advertisement a ON a.collection_id = m.collection_id WHERE "
+           "a.release_id = ? AND a.state IN ('active', 'halted'))")
+        .bind(1, release.id)
+        .run();
+    db_.prepare(suspended ? "UPDATE advertisement SET state = 'halted' WHERE release_id = ? AND "
+                            "state = 'active'"
+                          : "UPDATE advertisement SET state = 'cancelled' WHERE release_id = ? "
+                            "AND state IN ('active', 'halted')")
+        .bind(1, release.id)
+        .run();
+}
+
 void SqliteReleaseStore::update(const Release& release, const std::string& expected_state,
                                 const ChangeLogEntry& entry) {
     sql::Transaction transaction(db_);
@@ -156,6 +175,7 @@ void SqliteReleaseStore::update(const Release& release, const std::string& expec
     if (db_.changes() == 0)
         throw Error(ErrorCode::Conflict, release.reference + " changed meanwhile; read it again");
     write_packages(release);
+    stop_advertisements(release);
     if (release.state == "closed") {
         // PROCESS.md: closing a release hands its RFCs back to change management as implemented.
         db_.prepare(

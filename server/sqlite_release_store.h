@@ -22,6 +22,7 @@ class SqliteReleaseStore : public ReleaseStore {
   private:
     void load_links(Release& release);
     void write_packages(const Release& release);
+    void stop_advertisements(const Release& release);
     std::int64_t package_version_id(const ReleasePackage& package);
     sql::Database& db_;
 };

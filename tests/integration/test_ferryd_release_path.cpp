@@ -315,9 +315,29 @@ BOOST_FIXTURE_TEST_CASE(ClientsActOnlyAsThemselves, Library) {  // THREATS 28
                    .status == 403);
     // A client token is not an admin token, and no token is nobody.
     BOOST_TEST(http(port, "GET", "/api/v1/clients", a.token).status == 403);
-    BOOST_TEST(http(port, "GET", "/api/v1/releases", a.token).status == 401);
+    BOOST_TEST(http(port, "GET", "/api/v1/releases", a.token).status == 403);
+    // Objects, which its policy names, it may download.
+    const std::string object =
+        json_field(http(port, "GET", "/api/v1/packages/hello", vera).body, "object_id");
+    BOOST_TEST(http(port, "GET", "/api/v1/objects/" + object, a.token).status == 200);
     BOOST_TEST(http(port, "GET", "/api/v1/clients/" + a.id + "/policy").status == 401);
     BOOST_TEST(http(port, "POST", "/api/v1/status", "", R"({"messages": []})").status == 401);
+    // Admins see a client's policy only when it has one; errors say why, in the status line too.
+    const auto pending_policy =
+        http(port, "GET", "/api/v1/clients/cl_0000000000000000/policy", token);
+    BOOST_TEST(pending_policy.status == 404);
+    BOOST_TEST(contains(pending_policy.body, "no client cl_0000000000000000"), pending_policy.body);
+    Poco::Net::HTTPClientSession session("127.0.0.1", port);
+    Poco::Net::HTTPRequest probe("GET", "/api/v1/releases");
+    session.sendRequest(probe);
+    Poco::Net::HTTPResponse response;
+    session.receiveResponse(response);
+    BOOST_TEST(response.getReason() == "Unauthorized");
+    // Raw path segments never become metrics labels.
+    http(port, "GET", "/api/v1/clients/" + a.id + "/zzzz-unique-label", a.token);
+    const auto metrics = http(port, "GET", "/metrics").body;
+    BOOST_TEST(!contains(metrics, "zzzz-unique-label"));
+    BOOST_TEST(contains(metrics, "/api/v1/clients/{id}/{other}"), metrics);
     // Status for an advertisement that does not exist is refused, naming it.
     const auto unknown = http(
         port, "POST", "/api/v1/status", a.token,

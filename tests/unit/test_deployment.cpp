@@ -318,6 +318,9 @@ BOOST_AUTO_TEST_CASE(TheRoleTableGrantsEachRoleOnlyItsWork) {
         {Permission::ReadContent,
          {Role::Admin, Role::ReleaseManager, Role::Cab, Role::Packager, Role::Viewer,
           Role::DistributionPoint}},
+        {Permission::ReadObjects,
+         {Role::Admin, Role::ReleaseManager, Role::Cab, Role::Packager, Role::Viewer,
+          Role::DistributionPoint, Role::Client}},
         {Permission::UploadObjects, {Role::Admin, Role::Packager}},
         {Permission::ManagePublishers, {Role::Admin}},
         {Permission::RetirePackages, {Role::Admin, Role::ReleaseManager}},
@@ -332,7 +335,7 @@ BOOST_AUTO_TEST_CASE(TheRoleTableGrantsEachRoleOnlyItsWork) {
     };
     for (const auto& row : table) {
         for (Role role : {Role::Admin, Role::ReleaseManager, Role::Cab, Role::Packager,
-                          Role::Viewer, Role::DistributionPoint}) {
+                          Role::Viewer, Role::DistributionPoint, Role::Client}) {
             const bool expected =
                 std::find(row.allowed.begin(), row.allowed.end(), role) != row.allowed.end();
             BOOST_TEST(role_allows(role, row.permission) == expected,
@@ -340,4 +343,52 @@ BOOST_AUTO_TEST_CASE(TheRoleTableGrantsEachRoleOnlyItsWork) {
         }
     }
     BOOST_TEST(!parse_role("dp").has_value());
+    BOOST_TEST(!parse_role("client").has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(ReleaseDecisionsReachItsAdvertisements, Site) {
+    const auto client = enrol("ws-1", "Debian", 8192, {});
+    collection("pilot", std::string("has os.name"), {}, true);
+    release_to("testing");
+    const auto ad = ads.create(rita, hello_on("pilot"));
+    const std::string ref = releases.list(vera).front().reference;
+    releases.transition(rita, ref, "suspended", "emergency change first");
+    BOOST_TEST(ads.show(vera, ad.id).state == "halted");
+    expect_error([&] { ads.change_state(rita, ad.id, "active", ""); }, ErrorCode::Conflict,
+                 "ADV-0001 cannot resume: REL-2026-0001 is suspended");
+    releases.transition(rita, ref, "testing", "");
+    BOOST_TEST(ads.change_state(rita, ad.id, "active", "").state == "active");
+    releases.transition(rita, ref, "cancelled", "superseded by 1.1");
+    BOOST_TEST(ads.show(vera, ad.id).state == "cancelled");
+    builder.build_dirty(now);
+    // A cancelled advertisement leaves the client's policy.
+    const auto policy =
+        verify_policy(policy_of(client), site_key.public_key(), client.uid, {}, now);
+    BOOST_TEST(policy.advertisements.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(PilotCollectionsIncludeOnlyPilots, Site) {
+    collection("production", std::string("has os.name"));
+    collection("lab", std::string("has os.name"), {}, true);
+    expect_error([&] { collection("pilots", std::nullopt, {}, true, {"production"}); },
+                 ErrorCode::InvalidInput, "production is a production collection");
+    BOOST_TEST(collection("pilots", std::nullopt, {}, true, {"lab"}).pilot);
+    BOOST_TEST(!collection("everyone", std::nullopt, {}, false, {"lab", "production"}).pilot);
+    expect_error([&] { collection("preview", std::string("has a")); }, ErrorCode::InvalidInput,
+                 "\"preview\" is reserved");
+}
+
+BOOST_FIXTURE_TEST_CASE(ClientsReportOnlyOnWhatTargetsThem, Site) {
+    const auto inside = enrol("ws-1", "Debian", 8192, {});
+    const auto outside = enrol("ws-2", "Windows", 8192, {});
+    collection("pilot", std::string("os.name == \"Debian\""), {}, true);
+    release_to("testing");
+    const auto ad = ads.create(rita, hello_on("pilot"));
+    BOOST_TEST(ads.report_status(inside, {{1, ad.id, "installed", 0, "", now}}) == 1);
+    expect_error(
+        [&] {
+            ads.report_status(outside, {{1, ad.id, "failed", 1, "", now}});
+        },
+        ErrorCode::Forbidden, "ADV-0001 does not target this client");
+    BOOST_TEST(ads.report(vera, ad.id).clients.size() == 1u);
 }

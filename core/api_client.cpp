@@ -69,8 +69,9 @@ std::shared_ptr<const ApiClient::Tls> ApiClient::make_tls(const std::string& hos
         try {
             const std::string pem = read_small_file(tls->ca_file, kMaxCaFileBytes);
             if (pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-                throw Error(ErrorCode::InvalidInput,
-                            tls->ca_file + ": no PEM certificate (\"-----BEGIN CERTIFICATE-----\")");
+                throw Error(
+                    ErrorCode::InvalidInput,
+                    tls->ca_file + ": no PEM certificate (\"-----BEGIN CERTIFICATE-----\")");
             }
         } catch (const Error& e) {
             throw e.with_context("FERRY_CA_FILE");
@@ -89,8 +90,8 @@ std::shared_ptr<const ApiClient::Tls> ApiClient::make_tls(const std::string& hos
         tls->context->enableExtendedCertificateVerification(true);
     } catch (const Poco::Exception& e) {
         if (!tls->ca_file.empty())
-            throw Error(ErrorCode::InvalidInput, "FERRY_CA_FILE " + tls->ca_file + ": " +
-                                                     e.displayText());
+            throw Error(ErrorCode::InvalidInput,
+                        "FERRY_CA_FILE " + tls->ca_file + ": " + e.displayText());
         throw Error(ErrorCode::Internal, "cannot set up TLS: " + e.displayText());
     }
     SSL_CTX* ctx = tls->context->sslContext();
@@ -140,8 +141,9 @@ ApiClient::ApiClient(const std::string& server, std::string token) : token_(std:
         throw Error(ErrorCode::InvalidInput, "--server \"" + server + "\": " + e.displayText());
     }
     if ((uri.getScheme() != "http" && uri.getScheme() != "https") || uri.getHost().empty()) {
-        throw Error(ErrorCode::InvalidInput,
-                    "--server \"" + server + "\" must look like http://HOST:PORT or https://HOST:PORT");
+        throw Error(
+            ErrorCode::InvalidInput,
+            "--server \"" + server + "\" must look like http://HOST:PORT or https://HOST:PORT");
     }
     scheme_ = uri.getScheme();
     host_ = uri.getHost();
@@ -175,10 +177,9 @@ Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std:
         upload_size = static_cast<std::uint64_t>(upload.tellg());
         upload.seekg(0);
     }
-    const std::string where =
-        scheme_ + "://" +
-        (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" +
-        std::to_string(port_);
+    const std::string where = scheme_ + "://" +
+                              (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) +
+                              ":" + std::to_string(port_);
     std::string answer;
     Poco::Net::HTTPResponse response;
     t_certificate_error.clear();
@@ -214,15 +215,17 @@ Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std:
         }
         const std::string reason =
             t_certificate_error.empty() ? e.displayText() : t_certificate_error;
-        throw Error(ErrorCode::VerificationFailed,
-                    "the TLS certificate of ferryd at " + where + " is not trusted: " + reason +
-                        (tls_->ca_file.empty()
-                             ? "; it does not verify against the system's CA store (for a private "
-                               "CA or a self-signed certificate, set FERRY_CA_FILE to its PEM file)"
-                             : "; it does not verify against FERRY_CA_FILE=" + tls_->ca_file));
+        throw Error(
+            ErrorCode::VerificationFailed,
+            "the TLS certificate of ferryd at " + where + " is not trusted: " + reason +
+                (tls_->ca_file.empty()
+                     ? "; checked against the system's CA store (for a private CA or a "
+                       "self-signed certificate, set FERRY_CA_FILE to its PEM file)"
+                     : "; checked against the certificates in FERRY_CA_FILE=" + tls_->ca_file));
     } catch (const Poco::Exception& e) {
         std::string hint;
-        if (!tls_ && dynamic_cast<const Poco::Net::NoMessageException*>(&e) != nullptr)
+        if (!tls_ && (dynamic_cast<const Poco::Net::NoMessageException*>(&e) != nullptr ||
+                      dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) != nullptr))
             hint = " (if ferryd serves HTTPS there, use an https:// URL)";
         throw Error(ErrorCode::Io,
                     "cannot reach ferryd at " + where + ": " + e.displayText() + hint);

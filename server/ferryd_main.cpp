@@ -153,12 +153,12 @@ int run_restore(int argc, char** argv) {
     }
     std::optional<std::string> listen;
     if (args.values.count("--listen") != 0) listen = args.values.at("--listen");
-    const auto summary = ferry::server::restore_site(required(args, "--from"),
-                                                     required(args, "--dir"), listen);
+    const auto summary =
+        ferry::server::restore_site(required(args, "--from"), required(args, "--dir"), listen);
     std::cout << "site restored: " << summary.config_path << "\n"
               << "schema version " << summary.schema_version << ", " << summary.objects
-              << " objects (" << summary.object_bytes << " bytes); listens on "
-              << summary.listen << "\n"
+              << " objects (" << summary.object_bytes << " bytes); listens on " << summary.listen
+              << "\n"
               << "start it with: ferryd --config " << summary.config_path << "\n";
     return 0;
 }

@@ -87,8 +87,8 @@ class FreshDirectory {
             if (!S_ISDIR(st.st_mode))
                 throw Error(ErrorCode::AlreadyExists, path + " exists and is not a directory");
             if (!directory_entries(path).empty()) {
-                throw Error(ErrorCode::AlreadyExists,
-                            path + " is not empty: " + what + " goes into a new or empty directory");
+                throw Error(ErrorCode::AlreadyExists, path + " is not empty: " + what +
+                                                          " goes into a new or empty directory");
             }
             if (::chmod(path.c_str(), 0700) != 0) throw_system_error("cannot chmod " + path);
         } else if (errno != ENOENT) {
@@ -212,7 +212,8 @@ class RawDatabase {
     RawDatabase(const std::string& path, int flags) : path_(path) {
         const int result = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
         if (result != SQLITE_OK) {
-            const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(result);
+            const std::string message =
+                db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(result);
             sqlite3_close(db_);
             db_ = nullptr;
             throw Error(ErrorCode::Io, path + ": cannot open database: " + message);
@@ -256,9 +257,9 @@ class RawDatabase {
     }
 
     [[noreturn]] void fail(int result, const std::string& what) const {
-        throw Error(ErrorCode::Io, path_ + ": " + what + ": " +
-                                       (db_ != nullptr ? sqlite3_errmsg(db_)
-                                                       : sqlite3_errstr(result)));
+        throw Error(ErrorCode::Io,
+                    path_ + ": " + what + ": " +
+                        (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(result)));
     }
 
   private:
@@ -309,9 +310,9 @@ int back_up_database(const std::string& source_path, const std::string& dest_pat
     }
     const int finished = sqlite3_backup_finish(backup);
     if (step != SQLITE_DONE) {
-        throw Error(ErrorCode::Io, source_path + ": the database backup failed: " +
-                                       sqlite3_errstr(step) + " (" +
-                                       sqlite3_errmsg(dest.get()) + ")");
+        throw Error(ErrorCode::Io, source_path +
+                                       ": the database backup failed: " + sqlite3_errstr(step) +
+                                       " (" + sqlite3_errmsg(dest.get()) + ")");
     }
     if (finished != SQLITE_OK) dest.fail(finished, "the database backup failed");
     const std::string mode = dest.query_text("PRAGMA journal_mode=DELETE");
@@ -339,7 +340,7 @@ struct Manifest {
 };
 
 std::string utc_time(std::time_t t) {
-    std::tm tm {};
+    std::tm tm{};
     gmtime_r(&t, &tm);
     char text[32];
     std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -379,8 +380,8 @@ bool is_backup_file_path(const std::string& path) {
     if (path == "ferry.db" || path == "ferryd.ini") return true;
     if (path.rfind("keys/", 0) != 0) return false;
     const std::string name = path.substr(5);
-    return !name.empty() && name != "." && name != ".." &&
-           name.find('/') == std::string::npos && json::is_printable(name) && name.size() <= 255;
+    return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+           json::is_printable(name) && name.size() <= 255;
 }
 
 Manifest read_manifest(const std::string& backup_dir) {
@@ -416,9 +417,8 @@ Manifest read_manifest(const std::string& backup_dir) {
         FileRecord record;
         record.path = f.string("path", true, 300);
         if (!is_backup_file_path(record.path)) {
-            throw Error(ErrorCode::InvalidInput,
-                        f.where("path") + ": \"" + record.path +
-                            "\" is not ferry.db, ferryd.ini or keys/NAME");
+            throw Error(ErrorCode::InvalidInput, f.where("path") + ": \"" + record.path +
+                                                     "\" is not ferry.db, ferryd.ini or keys/NAME");
         }
         for (const auto& seen : m.files) {
             if (seen.path == record.path)
@@ -552,9 +552,9 @@ RestoreSummary restore_site(const std::string& backup_dir, const std::string& ta
         const FileRecord& recorded = record_for(m, "ferryd.ini");
         const std::string hash = hash_bytes(text.data(), text.size());
         if (hash != recorded.blake2b || text.size() != recorded.size) {
-            throw Error(ErrorCode::VerificationFailed,
-                        backup_config + ": does not match " + kManifest + " (BLAKE2b " + hash +
-                            "; recorded " + recorded.blake2b + ")");
+            throw Error(ErrorCode::VerificationFailed, backup_config + ": does not match " +
+                                                           kManifest + " (BLAKE2b " + hash +
+                                                           "; recorded " + recorded.blake2b + ")");
         }
     }
     SiteConfig config = SiteConfig::load(backup_config);
@@ -586,8 +586,7 @@ RestoreSummary restore_site(const std::string& backup_dir, const std::string& ta
         if (version != m.schema_version) {
             throw Error(ErrorCode::VerificationFailed,
                         backup_dir + "/ferry.db: schema version " + std::to_string(version) +
-                            ", but " + kManifest + " records " +
-                            std::to_string(m.schema_version));
+                            ", but " + kManifest + " records " + std::to_string(m.schema_version));
         }
     }
 
@@ -629,7 +628,7 @@ RestoreSummary restore_site(const std::string& backup_dir, const std::string& ta
     summary.config_path = config_path;
     summary.listen =
         (config.listen_host.find(':') != std::string::npos ? "[" + config.listen_host + "]"
-                                                            : config.listen_host) +
+                                                           : config.listen_host) +
         ":" + std::to_string(config.listen_port);
     summary.schema_version = m.schema_version;
     return summary;

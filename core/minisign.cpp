@@ -355,8 +355,9 @@ std::string Signature::to_file_text() const {
            to_base64(global_signature.data(), global_signature.size()) + "\n";
 }
 
-Signature sign_prehash(const SecretKey& key, const Prehash& prehash,
-                       const std::string& trusted_comment, const std::string& untrusted_comment) {
+Signature sign_prehash_unchecked(const SecretKey& key, const Prehash& prehash,
+                                 const std::string& trusted_comment,
+                                 const std::string& untrusted_comment) {
     ensure_sodium();
     check_comment_text(trusted_comment, "trusted");
     check_comment_text(untrusted_comment, "untrusted");
@@ -370,6 +371,12 @@ Signature sign_prehash(const SecretKey& key, const Prehash& prehash,
     global.insert(global.end(), trusted_comment.begin(), trusted_comment.end());
     crypto_sign_detached(sig.global_signature.data(), nullptr, global.data(), global.size(),
                          key.secret_bytes());
+    return sig;
+}
+
+Signature sign_prehash(const SecretKey& key, const Prehash& prehash,
+                       const std::string& trusted_comment, const std::string& untrusted_comment) {
+    Signature sig = sign_prehash_unchecked(key, prehash, trusted_comment, untrusted_comment);
     // Fail closed, as minisign does: never hand out a signature that does not verify.
     verify_prehash(key.public_key(), sig, prehash);
     return sig;

@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdint>
+#include <mutex>
 #include <utility>
 
 #include "ferry/error.h"
@@ -28,11 +31,33 @@ ErrorCode code_for(int result) {
     }
 }
 
+// SQLite's memory statistics take one process-wide mutex on every allocation; with many
+// request threads that lock, not the work, sets the pace. Ferry reads no memory statistics.
+void configure_sqlite_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+// Waits for a competing writer in short steps: SQLite's own handler sleeps up to 100 ms per
+// retry, which leaves the database idle long after the lock is free. `arg` is the timeout in
+// milliseconds.
+int wait_briefly(void* arg, int attempts) {
+    const long timeout_us = static_cast<long>(reinterpret_cast<std::intptr_t>(arg)) * 1000;
+    constexpr int kFastAttempts = 50;  // 50 x 200 us, then 1 ms steps
+    const long waited_us = attempts < kFastAttempts
+                               ? attempts * 200L
+                               : kFastAttempts * 200L + (attempts - kFastAttempts) * 1000L;
+    if (waited_us >= timeout_us) return 0;
+    ::usleep(attempts < kFastAttempts ? 200 : 1000);
+    return 1;
+}
+
 }  // namespace
 
 // ---- Database ----
 
 Database::Database(const std::string& path, const OpenOptions& options) : path_(path) {
+    configure_sqlite_once();
     if (!options.create && path != ":memory:") {
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0)
@@ -49,8 +74,10 @@ Database::Database(const std::string& path, const OpenOptions& options) : path_(
     }
     sqlite3_extended_result_codes(db_, 1);
     try {
-        const int busy = sqlite3_busy_timeout(db_, options.busy_timeout_ms);
-        if (busy != SQLITE_OK) fail(busy, "busy timeout");
+        const int busy = sqlite3_busy_handler(
+            db_, wait_briefly,
+            reinterpret_cast<void*>(static_cast<std::intptr_t>(options.busy_timeout_ms)));
+        if (busy != SQLITE_OK) fail(busy, "busy handler");
         // journal_mode answers with a row; the others are plain settings.
         Statement wal = prepare("PRAGMA journal_mode=WAL");
         if (!wal.step() || (wal.column_text(0) != "wal" && path != ":memory:")) {

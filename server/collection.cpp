@@ -125,12 +125,12 @@ std::int64_t CollectionService::evaluate(const Collection& collection,
 }
 
 void CollectionService::refresh_client(std::int64_t client_id) {
-    for (const auto& collection : store_.list()) evaluate(collection, client_id);
+    for (const auto& collection : store_.definitions()) evaluate(collection, client_id);
 }
 
 std::int64_t CollectionService::refresh_all() {
     std::int64_t moved = 0;
-    for (const auto& collection : store_.list()) moved += evaluate(collection, std::nullopt);
+    for (const auto& collection : store_.definitions()) moved += evaluate(collection, std::nullopt);
     return moved;
 }
 

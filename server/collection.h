@@ -44,6 +44,8 @@ class CollectionStore {
     // Every collection, oldest first: a collection only includes or excludes older ones, so
     // this is also the order to evaluate them in.
     virtual std::vector<Collection> list() = 0;
+    // The same, without member counts and static members: what evaluation needs, cheaply.
+    virtual std::vector<Collection> definitions() = 0;
     virtual std::vector<std::string> member_uids(std::int64_t collection_id, int limit) = 0;
     // Client row ids the compiled query matches (only `client_id` when given), revoked excluded.
     virtual std::vector<std::int64_t> query_matches(const CompiledQuery& query,

@@ -55,8 +55,8 @@ class PolicyStore {
 
 class PolicyBuilder {
   public:
-    PolicyBuilder(PolicyStore& store, const minisign::SecretKey& site_key)
-        : store_(store), site_key_(site_key) {}
+    // Checks the site key pair once (Error(VerificationFailed) for a broken one).
+    PolicyBuilder(PolicyStore& store, const minisign::SecretKey& site_key);
 
     struct Outcome {
         std::int64_t examined = 0;  // dirty clients taken (0: nothing left to do)

@@ -263,6 +263,14 @@ CREATE TABLE dp (
          R"sql(
 ALTER TABLE package_version ADD COLUMN collected_at INTEGER;
 )sql"},
+        {"inventory without secondary indexes",
+         R"sql(
+-- Collection queries probe each client's rows by primary key (client_id, key|name); these
+-- indexes served no query and scattered every inventory write over hundreds of pages.
+DROP INDEX client_fact_text;
+DROP INDEX client_fact_num;
+DROP INDEX client_software_name;
+)sql"},
     };
     return migrations;
 }

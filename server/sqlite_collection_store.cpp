@@ -150,6 +150,20 @@ std::vector<Collection> SqliteCollectionStore::list() {
     return out;
 }
 
+std::vector<Collection> SqliteCollectionStore::definitions() {
+    sql::Statement rows = db_.prepare("SELECT id, name, query, pilot FROM collection ORDER BY id");
+    std::vector<Collection> out;
+    while (rows.step()) {
+        Collection c;
+        c.id = rows.column_int64(0);
+        c.name = rows.column_text(1);
+        if (!rows.column_is_null(2)) c.query = rows.column_text(2);
+        c.pilot = rows.column_int64(3) != 0;
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 std::vector<std::string> SqliteCollectionStore::member_uids(std::int64_t collection_id, int limit) {
     sql::Statement rows = db_.prepare(
         "SELECT c.uid FROM collection_member m JOIN client c ON c.id = m.client_id WHERE "

@@ -13,6 +13,7 @@ class SqliteCollectionStore : public CollectionStore {
     std::int64_t create(const Collection& collection, const ChangeLogEntry& entry) override;
     std::optional<Collection> find(const std::string& name) override;
     std::vector<Collection> list() override;
+    std::vector<Collection> definitions() override;
     std::vector<std::string> member_uids(std::int64_t collection_id, int limit) override;
     std::vector<std::int64_t> query_matches(const CompiledQuery& query,
                                             std::optional<std::int64_t> client_id) override;

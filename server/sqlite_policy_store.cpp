@@ -79,12 +79,17 @@ std::vector<PublisherKey> SqlitePolicyStore::publishers() {
 }
 
 std::vector<PolicyAdvertisement> SqlitePolicyStore::advertisements_for(std::int64_t client_id) {
-    sql::Statement rows = db_.prepare(
-        "SELECT a.id, p.name, p.version, p.object_id, p.size, p.signature, a.action, "
-        "a.available_at, a.deadline, a.mandatory, a.postpone_max, a.postpone_max_delay, "
-        "a.windows, a.state FROM collection_member m JOIN advertisement a ON a.collection_id = "
-        "m.collection_id JOIN package_version p ON p.id = a.package_version_id WHERE m.client_id "
-        "= ? AND a.state != 'cancelled' ORDER BY a.id");
+    // Prepared once per store: the builder asks this for every client of a batch.
+    if (!advertisements_)
+        advertisements_ = db_.prepare(
+            "SELECT a.id, p.name, p.version, p.object_id, p.size, p.signature, a.action, "
+            "a.available_at, a.deadline, a.mandatory, a.postpone_max, a.postpone_max_delay, "
+            "a.windows, a.state FROM collection_member m JOIN advertisement a ON a.collection_id = "
+            "m.collection_id JOIN package_version p ON p.id = a.package_version_id WHERE "
+            "m.client_id "
+            "= ? AND a.state != 'cancelled' ORDER BY a.id");
+    sql::Statement& rows = *advertisements_;
+    rows.reset();
     rows.bind(1, client_id);
     std::vector<PolicyAdvertisement> out;
     while (rows.step()) {
@@ -109,7 +114,9 @@ std::vector<PolicyAdvertisement> SqlitePolicyStore::advertisements_for(std::int6
 }
 
 std::optional<StoredPolicy> SqlitePolicyStore::current(std::int64_t client_id) {
-    sql::Statement row = db_.prepare(std::string(kPolicyColumns) + "WHERE client_id = ?");
+    if (!current_) current_ = db_.prepare(std::string(kPolicyColumns) + "WHERE client_id = ?");
+    sql::Statement& row = *current_;
+    row.reset();
     row.bind(1, client_id);
     if (!row.step()) return std::nullopt;
     return read_policy(row);

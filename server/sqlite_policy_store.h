@@ -1,6 +1,8 @@
 // PolicyStore on the site's SQLite database.
 #pragma once
 
+#include <optional>
+
 #include "ferry/sqlite.h"
 #include "policy_builder.h"
 
@@ -21,6 +23,8 @@ class SqlitePolicyStore : public PolicyStore {
 
   private:
     sql::Database& db_;
+    std::optional<sql::Statement> advertisements_;
+    std::optional<sql::Statement> current_;
 };
 
 }  // namespace ferry::server

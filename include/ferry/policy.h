@@ -68,7 +68,10 @@ struct SignedPolicy {
     std::string signature;  // .minisig text
 };
 
-SignedPolicy sign_policy(const Policy& policy, const minisign::SecretKey& site_key);
+// `key_checked`: the caller has verified the key pair once (see sign_prehash_unchecked); each
+// signature is then not verified again.
+SignedPolicy sign_policy(const Policy& policy, const minisign::SecretKey& site_key,
+                         bool key_checked = false);
 
 // What a client remembers between polls.
 struct AcceptedPolicy {

@@ -92,18 +92,29 @@ Database::Database(const std::string& path, const OpenOptions& options) : path_(
 }
 
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      path_(std::move(other.path_)),
+      cache_(std::move(other.cache_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
     if (this != &other) {
+        cache_.clear();
         if (db_ != nullptr) sqlite3_close_v2(db_);
         db_ = std::exchange(other.db_, nullptr);
         path_ = std::move(other.path_);
+        cache_ = std::move(other.cache_);
     }
     return *this;
 }
 
+Database::CachedStatement Database::cached(const std::string& sql) {
+    auto& slot = cache_[sql];
+    if (!slot) slot = std::make_unique<Statement>(prepare(sql));
+    return CachedStatement(*slot);
+}
+
 Database::~Database() {
+    cache_.clear();
     // close_v2 defers the close until the last statement is finalized, so destruction order
     // between a Database and its Statements never leaks or crashes.
     if (db_ != nullptr) sqlite3_close_v2(db_);

@@ -51,6 +51,8 @@ class PolicyStore {
     virtual void save(const std::vector<std::pair<PolicyTarget, StoredPolicy>>& policies,
                       std::int64_t at) = 0;
     virtual std::optional<StoredPolicy> by_uid(const std::string& uid) = 0;
+    // Only the ETag of the client's policy: what an idle poll needs.
+    virtual std::optional<std::string> etag_of(const std::string& uid) = 0;
 };
 
 class PolicyBuilder {

@@ -492,6 +492,16 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
     void serve_policy(HTTPServerRequest& request, HTTPServerResponse& response, sql::Database& db,
                       const std::string& uid) {
         SqlitePolicyStore store(db);
+        // An idle poll reads only the ETag.
+        const auto etag = store.etag_of(uid);
+        if (etag && request.get("If-None-Match", "") == *etag) {
+            response.set("ETag", *etag);
+            response.set("Cache-Control", "no-cache");
+            response.setStatusAndReason(HTTPResponse::HTTP_NOT_MODIFIED);
+            response.setContentLength(0);
+            response.send();
+            return;
+        }
         const auto policy = store.by_uid(uid);
         if (!policy) {
             response.set("Retry-After", "2");

@@ -127,10 +127,11 @@ bool SqliteClientStore::enrol(const EnrolmentSecret& secret, Client& client,
 }
 
 std::optional<Client> SqliteClientStore::by_token_digest(const std::string& digest) {
-    sql::Statement row = db_.prepare(std::string(kClientColumns) + "WHERE token_digest = ?");
-    row.bind(1, digest);
-    if (!row.step()) return std::nullopt;
-    return read_client(row);
+    // Every client request starts here: kept prepared on the connection.
+    const auto row = db_.cached(std::string(kClientColumns) + "WHERE token_digest = ?");
+    row->bind(1, digest);
+    if (!row->step()) return std::nullopt;
+    return read_client(*row);
 }
 
 std::optional<Client> SqliteClientStore::find(const std::string& uid, bool with_inventory) {

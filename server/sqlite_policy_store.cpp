@@ -118,8 +118,10 @@ std::optional<StoredPolicy> SqlitePolicyStore::current(std::int64_t client_id) {
     sql::Statement& row = *current_;
     row.reset();
     row.bind(1, client_id);
-    if (!row.step()) return std::nullopt;
-    return read_policy(row);
+    std::optional<StoredPolicy> found;
+    if (row.step()) found = read_policy(row);
+    row.reset();  // no read snapshot kept open between clients
+    return found;
 }
 
 void SqlitePolicyStore::save(const std::vector<std::pair<PolicyTarget, StoredPolicy>>& policies,
@@ -145,6 +147,14 @@ void SqlitePolicyStore::save(const std::vector<std::pair<PolicyTarget, StoredPol
         feed.reset();
     }
     transaction.commit();
+}
+
+std::optional<std::string> SqlitePolicyStore::etag_of(const std::string& uid) {
+    const auto row = db_.cached(
+        "SELECT p.etag FROM client_policy p JOIN client c ON c.id = p.client_id WHERE c.uid = ?");
+    row->bind(1, uid);
+    if (!row->step()) return std::nullopt;
+    return row->column_text(0);
 }
 
 std::optional<StoredPolicy> SqlitePolicyStore::by_uid(const std::string& uid) {

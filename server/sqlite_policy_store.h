@@ -20,6 +20,7 @@ class SqlitePolicyStore : public PolicyStore {
     void save(const std::vector<std::pair<PolicyTarget, StoredPolicy>>& policies,
               std::int64_t at) override;
     std::optional<StoredPolicy> by_uid(const std::string& uid) override;
+    std::optional<std::string> etag_of(const std::string& uid) override;
 
   private:
     sql::Database& db_;

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,6 +96,22 @@ class Database {
     ~Database();
 
     Statement prepare(const std::string& sql);
+    // A statement prepared once per connection and kept, for hot paths (an idle policy poll).
+    // The guard resets it when it goes out of scope: a statement left mid-result would hold
+    // its read snapshot open across requests. One user at a time.
+    class CachedStatement {
+      public:
+        explicit CachedStatement(Statement& statement) : statement_(&statement) {}
+        CachedStatement(const CachedStatement&) = delete;
+        CachedStatement& operator=(const CachedStatement&) = delete;
+        ~CachedStatement() { statement_->reset(); }
+        Statement* operator->() const { return statement_; }
+        Statement& operator*() const { return *statement_; }
+
+      private:
+        Statement* statement_;
+    };
+    CachedStatement cached(const std::string& sql);
     // Runs one or more statements without parameters (schema, pragmas).
     void exec(const std::string& sql);
 
@@ -116,6 +134,7 @@ class Database {
   private:
     sqlite3* db_ = nullptr;
     std::string path_;
+    std::map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
 // BEGIN IMMEDIATE … COMMIT, rolled back if destroyed before commit() (an exception, an early

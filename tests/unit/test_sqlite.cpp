@@ -177,3 +177,20 @@ BOOST_AUTO_TEST_CASE(ErrorsNameTheStatement) {
     expect_error([&] { db.prepare("SELECT 1; SELECT 2"); }, ErrorCode::Internal,
                  "use exec() for several");
 }
+
+BOOST_AUTO_TEST_CASE(CachedStatementsAreReusedAndNeverKeepASnapshotOpen) {
+    ferry::test::TempDir dir;
+    ferry::sql::Database reader(dir / "cache.db");
+    reader.exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2);");
+    ferry::sql::Database writer(dir / "cache.db");
+    {
+        const auto row = reader.cached("SELECT v FROM t ORDER BY v");
+        BOOST_REQUIRE(row->step());  // one row read, the second left unread
+        BOOST_TEST(row->column_int64(0) == 1);
+    }
+    // The guard reset the statement: the writer's change is visible to the next use.
+    writer.exec("UPDATE t SET v = v + 10");
+    const auto again = reader.cached("SELECT v FROM t ORDER BY v");
+    BOOST_REQUIRE(again->step());
+    BOOST_TEST(again->column_int64(0) == 11);
+}

@@ -27,6 +27,7 @@ class SqliteClientStore : public ClientStore {
                          std::int64_t at) override;
 
   private:
+    Inventory changes_from(std::int64_t client_id, const Inventory& full);
     sql::Database& db_;
 };
 

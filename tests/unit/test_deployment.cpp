@@ -2,6 +2,8 @@
 // include/exclude, re-evaluation on inventory), advertisement gates, per-client policy
 // versioning and signing, status idempotence, and the role table.
 #define BOOST_TEST_MODULE deployment
+#include <sqlite3.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include "advertisement.h"
@@ -391,4 +393,29 @@ BOOST_FIXTURE_TEST_CASE(ClientsReportOnlyOnWhatTargetsThem, Site) {
         },
         ErrorCode::Forbidden, "ADV-0001 does not target this client");
     BOOST_TEST(ads.report(vera, ad.id).clients.size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(AFullInventoryIsAppliedAsChanges, Site) {
+    const auto client = enrol("ws-1", "Debian", 8192, {"bash", "zsh", "vim"});
+    auto report = [&](std::int64_t seq, std::vector<Software> software, double memory) {
+        Inventory full;
+        full.seq = seq;
+        full.facts = {{"os.name", "Debian", std::nullopt}, {"hw.memory_mb", "", memory}};
+        full.software = std::move(software);
+        clients.report_inventory(clients.show(root, client.uid), full);
+    };
+    // The same report again: only the client's sequence is written.
+    const int before = sqlite3_total_changes(db.handle());
+    report(2, {{"bash", "1"}, {"zsh", "1"}, {"vim", "1"}}, 8192);
+    BOOST_TEST(sqlite3_total_changes(db.handle()) - before == 1);
+    // A changed report: one package gone, one upgraded, one new, a fact changed.
+    report(3, {{"bash", "2"}, {"vim", "1"}, {"git", "2.39"}}, 16384);
+    const auto shown = clients.show(root, client.uid);
+    std::vector<std::string> software;
+    for (const auto& p : shown.software) software.push_back(p.name + "=" + p.version);
+    BOOST_TEST(software == (std::vector<std::string>{"bash=2", "git=2.39", "vim=1"}));
+    BOOST_REQUIRE(shown.facts.size() == 2u);
+    BOOST_TEST(shown.facts[0].key == "hw.memory_mb");
+    BOOST_TEST(shown.facts[0].number.value_or(0) == 16384.0);
+    BOOST_TEST(shown.inventory_seq == 3);
 }

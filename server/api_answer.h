@@ -4,7 +4,10 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ferry::server {
 
@@ -15,5 +18,12 @@ struct ApiAnswer {
 
 // The object, indented, with a final newline.
 ApiAnswer json_answer(int status, const Poco::JSON::Object& body);
+
+using QueryParameters = std::vector<std::pair<std::string, std::string>>;
+
+// The whole number `name` from a query string, `fallback` when absent; Error(InvalidInput)
+// naming the parameter when it is not a number from `min` to `max`.
+std::int64_t query_integer(const QueryParameters& query, const std::string& name,
+                           std::int64_t fallback, std::int64_t min, std::int64_t max);
 
 }  // namespace ferry::server

@@ -41,20 +41,6 @@ Poco::JSON::Object client_json(const Client& c, bool with_inventory) {
     return o;
 }
 
-std::int64_t query_number(const std::vector<std::pair<std::string, std::string>>& query,
-                          const std::string& name, std::int64_t fallback, std::int64_t max) {
-    for (const auto& [key, value] : query) {
-        if (key != name) continue;
-        if (value.empty() || value.size() > 18 ||
-            value.find_first_not_of("0123456789") != std::string::npos || std::stoll(value) > max)
-            throw Error(ErrorCode::InvalidInput, "query parameter \"" + name +
-                                                     "\": must be a whole number up to " +
-                                                     std::to_string(max));
-        return std::stoll(value);
-    }
-    return fallback;
-}
-
 // A fact's text: strings as sent, numbers without a needless ".0" so `==` on text works too.
 std::string number_text(double value) {
     if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 1e15) {
@@ -151,9 +137,9 @@ ApiAnswer clients_api(ClientService& clients, const Principal& caller, const std
                       const std::vector<std::string>& parts,
                       const std::vector<std::pair<std::string, std::string>>& query) {
     if (parts.empty() && method == "GET") {
-        const int limit = static_cast<int>(query_number(query, "limit", 1000, 10000));
+        const int limit = static_cast<int>(query_integer(query, "limit", 1000, 1, 10000));
         Poco::JSON::Array list;
-        std::int64_t last = query_number(query, "after", 0, INT64_MAX / 2);
+        std::int64_t last = query_integer(query, "after", 0, 0, INT64_MAX / 2);
         for (const auto& c : clients.list(caller, limit, last)) {
             list.add(client_json(c, false));
             last = c.id;

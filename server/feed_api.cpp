@@ -6,30 +6,12 @@
 #include "ferry/error.h"
 
 namespace ferry::server {
-namespace {
-
-std::int64_t parameter(const std::vector<std::pair<std::string, std::string>>& query,
-                       const std::string& name, std::int64_t fallback, std::int64_t max) {
-    for (const auto& [key, value] : query) {
-        if (key != name) continue;
-        if (value.empty() || value.size() > 18 ||
-            value.find_first_not_of("0123456789") != std::string::npos || std::stoll(value) > max)
-            throw Error(ErrorCode::InvalidInput, "query parameter \"" + name +
-                                                     "\": must be a whole number up to " +
-                                                     std::to_string(max));
-        return std::stoll(value);
-    }
-    return fallback;
-}
-
-}  // namespace
-
 ApiAnswer feed_api(sql::Database& db, const Principal& caller, const std::string& method,
                    const std::vector<std::pair<std::string, std::string>>& query) {
     if (method != "GET") throw Error(ErrorCode::NotFound, "no such route");
     UserService::require(caller, Permission::ReadContent, "read the feed");
-    const std::int64_t after = parameter(query, "after", 0, INT64_MAX / 2);
-    const int limit = static_cast<int>(parameter(query, "limit", 1000, 10000));
+    const std::int64_t after = query_integer(query, "after", 0, 0, INT64_MAX / 2);
+    const int limit = static_cast<int>(query_integer(query, "limit", 1000, 1, 10000));
     sql::Statement rows =
         db.prepare("SELECT seq, kind, subject, at FROM feed WHERE seq > ? ORDER BY seq LIMIT ?");
     rows.bind(1, after).bind(2, limit);

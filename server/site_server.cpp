@@ -137,20 +137,6 @@ std::string action_label(const std::string& segment, std::initializer_list<const
     return "{other}";
 }
 
-// ?limit=N on a members listing: 1 to 100,000 (the default).
-int members_limit(const HTTPServerRequest& request) {
-    for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
-        if (key != "limit") continue;
-        if (value.empty() || value.size() > 6 ||
-            value.find_first_not_of("0123456789") != std::string::npos || std::stoi(value) < 1 ||
-            std::stoi(value) > 100'000)
-            throw Error(ErrorCode::InvalidInput,
-                        "query parameter \"limit\": must be a whole number from 1 to 100000");
-        return std::stoi(value);
-    }
-    return 100'000;
-}
-
 std::vector<std::string> segments_after(const std::string& path, const std::string& prefix) {
     std::vector<std::string> parts;
     std::string rest = path.substr(prefix.size());
@@ -239,7 +225,9 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                         SqliteCollectionStore store(db);
                         CollectionService service(store, wall_clock());
                         return collections_api(service, caller, request.getMethod(), parts, body,
-                                               members_limit(request));
+                                               static_cast<int>(query_integer(
+                                                   Poco::URI(request.getURI()).getQueryParameters(),
+                                                   "limit", 100'000, 1, 100'000)));
                     });
             } else if (path == "/api/v1/advertisements" ||
                        path.rfind("/api/v1/advertisements/", 0) == 0) {

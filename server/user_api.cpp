@@ -54,31 +54,12 @@ ApiAnswer users_api(UserService& users, const Principal& caller, const std::stri
     throw Error(ErrorCode::NotFound, "no such route");
 }
 
-namespace {
-
-std::int64_t query_integer(const std::vector<std::pair<std::string, std::string>>& query,
-                           const std::string& name, std::int64_t fallback, std::int64_t max) {
-    for (const auto& [key, value] : query) {
-        if (key != name) continue;
-        if (value.empty() || value.size() > 18 ||
-            value.find_first_not_of("0123456789") != std::string::npos || std::stoll(value) > max) {
-            throw Error(ErrorCode::InvalidInput, "query parameter \"" + name +
-                                                     "\": must be a whole number up to " +
-                                                     std::to_string(max));
-        }
-        return std::stoll(value);
-    }
-    return fallback;
-}
-
-}  // namespace
-
 ApiAnswer changelog_api(UserService& users, const Principal& caller, const std::string& method,
                         const std::vector<std::pair<std::string, std::string>>& query) {
     if (method != "GET") throw Error(ErrorCode::NotFound, "no such route");
-    const std::int64_t since = query_integer(query, "since", 0, INT64_MAX / 2);
-    const std::int64_t after = query_integer(query, "after", 0, INT64_MAX / 2);
-    const int limit = static_cast<int>(query_integer(query, "limit", 1000, 10000));
+    const std::int64_t since = query_integer(query, "since", 0, 0, INT64_MAX / 2);
+    const std::int64_t after = query_integer(query, "after", 0, 0, INT64_MAX / 2);
+    const int limit = static_cast<int>(query_integer(query, "limit", 1000, 1, 10000));
     Poco::JSON::Array entries;
     std::int64_t last = after;
     for (const auto& [id, entry] : users.changelog(caller, since, after, limit)) {

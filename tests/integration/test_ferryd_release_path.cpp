@@ -403,6 +403,14 @@ BOOST_FIXTURE_TEST_CASE(HostileStringsStayData, Library) {  // THREATS 29-30
     BOOST_TEST(http(port, "POST", "/api/v1/releases", rita,
                     R"({"title": "t", "rfcs": ["RFC-1 OR 1=1"], "packages": ["hello@1.0"]})")
                    .status == 400);
+    // Query parameters that are not numbers in range name themselves.
+    for (const char* path :
+         {"/api/v1/changelog?limit=0", "/api/v1/clients?after=-1", "/api/v1/feed?after=1e9",
+          "/api/v1/collections/evil/members?limit=x"}) {
+        const auto bad = http(port, "GET", path, token);
+        BOOST_TEST(bad.status == 400, path);
+        BOOST_TEST(contains(bad.body, "query parameter"), bad.body);
+    }
     // Malformed and oversized bodies.
     BOOST_TEST(http(port, "POST", "/api/v1/collections", rita, "{\"name\": ").status == 400);
     BOOST_TEST(http(port, "POST", "/api/v1/collections", rita, std::string(70 << 10, '[')).status ==

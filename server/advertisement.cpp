@@ -1,46 +1,13 @@
 #include "advertisement.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 
 #include "ferry/error.h"
 #include "ferry/json.h"
+#include "ferry/maintenance_window.h"
 
 namespace ferry::server {
-namespace {
-
-const std::vector<std::string> kDays = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-
-bool is_day(const std::string& text) {
-    return std::find(kDays.begin(), kDays.end(), text) != kDays.end();
-}
-
-bool is_clock(const std::string& text) {
-    return text.size() == 5 && std::isdigit(static_cast<unsigned char>(text[0])) &&
-           std::isdigit(static_cast<unsigned char>(text[1])) && text[2] == ':' &&
-           std::isdigit(static_cast<unsigned char>(text[3])) &&
-           std::isdigit(static_cast<unsigned char>(text[4])) && std::stoi(text.substr(0, 2)) < 24 &&
-           std::stoi(text.substr(3, 2)) < 60;
-}
-
-bool is_day_spec(const std::string& days) {
-    if (days == "daily") return true;
-    if (days.size() == 7 && days[3] == '-')
-        return is_day(days.substr(0, 3)) && is_day(days.substr(4));
-    std::size_t start = 0;
-    while (start <= days.size()) {
-        const auto comma = days.find(',', start);
-        if (!is_day(
-                days.substr(start, comma == std::string::npos ? std::string::npos : comma - start)))
-            return false;
-        if (comma == std::string::npos) return true;
-        start = comma + 1;
-    }
-    return false;
-}
-
-}  // namespace
 
 std::string advertisement_number(std::int64_t id) {
     char text[32];
@@ -57,15 +24,11 @@ std::optional<std::int64_t> parse_advertisement_number(const std::string& text) 
 }
 
 void check_window(const std::string& window) {
-    const auto space = window.find(' ');
-    const std::string days = window.substr(0, space);
-    const std::string times = space == std::string::npos ? "" : window.substr(space + 1);
-    if (space == std::string::npos || !is_day_spec(days) || times.size() != 11 || times[5] != '-' ||
-        !is_clock(times.substr(0, 5)) || !is_clock(times.substr(6)) ||
-        times.substr(0, 5) == times.substr(6)) {
-        throw Error(ErrorCode::InvalidInput,
-                    "field \"windows\": \"" + window.substr(0, 60) +
-                        "\" is not DAYS HH:MM-HH:MM (DAYS: daily, Mon, Mon-Fri or Sat,Sun)");
+    // One grammar for the site and the agent that evaluates the windows.
+    try {
+        MaintenanceWindow::parse(window);
+    } catch (const Error& e) {
+        throw e.with_context("field \"windows\"");
     }
 }
 

@@ -24,14 +24,31 @@ class ApiClient {
     // naming FERRY_CA_FILE when that file cannot be used.
     ApiClient(const std::string& server, std::string token);
 
+    // For the one request that carries no token (an agent's enrolment, where the secret in the
+    // body is the credential).
+    static ApiClient without_token(const std::string& server);
+
     Poco::JSON::Object::Ptr get(const std::string& path) const;
     Poco::JSON::Object::Ptr post(const std::string& path, const std::string& json_body) const;
     // Streams a file as the body of a PUT (object uploads), without reading it into memory.
     Poco::JSON::Object::Ptr put_file(const std::string& path, const std::string& file) const;
 
+    // A GET whose answer the caller interprets: any HTTP status comes back (a 304, a 503), with
+    // the headers it needs; only a transport failure throws (as get() does).
+    struct RawAnswer {
+        int status = 0;
+        std::string etag;
+        std::string body;
+    };
+    RawAnswer get_raw(const std::string& path, const std::string& if_none_match = "") const;
+
   private:
     Poco::JSON::Object::Ptr request(const std::string& method, const std::string& path,
                                     const std::string& body, const std::string& file = "") const;
+    // Sends the request and reads the whole answer; throws only for transport failures.
+    RawAnswer exchange(const std::string& method, const std::string& path,
+                       const std::string& body, const std::string& file,
+                       const std::string& if_none_match) const;
 
     struct Tls;  // the client TLS context, for https only
     static std::shared_ptr<const Tls> make_tls(const std::string& host);

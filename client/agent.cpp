@@ -1,0 +1,495 @@
+#include "agent.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Stringifier.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <utility>
+
+#include "ferry/error.h"
+#include "ferry/hash.h"
+#include "ferry/json.h"
+#include "ferry/minisign.h"
+#include "ferry/version_order.h"
+#include "inventory.h"
+#include "package_check.h"
+#include "scheduler.h"
+
+namespace ferry::agent {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string utc(std::int64_t t) {
+    if (t <= 0) return "-";
+    const std::time_t time = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&time, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
+    return text;
+}
+
+// "ADV-0007" named in a site's refusal of a status batch, or "".
+std::string advertisement_named(const std::string& message) {
+    const auto at = message.find("ADV-");
+    if (at == std::string::npos) return {};
+    auto end = at + 4;
+    while (end < message.size() && std::isdigit(static_cast<unsigned char>(message[end]))) ++end;
+    return message.substr(at, end - at);
+}
+
+}  // namespace
+
+const PolicyAdvertisement* find_advertisement(const Policy& policy, const std::string& id) {
+    for (const auto& ad : policy.advertisements)
+        if (ad.id == id) return &ad;
+    return nullptr;
+}
+
+bool is_final_state(const std::string& state) {
+    return state == "installed" || state == "rolled-back" || state == "refused" ||
+           state == "uninstalled";
+}
+
+AdvertisementMemory memory_of(const AdvertisementRecord& r) {
+    AdvertisementMemory m;
+    m.postpones_used = r.postpones_used;
+    m.postponed_until = r.postponed_until;
+    m.postponed_total_s = r.postponed_total_s;
+    m.user_requested = r.user_requested;
+    return m;
+}
+
+Agent::Agent(AgentPaths paths, AgentOptions options,
+             std::function<std::unique_ptr<SiteLink>(const Enrolment&)> link_factory)
+    : paths_(std::move(paths)),
+      options_(std::move(options)),
+      state_((fs::create_directories(paths_.state_dir), paths_.database())),
+      installer_(state_, paths_, options_.clock),
+      link_factory_(std::move(link_factory)) {
+    fs::create_directories(paths_.cache_dir());
+    fs::create_directories(paths_.root);
+    ::chmod(paths_.state_dir.c_str(), 0700);
+}
+
+Enrolment Agent::enroll(const AgentPaths& paths, const std::string& server,
+                        const std::string& secret, const std::string& hostname, std::int64_t now) {
+    fs::create_directories(paths.state_dir);
+    ::chmod(paths.state_dir.c_str(), 0700);
+    AgentState state(paths.database());
+    if (const auto existing = state.enrolment())
+        throw Error(ErrorCode::Conflict, "already enrolled as " + existing->client_id + " with " +
+                                             existing->server + " (state in " + paths.state_dir +
+                                             ")");
+    const EnrolAnswer answer = enrol_with_site(server, secret, hostname);
+    // Pin only a key that parses: a site that sends garbage is refused now, not at first poll.
+    minisign::PublicKey::parse("untrusted comment: site\n" + answer.site_public_key + "\n",
+                               "site_public_key from " + server);
+    Enrolment enrolment{server, answer.client_id, answer.token, answer.site_public_key, now};
+    state.save_enrolment(enrolment);
+    return enrolment;
+}
+
+SiteLink& Agent::link() {
+    if (!link_) {
+        const auto enrolment = state_.enrolment();
+        if (!enrolment)
+            throw Error(
+                ErrorCode::NotFound,
+                "this agent is not enrolled: run ferry-agent enroll --server URL --secret S");
+        link_ = link_factory_(*enrolment);
+    }
+    return *link_;
+}
+
+std::string Agent::object_path(const std::string& object_id) const {
+    return paths_.cache_dir() + "/" + object_id;
+}
+
+void Agent::record(AdvertisementRecord& r, const std::string& state, const std::string& detail,
+                   std::optional<int> exit_code, const std::string& log_tail) {
+    const bool changed = r.state != state || r.detail != detail;
+    r.state = state;
+    r.detail = detail;
+    sql::Transaction tx(state_.db());
+    state_.save_advertisement(r);
+    if (changed) {
+        StatusMessage message;
+        message.advertisement = r.id;
+        message.state = state;
+        message.exit_code = exit_code;
+        // The script's last lines, then the agent's one-line summary as the last line.
+        message.log_tail = log_tail;
+        if (!message.log_tail.empty() && message.log_tail.back() != '\n') message.log_tail += '\n';
+        message.log_tail += detail;
+        if (message.log_tail.size() > 8192)
+            message.log_tail = message.log_tail.substr(message.log_tail.size() - 8192);
+        message.at = now();
+        state_.queue_status(message);
+    }
+    tx.commit();
+}
+
+std::vector<std::string> Agent::cycle() {
+    std::vector<std::string> log;
+    if (const auto recovered = installer_.recover()) {
+        const auto& entry = recovered->entry;
+        log.push_back("recovered: " + recovered->outcome.detail);
+        if (!entry.advertisement.empty()) {
+            AdvertisementRecord r =
+                state_.advertisement(entry.advertisement).value_or(AdvertisementRecord{});
+            r.id = entry.advertisement;
+            r.attempts += 1;
+            record(r, recovered->outcome.state, recovered->outcome.detail, std::nullopt,
+                   recovered->outcome.log_tail);
+        }
+        changed_software_ = true;
+    }
+    try {
+        poll_policy(log);
+    } catch (const Error& e) {
+        log.push_back(std::string("policy poll failed: ") + e.what());
+    }
+    if (const auto policy = active_policy(&log)) act_on(*policy, log);
+    send_outbox(log);
+    send_inventory(log, false);
+    evict_cache();
+    return log;
+}
+
+void Agent::poll_policy(std::vector<std::string>& log) {
+    const auto enrolment = state_.enrolment();
+    if (!enrolment)
+        throw Error(ErrorCode::NotFound,
+                    "this agent is not enrolled: run ferry-agent enroll --server URL --secret S");
+    const auto stored = state_.policy();
+    const PolicyAnswer answer =
+        link().fetch_policy(enrolment->client_id, stored ? stored->etag : std::string());
+    if (answer.kind == PolicyAnswer::Kind::Unchanged) return;
+    if (answer.kind == PolicyAnswer::Kind::NotReady) {
+        log.push_back("the site is still building this client's policy");
+        return;
+    }
+    SignedPolicy served;
+    try {
+        const auto envelope = json::parse_object(answer.body, "policy envelope", kMaxPolicyBytes);
+        json::FieldReader in(envelope, "policy envelope");
+        served.json = in.multiline_string("policy", true, kMaxPolicyBytes);
+        served.signature = in.multiline_string("signature", true, 8192);
+        const auto key = minisign::PublicKey::parse(
+            "untrusted comment: site\n" + enrolment->site_public_key + "\n", "the pinned site key");
+        AcceptedPolicy last;
+        if (stored) last = {stored->version, stored->digest};
+        const Policy policy = verify_policy(served, key, enrolment->client_id, last, now());
+        if (stored && policy.version == stored->version) {
+            // The same document again (a DP replaying it, or a new ETag): nothing to do.
+            auto same = *stored;
+            same.etag = answer.etag;
+            state_.save_policy(same);
+            return;
+        }
+        state_.save_policy({policy.version, hash_bytes(served.json.data(), served.json.size()),
+                            served.json, served.signature, answer.etag, now()});
+        state_.set_policy_refusal("", 0);
+        log.push_back("accepted policy version " + std::to_string(policy.version));
+    } catch (const Error& e) {
+        // Keep the last good policy; say why at the site (inventory) and in the log.
+        state_.set_policy_refusal(e.what(), now());
+        log.push_back(std::string("refused a policy: ") + e.what());
+        changed_software_ = true;  // the refusal is reported with the next inventory
+    }
+}
+
+std::optional<Policy> Agent::active_policy(std::vector<std::string>* log) {
+    const auto stored = state_.policy();
+    if (!stored) return std::nullopt;
+    Policy policy = Policy::parse(stored->json, "the accepted policy");
+    if (policy.expires_at <= now()) {
+        // Indefinite freeze (THREATS.md 10): an expired policy starts nothing new.
+        if (log)
+            log->push_back("the accepted policy expired at " + utc(policy.expires_at) +
+                           "; nothing new is started until a fresh one arrives");
+        return std::nullopt;
+    }
+    return policy;
+}
+
+void Agent::act_on(const Policy& policy, std::vector<std::string>& log) {
+    for (const auto& ad : policy.advertisements) {
+        try {
+            handle(policy, ad, log);
+        } catch (const Error& e) {
+            log.push_back(ad.id + ": " + e.what());
+        }
+    }
+}
+
+bool Agent::prestage(const PolicyAdvertisement& ad, AdvertisementRecord& r,
+                     std::vector<std::string>& log) {
+    const std::string path = object_path(ad.object_id);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        state_.touch_cached({ad.object_id, ad.package, ad.version, ad.size, now()});
+        return true;
+    }
+    if (r.state.empty() || r.state == "available" || r.state == "waiting" || r.state == "postponed")
+        record(r, "downloading", "downloading " + ad.package + " " + ad.version);
+    try {
+        link().download(ad.object_id, ad.size, paths_.cache_dir());
+    } catch (const Error& e) {
+        // A bad object was deleted by the download; the next cycle tries again.
+        record(r, "failed", std::string("download failed: ") + e.what());
+        log.push_back(ad.id + ": download failed: " + e.what());
+        return false;
+    }
+    state_.touch_cached({ad.object_id, ad.package, ad.version, ad.size, now()});
+    record(r, "downloaded", ad.package + " " + ad.version + " is in the local cache");
+    return true;
+}
+
+void Agent::handle(const Policy& policy, const PolicyAdvertisement& ad,
+                   std::vector<std::string>& log) {
+    AdvertisementRecord r = state_.advertisement(ad.id).value_or(AdvertisementRecord{});
+    r.id = ad.id;
+    if (r.done_object == ad.object_id && is_final_state(r.state)) return;
+    if (r.done_object == ad.object_id && r.state == "failed" &&
+        r.attempts >= options_.max_interrupted_attempts)
+        return;
+    const auto current = state_.version(ad.package, "current");
+    if (ad.action == "install" && current && current->version == ad.version) {
+        r.done_object = ad.object_id;
+        record(r, "installed", ad.package + " " + ad.version + " is installed");
+        return;
+    }
+    if (ad.action == "uninstall" && !current) {
+        r.done_object = ad.object_id;
+        record(r, "uninstalled", ad.package + " is not installed");
+        return;
+    }
+    if (ad.action == "install" && !prestage(ad, r, log)) return;
+
+    const Decision decision = decide(ad, memory_of(r), now());
+    if (decision.next != Next::Act) {
+        r.next_at = decision.next == Next::Wait ? decision.at : 0;
+        if (decision.state.empty())
+            state_.save_advertisement(r);
+        else
+            record(r, decision.state, decision.why);
+        return;
+    }
+
+    r.user_requested = false;
+    r.next_at = 0;
+    Outcome outcome;
+    if (ad.action == "uninstall") {
+        record(r, "uninstalling", "uninstalling " + ad.package);
+        outcome = installer_.uninstall(ad.package, ad.id);
+    } else {
+        std::vector<std::string> stack;
+        outcome = install_with_dependencies(policy, ad, stack, log);
+    }
+    r = state_.advertisement(ad.id).value_or(r);
+    r.id = ad.id;
+    r.done_object = ad.object_id;
+    r.user_requested = false;
+    record(r, outcome.state, outcome.detail, outcome.exit_code, outcome.log_tail);
+    log.push_back(ad.id + ": " + outcome.state + ": " + outcome.detail);
+    changed_software_ = true;
+}
+
+Outcome Agent::install_with_dependencies(const Policy& policy, const PolicyAdvertisement& ad,
+                                         std::vector<std::string>& stack,
+                                         std::vector<std::string>& log) {
+    if (std::find(stack.begin(), stack.end(), ad.package) != stack.end()) {
+        std::string cycle;
+        for (const auto& name : stack) cycle += name + " → ";
+        return {"refused", std::nullopt, "", "dependency cycle: " + cycle + ad.package};
+    }
+    stack.push_back(ad.package);
+    Manifest manifest;
+    const std::string path = object_path(ad.object_id);
+    try {
+        manifest = check_package(policy, ad, path);
+    } catch (const Error& e) {
+        // Bad bytes or a bad signature (THREATS.md 1–5, 12–14): never kept, never unpacked.
+        std::error_code ec;
+        fs::remove(path, ec);
+        state_.forget_cached(ad.object_id);
+        return {"refused", std::nullopt, "", std::string("refused: ") + e.what()};
+    }
+    for (const auto& dependency : manifest.dependencies) {
+        const auto installed = state_.version(dependency.name, "current");
+        if (installed && version_at_least(installed->version, dependency.min_version)) continue;
+        const PolicyAdvertisement* provider = nullptr;
+        for (const auto& other : policy.advertisements)
+            if (other.action == "install" && other.package == dependency.name &&
+                version_at_least(other.version, dependency.min_version) &&
+                other.rollout_state == "active")
+                provider = &other;
+        const std::string wanted =
+            dependency.name +
+            (dependency.min_version.empty() ? "" : " ≥ " + dependency.min_version);
+        if (!provider)
+            return {"refused", std::nullopt, "",
+                    ad.package + " " + ad.version + " needs " + wanted +
+                        ", which is neither installed nor in this client's policy"};
+        AdvertisementRecord dep =
+            state_.advertisement(provider->id).value_or(AdvertisementRecord{});
+        dep.id = provider->id;
+        if (!prestage(*provider, dep, log))
+            return {"failed", std::nullopt, "",
+                    "dependency " + wanted + " could not be downloaded"};
+        record(dep, "installing",
+               "installing " + provider->package + " " + provider->version + " (a dependency of " +
+                   ad.package + ")");
+        const Outcome done = install_with_dependencies(policy, *provider, stack, log);
+        dep = state_.advertisement(provider->id).value_or(dep);
+        dep.done_object = provider->object_id;
+        record(dep, done.state, done.detail, done.exit_code, done.log_tail);
+        if (done.state != "installed")
+            return {"failed", std::nullopt, "",
+                    "dependency " + provider->package + " " + provider->version + " " + done.state +
+                        ": " + done.detail};
+    }
+    stack.pop_back();
+    AdvertisementRecord r = state_.advertisement(ad.id).value_or(AdvertisementRecord{});
+    r.id = ad.id;
+    if (r.state != "installing")
+        record(r, "installing", "installing " + ad.package + " " + ad.version);
+    InstallRequest request{ad.id,        ad.package, ad.version, ad.object_id,
+                           ad.signature, path,       manifest};
+    return installer_.install(request);
+}
+
+void Agent::send_outbox(std::vector<std::string>& log) {
+    for (int batch = 0; batch < 100; ++batch) {
+        const auto messages = state_.unsent_status(1000);
+        if (messages.empty()) return;
+        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+        for (const auto& m : messages) {
+            Poco::JSON::Object::Ptr item = new Poco::JSON::Object;
+            item->set("seq", m.seq);
+            item->set("advertisement", m.advertisement);
+            item->set("state", m.state);
+            if (m.exit_code) item->set("exit_code", *m.exit_code);
+            if (!m.log_tail.empty()) item->set("log_tail", m.log_tail);
+            item->set("at", m.at);
+            items->add(item);
+        }
+        Poco::JSON::Object body;
+        body.set("messages", items);
+        std::ostringstream text;
+        Poco::JSON::Stringifier::stringify(body, text);
+        try {
+            link().post("/api/v1/status", text.str());
+            state_.mark_sent(messages.back().seq);
+        } catch (const Error& e) {
+            // The site refuses a whole batch for one advertisement that no longer targets this
+            // client; those messages can never land, the others must.
+            const std::string named = advertisement_named(e.what());
+            if ((e.code() == ErrorCode::Forbidden || e.code() == ErrorCode::NotFound) &&
+                !named.empty()) {
+                state_.db()
+                    .cached("UPDATE outbox SET sent = 2 WHERE sent = 0 AND advertisement = ?1")
+                    ->bind(1, named)
+                    .run();
+                log.push_back("status for " + named + " dropped: " + e.what());
+                continue;
+            }
+            log.push_back(std::string("status not sent (kept for the next cycle): ") + e.what());
+            return;
+        }
+    }
+}
+
+void Agent::send_inventory(std::vector<std::string>& log, bool force) {
+    const auto [base, snapshot] = state_.reported_inventory();
+    const bool due = base == 0 || changed_software_ || force ||
+                     now() - last_inventory_check_ >= options_.inventory_interval_s;
+    if (!due) return;
+    InventorySources sources;
+    sources.system_root = options_.system_root;
+    std::map<std::string, std::string> ferry_packages;
+    for (const auto& v : state_.all_versions())
+        if (v.role == "current") ferry_packages[v.name] = v.version;
+    Inventory now_inventory = collect_inventory(sources, ferry_packages);
+    if (const auto policy = state_.policy())
+        now_inventory.facts["agent.policy_version"] = static_cast<std::int64_t>(policy->version);
+    const auto [refusal, refused_at] = state_.policy_refusal();
+    if (!refusal.empty()) {
+        now_inventory.facts["agent.policy_refusal"] = refusal.substr(0, 1000);
+        now_inventory.facts["agent.policy_refused_at"] = refused_at;
+    }
+    try {
+        const std::int64_t seq = state_.next_inventory_seq();
+        std::string body;
+        if (base == 0) {
+            body = full_report_json(now_inventory, seq);
+        } else {
+            const InventoryChange change =
+                diff_inventory(inventory_from_json(snapshot), now_inventory);
+            if (change.empty()) {
+                changed_software_ = false;
+                last_inventory_check_ = now();
+                return;
+            }
+            body = change_report_json(change, seq, base);
+        }
+        try {
+            link().post("/api/v1/clients/" + state_.enrolment()->client_id + "/inventory", body);
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::Conflict) throw;
+            // The site lost track of our base: send everything.
+            const std::int64_t full_seq = state_.next_inventory_seq();
+            link().post("/api/v1/clients/" + state_.enrolment()->client_id + "/inventory",
+                        full_report_json(now_inventory, full_seq));
+            state_.save_reported_inventory(full_seq, inventory_to_json(now_inventory));
+            changed_software_ = false;
+            last_inventory_check_ = now();
+            log.push_back("sent a full inventory (the site asked for one)");
+            return;
+        }
+        state_.save_reported_inventory(seq, inventory_to_json(now_inventory));
+        changed_software_ = false;
+        last_inventory_check_ = now();
+        log.push_back(base == 0 ? "sent the full inventory" : "sent the inventory changes");
+    } catch (const Error& e) {
+        log.push_back(std::string("inventory not sent (tried again next cycle): ") + e.what());
+    }
+}
+
+void Agent::evict_cache() {
+    // Never evicted: what is installed (rollback needs the previous object) and what an
+    // advertisement of the accepted policy still needs.
+    std::set<std::string> pinned;
+    for (const auto& v : state_.all_versions()) pinned.insert(v.object_id);
+    if (const auto policy = active_policy(nullptr))
+        for (const auto& ad : policy->advertisements) pinned.insert(ad.object_id);
+    std::uint64_t total = 0;
+    const auto cached = state_.cached_objects();  // least recently used first
+    for (const auto& o : cached) total += o.size;
+    for (const auto& o : cached) {
+        if (total <= options_.cache_limit_bytes) break;
+        if (pinned.count(o.object_id)) continue;
+        std::error_code ec;
+        fs::remove(object_path(o.object_id), ec);
+        state_.forget_cached(o.object_id);
+        total -= o.size;
+    }
+}
+
+std::int64_t Agent::next_wakeup(std::int64_t poll_interval_s) {
+    std::int64_t next = now() + poll_interval_s;
+    for (const auto& r : state_.advertisements())
+        if (r.next_at > 0 && r.next_at < next) next = std::max(r.next_at, now() + 1);
+    return next;
+}
+
+}  // namespace ferry::agent

@@ -159,6 +159,8 @@ int run_daemon(Agent& agent, const AgentPaths& paths, std::int64_t interval) {
     ControlServer control(paths.socket(), [&](const ControlRequest& request) {
         std::lock_guard<std::mutex> guard(mutex);
         CommandResult result = run_command(agent, request);
+        if (request.command == "status" && result.exit_code == 0)
+            result.out += "daemon      running (pid " + std::to_string(::getpid()) + ")\n";
         poked = true;
         wake.notify_all();
         return result;
@@ -228,7 +230,9 @@ int dispatch(int argc, char** argv) {
         for (const auto& line_text : agent.cycle()) log_line(line_text);
         return 0;
     }
-    return print(run_command(agent, request));
+    CommandResult result = run_command(agent, request);
+    if (command == "status" && result.exit_code == 0) result.out += "daemon      not running\n";
+    return print(result);
 }
 
 }  // namespace

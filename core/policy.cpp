@@ -9,6 +9,7 @@
 #include "ferry/error.h"
 #include "ferry/hash.h"
 #include "ferry/json.h"
+#include "ferry/maintenance_window.h"
 #include "ferry/manifest.h"
 
 namespace ferry {
@@ -84,6 +85,13 @@ PolicyAdvertisement read_advertisement(const json::FieldReader& in) {
     a.postpone_max = static_cast<int>(in.integer("postpone_max", true, 0, 1000));
     a.postpone_max_delay_s = in.integer("postpone_max_delay_s", true, 0, INT64_MAX);
     a.windows = string_list(in, "windows", 64);
+    for (const auto& window : a.windows) {  // one grammar with the site: a bad one is refused
+        try {
+            MaintenanceWindow::parse(window);
+        } catch (const Error& e) {
+            throw bad(in.where("windows"), e.what());
+        }
+    }
     a.rollout_state = in.string("rollout_state", true, 16);
     if (a.rollout_state != "active" && a.rollout_state != "halted" &&
         a.rollout_state != "cancelled") {

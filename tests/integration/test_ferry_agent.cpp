@@ -260,6 +260,14 @@ BOOST_FIXTURE_TEST_CASE(EnrolInstallUpgradeRollBackAndUninstall, Deployment) {
 }
 
 BOOST_FIXTURE_TEST_CASE(PostponeWithinTheRulesThenInstallOnRequest, Deployment) {
+    // The daemon runs; the commands below reach it through its control socket.
+    BOOST_TEST(contains(agent({"status"}).out, "daemon      not running"));
+    BackgroundProcess daemon({FERRY_AGENT_BINARY, "run", "--interval", "1", "--state-dir",
+                              state_dir(), "--root", root()});
+    for (int i = 0; i < 100 && !path_exists(state_dir() + "/agent.sock"); ++i)
+        std::this_thread::sleep_for(50ms);
+    BOOST_TEST(contains(agent({"status"}).out, "daemon      running"));
+
     const std::string ad =
         advertise({"hello@1.0", "--collection", "pilot", "--mandatory", "--deadline", "+2d",
                    "--postpone-max", "1", "--window", local_time_window_closed_now()});
@@ -278,6 +286,11 @@ BOOST_FIXTURE_TEST_CASE(PostponeWithinTheRulesThenInstallOnRequest, Deployment) 
     BOOST_TEST(installed.exit_code == 0, installed.err);
     BOOST_TEST(current("hello") == "1.0");
     BOOST_TEST(contains(site_status(ad), "installed"));
+
+    // SIGTERM stops the daemon cleanly and removes its socket.
+    daemon.signal(SIGTERM);
+    BOOST_TEST(daemon.wait(10s) == 0);
+    BOOST_TEST(!path_exists(state_dir() + "/agent.sock"));
 }
 
 BOOST_FIXTURE_TEST_CASE(AnInstallKilledMidwayIsRecoveredOnRestart, Deployment) {

@@ -82,6 +82,7 @@ struct World {
     minisign::SecretKey site = minisign::SecretKey::generate();
     minisign::SecretKey publisher = minisign::SecretKey::generate();
     std::int64_t now = kNow;
+    std::uint64_t cache_limit = 4ULL << 30;
     std::unique_ptr<FakeLink> fake = std::make_unique<FakeLink>();
     FakeLink* link = fake.get();
     AgentPaths paths{dir / "state", dir / "root"};
@@ -100,6 +101,7 @@ struct World {
         agent.reset();
         AgentOptions options;
         options.clock = [this] { return now; };
+        options.cache_limit_bytes = cache_limit;
         options.system_root = dir / "no-system";
         agent = std::make_unique<Agent>(
             paths, options, [this](const Enrolment&) { return std::make_unique<LinkProxy>(link); });
@@ -420,4 +422,24 @@ BOOST_AUTO_TEST_CASE(OneRefusedAdvertisementDoesNotBlockTheOutbox) {
     bool sent = false;
     for (const auto& post : w.link->posted) sent |= has(post, "ADV-0001");
     BOOST_TEST(sent);
+}
+
+BOOST_AUTO_TEST_CASE(TheCacheEvictsLeastRecentlyUsedButNeverWhatRollbackNeeds) {
+    World w;
+    w.cache_limit = 1;  // everything that may go, goes
+    w.start_agent();
+    for (const std::string version : {"1.0", "2.0", "3.0"}) w.build("app", version);
+    const auto cached = [&](const std::string& key) {
+        return path_exists(w.paths.cache_dir() + "/" + w.packages.at(key).object_id);
+    };
+    w.serve_and_cycle(w.envelope(1, {w.advertisement("ADV-0001", "app-1.0")}));
+    w.serve_and_cycle(w.envelope(2, {w.advertisement("ADV-0002", "app-2.0")}));
+    BOOST_TEST(cached("app-1.0"));  // the previous version: rollback needs it
+    w.serve_and_cycle(w.envelope(3, {w.advertisement("ADV-0003", "app-3.0")}));
+    BOOST_TEST(w.current("app") == "3.0");
+    BOOST_TEST(!cached("app-1.0"));  // neither installed nor advertised any more
+    BOOST_TEST(cached("app-2.0"));
+    BOOST_TEST(cached("app-3.0"));
+    BOOST_TEST(w.agent->rollback("app").exit_code == 0);
+    BOOST_TEST(w.current("app") == "2.0");
 }

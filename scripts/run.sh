@@ -89,10 +89,15 @@ as "$rita" rfc create --title "Roll out hello 1.1" --risk high \
 as "$carl" rfc approve RFC-0001 --reason "tested in the lab"
 as "$cleo" rfc approve RFC-0001
 
-step "clients enrol with a secret and report inventory (agents come with the next issue)"
+step "clients enrol with a secret: ws-01 runs ferry-agent, ws-02 and ws-03 report by hand"
 secret=$(as "$admin" secret create --name lab --json | sed -n 's/.*"secret": "\([^"]*\)".*/\1/p')
+agent="$repo/build/client/ferry-agent"
+ws01=(--state-dir "$out/agents/ws-01/state" --root "$out/agents/ws-01/root")
+"$agent" enroll --server "$server" --secret "$secret" --hostname ws-01 "${ws01[@]}"
+pilot_client=$("$agent" status "${ws01[@]}" | sed -n 's/^client *\(cl_[0-9a-f]*\) .*/\1/p')
+"$agent" run --once "${ws01[@]}" 2>&1 | sed 's/^/  agent: /'
 declare -A client_token
-for host in ws-01 ws-02 ws-03; do
+for host in ws-02 ws-03; do
   answer=$(curl -s -X POST "$server/api/v1/clients/enroll" \
     -d "{\"secret\": \"$secret\", \"hostname\": \"$host\"}")
   id=$(echo "$answer" | sed -n 's/.*"client_id": "\([^"]*\)".*/\1/p')
@@ -101,7 +106,6 @@ for host in ws-01 ws-02 ws-03; do
   curl -s -X POST "$server/api/v1/clients/$id/inventory" -H "Authorization: Bearer ${client_token[$id]}" \
     -d "{\"full\": true, \"seq\": 1, \"facts\": {\"os.name\": \"Debian\", \"os.version\": \"12\", \"hw.memory_mb\": $memory, \"hostname\": \"$host\"}, \"software\": [{\"name\": \"bash\", \"version\": \"5.2\"}]}" > /dev/null
   echo "enrolled $host as $id"
-  [ "$host" = ws-01 ] && pilot_client=$id
 done
 as "$vera" client list
 
@@ -120,7 +124,7 @@ as "$rita" release transition "$ref" testing > /dev/null
 echo "$ref is testing"
 
 step "the gates: pilot while testing; production refused until the readiness review says go"
-as "$rita" advertise hello@1.1 --collection pilot --window "Mon-Fri 22:00-06:00" --postpone-max 2
+as "$rita" advertise hello@1.1 --collection pilot --mandatory --postpone-max 2
 as "$rita" advertise hello@1.1 --collection debian-4g || echo "(refused, as it must be)"
 
 step "the release readiness review: each item signed by its role"
@@ -138,18 +142,18 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 minisign -Vm policy.json -p "$out/site/keys/site.pub"
-etag=$(curl -s -D - -o /dev/null -H "Authorization: Bearer ${client_token[$pilot_client]}" \
-  "$server/api/v1/clients/$pilot_client/policy" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
-status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${client_token[$pilot_client]}" \
-  -H "If-None-Match: $etag" "$server/api/v1/clients/$pilot_client/policy")
-echo "an idle poll with If-None-Match: $etag -> HTTP $status"
 
-step "status from the pilot client, sent twice (the second is recognised as a resend)"
-for _ in 1 2; do
-  curl -s -X POST "$server/api/v1/status" -H "Authorization: Bearer ${client_token[$pilot_client]}" \
-    -d '{"messages": [{"seq": 1, "advertisement": "ADV-0001", "state": "installed", "exit_code": 0, "log_tail": "hello 1.1 installed", "at": 0}]}'
+step "the pilot's agent: verifies its policy, downloads, checks the signature, installs"
+for _ in $(seq 50); do
+  "$agent" run --once "${ws01[@]}" 2>&1 | sed 's/^/  agent: /'
+  "$agent" list "${ws01[@]}" | grep -q "installed" && break
+  sleep 0.2
 done
+"$agent" list "${ws01[@]}"
+echo "\$ $out/agents/ws-01/root/hello/current/files/bin/hello"
+"$out/agents/ws-01/root/hello/current/files/bin/hello"
 as "$vera" advertisement status ADV-0001
+as "$vera" client show "$pilot_client" | grep -E "os.name|hw.memory_mb|ferry:hello|agent.version"
 
 step "the change log"
 as "$vera" changelog
@@ -158,5 +162,5 @@ kill -TERM "$ferryd_pid" && wait "$ferryd_pid" || true
 trap - EXIT
 
 step "done"
-echo "packages, signatures, keys, policy.json(.minisig) and the site's data are in $out"
+echo "packages, signatures, keys, policy.json(.minisig), the site's data and the agent of ws-01 are in $out"
 echo "serve the site again with: $ferryd --config $out/site/ferryd.ini"

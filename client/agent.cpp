@@ -259,9 +259,9 @@ void Agent::handle(const Policy& policy, const PolicyAdvertisement& ad,
     AdvertisementRecord r = state_.advertisement(ad.id).value_or(AdvertisementRecord{});
     r.id = ad.id;
     if (r.done_object == ad.object_id && is_final_state(r.state)) return;
-    if (r.done_object == ad.object_id && r.state == "failed" &&
-        r.attempts >= options_.max_interrupted_attempts)
-        return;
+    // An install that kills the agent every time (a script that reboots, say) is not retried
+    // forever; `ferry-agent install` starts it again.
+    if (r.state == "failed" && r.attempts >= options_.max_interrupted_attempts) return;
     const auto current = state_.version(ad.package, "current");
     if (ad.action == "install" && current && current->version == ad.version) {
         r.done_object = ad.object_id;

@@ -443,3 +443,27 @@ BOOST_AUTO_TEST_CASE(TheCacheEvictsLeastRecentlyUsedButNeverWhatRollbackNeeds) {
     BOOST_TEST(w.agent->rollback("app").exit_code == 0);
     BOOST_TEST(w.current("app") == "2.0");
 }
+
+BOOST_AUTO_TEST_CASE(AnInstallThatKillsTheAgentEveryTimeIsGivenUpAfterThreeAttempts) {
+    World w;
+    kill_upgrade_at(w, "installing");
+    const auto kill_again = [&w] {
+        w.start_agent();
+        w.agent->installer().after_step = [](const std::string& reached) {
+            if (reached == "installing") throw Killed{};
+        };
+    };
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        kill_again();
+        BOOST_CHECK_THROW(w.agent->cycle(), Killed);
+    }
+    kill_again();
+    w.agent->cycle();  // recovers the third interruption, then leaves it alone
+    BOOST_TEST(w.state_of("ADV-0002") == "failed");
+    BOOST_TEST(w.current("app") == "1.0");
+    BOOST_TEST(!w.agent->state().open_journal().has_value());
+    // The user can still ask for it.
+    w.agent->installer().after_step = nullptr;
+    BOOST_TEST(w.agent->install_now("ADV-0002").exit_code == 0);
+    BOOST_TEST(w.current("app") == "2.0");
+}

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "agent.h"
@@ -31,7 +32,8 @@ const char* const kUsage =
     "\n"
     "commands:\n"
     "  enroll --server URL --secret S [--hostname H]   enrol with a site, pin its key\n"
-    "  run [--once] [--interval SECONDS]               the daemon (or one cycle)\n"
+    "  run [--once] [--interval SECONDS] [--cache-limit SIZE]\n"
+    "                                                  the daemon (or one cycle); SIZE e.g. 2G\n"
     "  status                                          enrolment, policy, outbox, journal\n"
     "  list                                            advertisements and installed packages\n"
     "  install ADV                                     start an advertisement now\n"
@@ -76,10 +78,41 @@ std::int64_t parse_duration(const std::string& text) {
     return value * scale;
 }
 
+// A whole number in [1, max] from an option, or a UsageError naming the option.
+std::int64_t parse_count(const std::string& option, const std::string& text, std::int64_t max) {
+    std::size_t used = 0;
+    long long value = 0;
+    try {
+        value = std::stoll(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != text.size() || text.empty() || value < 1 || value > max)
+        throw UsageError(option + " \"" + text + "\": expected a whole number from 1 to " +
+                         std::to_string(max));
+    return value;
+}
+
+// "512M", "2G", "1048576" → bytes.
+std::uint64_t parse_size(const std::string& text) {
+    const char unit = text.empty() ? '\0' : text.back();
+    const int shift = unit == 'K' ? 10 : unit == 'M' ? 20 : unit == 'G' ? 30 : unit == 'T' ? 40 : 0;
+    const std::string digits = shift ? text.substr(0, text.size() - 1) : text;
+    try {
+        return static_cast<std::uint64_t>(
+                   parse_count("--cache-limit", digits, (1LL << 50) >> shift))
+               << shift;
+    } catch (const UsageError&) {
+        throw UsageError("--cache-limit \"" + text +
+                         "\": expected a size such as 1073741824, 512M or 2G");
+    }
+}
+
 const std::vector<OptionSpec> kOptions = {
-    {"--state-dir", "", true}, {"--root", "", true},     {"--server", "", true},
-    {"--secret", "", true},    {"--hostname", "", true}, {"--once", "", false},
-    {"--interval", "", true},  {"--for", "", true},      {"--json", "", false},
+    {"--state-dir", "", true},   {"--root", "", true},     {"--server", "", true},
+    {"--secret", "", true},      {"--hostname", "", true}, {"--once", "", false},
+    {"--interval", "", true},    {"--for", "", true},      {"--json", "", false},
+    {"--cache-limit", "", true},
 };
 
 // Holds the state lock: one process acts on the state at a time.
@@ -100,9 +133,10 @@ class StateLock {
     bool held_ = false;
 };
 
-Agent make_agent(const AgentPaths& paths) {
+Agent make_agent(const AgentPaths& paths, std::optional<std::uint64_t> cache_limit) {
     AgentOptions options;
     options.clock = wall_clock;
+    if (cache_limit) options.cache_limit_bytes = *cache_limit;
     return Agent(paths, options, make_http_link);
 }
 
@@ -210,8 +244,10 @@ int dispatch(int argc, char** argv) {
     if (command != "run" && command != "status" && command != "list" && command != "install" &&
         command != "postpone" && command != "rollback" && command != "inventory")
         throw UsageError("unknown command \"" + command + "\"");
-    const std::int64_t interval = std::stoll(line.value("--interval").value_or("60"));
-    if (interval < 1 || interval > 86400) throw UsageError("--interval: 1 to 86400 seconds");
+    const std::int64_t interval =
+        parse_count("--interval", line.value("--interval").value_or("60"), 86400);
+    std::optional<std::uint64_t> cache_limit;
+    if (const auto size = line.value("--cache-limit")) cache_limit = parse_size(*size);
 
     if (!std::filesystem::exists(paths.database()))
         throw Error(ErrorCode::NotFound, "no agent state in " + paths.state_dir +
@@ -224,7 +260,7 @@ int dispatch(int argc, char** argv) {
         throw Error(ErrorCode::Conflict, "another ferry-agent holds " + paths.lock() +
                                              " and does not answer on " + paths.socket() +
                                              "; try again in a moment");
-    Agent agent = make_agent(paths);
+    Agent agent = make_agent(paths, cache_limit);
     if (command == "run" && !line.flag("--once")) return run_daemon(agent, paths, interval);
     if (command == "run") {
         for (const auto& line_text : agent.cycle()) log_line(line_text);

@@ -74,8 +74,6 @@ Agent::Agent(AgentPaths paths, AgentOptions options,
       state_((fs::create_directories(paths_.state_dir), paths_.database())),
       installer_(state_, paths_, options_.clock),
       link_factory_(std::move(link_factory)) {
-    fs::create_directories(paths_.cache_dir());
-    fs::create_directories(paths_.root);
     ::chmod(paths_.state_dir.c_str(), 0700);
 }
 
@@ -92,7 +90,8 @@ Enrolment Agent::enroll(const AgentPaths& paths, const std::string& server,
     // Pin only a key that parses: a site that sends garbage is refused now, not at first poll.
     minisign::PublicKey::parse("untrusted comment: site\n" + answer.site_public_key + "\n",
                                "site_public_key from " + server);
-    Enrolment enrolment{server, answer.client_id, answer.token, answer.site_public_key, now};
+    Enrolment enrolment{server, answer.client_id, answer.token, answer.site_public_key,
+                        now,    answer.state};
     state.save_enrolment(enrolment);
     return enrolment;
 }
@@ -137,21 +136,26 @@ void Agent::record(AdvertisementRecord& r, const std::string& state, const std::
     tx.commit();
 }
 
+void Agent::recover_interrupted(std::vector<std::string>& log) {
+    const auto recovered = installer_.recover();
+    if (!recovered) return;
+    const auto& entry = recovered->entry;
+    log.push_back("recovered: " + recovered->outcome.detail);
+    changed_software_ = true;
+    if (entry.advertisement.empty()) return;
+    AdvertisementRecord r =
+        state_.advertisement(entry.advertisement).value_or(AdvertisementRecord{});
+    r.id = entry.advertisement;
+    r.attempts += 1;
+    r.user_requested = false;  // a retry waits for its schedule again, windows included
+    if (recovered->outcome.state != "failed") r.done_object.clear();
+    record(r, recovered->outcome.state, recovered->outcome.detail, std::nullopt,
+           recovered->outcome.log_tail);
+}
+
 std::vector<std::string> Agent::cycle() {
     std::vector<std::string> log;
-    if (const auto recovered = installer_.recover()) {
-        const auto& entry = recovered->entry;
-        log.push_back("recovered: " + recovered->outcome.detail);
-        if (!entry.advertisement.empty()) {
-            AdvertisementRecord r =
-                state_.advertisement(entry.advertisement).value_or(AdvertisementRecord{});
-            r.id = entry.advertisement;
-            r.attempts += 1;
-            record(r, recovered->outcome.state, recovered->outcome.detail, std::nullopt,
-                   recovered->outcome.log_tail);
-        }
-        changed_software_ = true;
-    }
+    recover_interrupted(log);
     try {
         poll_policy(log);
     } catch (const Error& e) {
@@ -212,7 +216,15 @@ std::optional<Policy> Agent::active_policy(std::vector<std::string>* log) {
     if (!stored) return std::nullopt;
     Policy policy = Policy::parse(stored->json, "the accepted policy");
     if (policy.expires_at <= now()) {
-        // Indefinite freeze (THREATS.md 10): an expired policy starts nothing new.
+        // Indefinite freeze (THREATS.md 10): an expired policy starts nothing new, and the
+        // site hears of it with the next inventory.
+        if (log && state_.policy_refusal().first.empty()) {
+            state_.set_policy_refusal(
+                "the accepted policy version " + std::to_string(policy.version) + " expired at " +
+                    utc(policy.expires_at) + "; nothing new starts until a fresh one arrives",
+                now());
+            changed_software_ = true;
+        }
         if (log)
             log->push_back("the accepted policy expired at " + utc(policy.expires_at) +
                            "; nothing new is started until a fresh one arrives");
@@ -242,6 +254,7 @@ bool Agent::prestage(const PolicyAdvertisement& ad, AdvertisementRecord& r,
     if (r.state.empty() || r.state == "available" || r.state == "waiting" || r.state == "postponed")
         record(r, "downloading", "downloading " + ad.package + " " + ad.version);
     try {
+        fs::create_directories(paths_.cache_dir());
         link().download(ad.object_id, ad.size, paths_.cache_dir());
     } catch (const Error& e) {
         // A bad object was deleted by the download; the next cycle tries again.
@@ -259,6 +272,8 @@ void Agent::handle(const Policy& policy, const PolicyAdvertisement& ad,
     AdvertisementRecord r = state_.advertisement(ad.id).value_or(AdvertisementRecord{});
     r.id = ad.id;
     if (r.done_object == ad.object_id && is_final_state(r.state)) return;
+    // A script that failed (not a kill) fails again: reported once, retried only on request.
+    if (r.done_object == ad.object_id && r.state == "failed" && r.attempts == 0) return;
     // An install that kills the agent every time (a script that reboots, say) is not retried
     // forever; `ferry-agent install` starts it again.
     if (r.state == "failed" && r.attempts >= options_.max_interrupted_attempts) return;
@@ -273,7 +288,10 @@ void Agent::handle(const Policy& policy, const PolicyAdvertisement& ad,
         record(r, "uninstalled", ad.package + " is not installed");
         return;
     }
-    if (ad.action == "install" && !prestage(ad, r, log)) return;
+    // Content is staged ahead only for what may run: not for a halted rollout, nor for
+    // what becomes available more than a day from now.
+    const bool may_run = ad.rollout_state == "active" && ad.available_at <= now() + 86400;
+    if (ad.action == "install" && may_run && !prestage(ad, r, log)) return;
 
     const Decision decision = decide(ad, memory_of(r), now());
     if (decision.next != Next::Act) {
@@ -371,7 +389,10 @@ Outcome Agent::install_with_dependencies(const Policy& policy, const PolicyAdver
 void Agent::send_outbox(std::vector<std::string>& log) {
     for (int batch = 0; batch < 100; ++batch) {
         const auto messages = state_.unsent_status(1000);
-        if (messages.empty()) return;
+        if (messages.empty()) {
+            state_.prune_outbox(1000);
+            return;
+        }
         Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
         for (const auto& m : messages) {
             Poco::JSON::Object::Ptr item = new Poco::JSON::Object;
@@ -409,24 +430,29 @@ void Agent::send_outbox(std::vector<std::string>& log) {
     }
 }
 
-void Agent::send_inventory(std::vector<std::string>& log, bool force) {
-    const auto [base, snapshot] = state_.reported_inventory();
-    const bool due = base == 0 || changed_software_ || force ||
-                     now() - last_inventory_check_ >= options_.inventory_interval_s;
-    if (!due) return;
+Inventory Agent::current_inventory() {
     InventorySources sources;
     sources.system_root = options_.system_root;
     std::map<std::string, std::string> ferry_packages;
     for (const auto& v : state_.all_versions())
         if (v.role == "current") ferry_packages[v.name] = v.version;
-    Inventory now_inventory = collect_inventory(sources, ferry_packages);
+    Inventory inventory = collect_inventory(sources, ferry_packages);
     if (const auto policy = state_.policy())
-        now_inventory.facts["agent.policy_version"] = static_cast<std::int64_t>(policy->version);
+        inventory.facts["agent.policy_version"] = static_cast<std::int64_t>(policy->version);
     const auto [refusal, refused_at] = state_.policy_refusal();
     if (!refusal.empty()) {
-        now_inventory.facts["agent.policy_refusal"] = refusal.substr(0, 1000);
-        now_inventory.facts["agent.policy_refused_at"] = refused_at;
+        inventory.facts["agent.policy_refusal"] = refusal.substr(0, 1000);
+        inventory.facts["agent.policy_refused_at"] = refused_at;
     }
+    return inventory;
+}
+
+void Agent::send_inventory(std::vector<std::string>& log, bool force) {
+    const auto [base, snapshot] = state_.reported_inventory();
+    const bool due = base == 0 || changed_software_ || force ||
+                     now() - last_inventory_check_ >= options_.inventory_interval_s;
+    if (!due) return;
+    const Inventory now_inventory = current_inventory();
     try {
         const std::int64_t seq = state_.next_inventory_seq();
         std::string body;

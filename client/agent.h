@@ -17,6 +17,7 @@
 #include "agent_state.h"
 #include "ferry/policy.h"
 #include "installer.h"
+#include "inventory.h"
 #include "scheduler.h"
 #include "site_link.h"
 
@@ -68,6 +69,11 @@ class Agent {
     CommandResult postpone(const std::string& advertisement, std::int64_t seconds);
     CommandResult rollback(const std::string& package);
     CommandResult inventory(bool json);
+
+    // Finishes or undoes an operation a kill interrupted; every entry point runs it first.
+    void recover_interrupted(std::vector<std::string>& log);
+    // The inventory as it would be reported now.
+    Inventory current_inventory();
 
     AgentState& state() { return state_; }
     Installer& installer() { return installer_; }

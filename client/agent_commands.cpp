@@ -89,6 +89,8 @@ CommandResult Agent::list() {
 }
 
 CommandResult Agent::install_now(const std::string& id) {
+    std::vector<std::string> recovered;
+    recover_interrupted(recovered);
     const auto policy = active_policy(nullptr);
     const PolicyAdvertisement* ad = policy ? find_advertisement(*policy, id) : nullptr;
     if (!ad) return refused(id + " is not in this client's policy (ferry-agent list shows it)", 2);
@@ -143,6 +145,8 @@ CommandResult Agent::postpone(const std::string& id, std::int64_t seconds) {
 }
 
 CommandResult Agent::rollback(const std::string& package) {
+    std::vector<std::string> recovered;
+    recover_interrupted(recovered);
     const auto current = state_.version(package, "current");
     Outcome outcome;
     try {
@@ -151,13 +155,14 @@ CommandResult Agent::rollback(const std::string& package) {
         return refused(std::string("rollback refused: ") + e.what(),
                        e.code() == ErrorCode::NotFound ? 2 : 1);
     }
-    if (current && !current->advertisement.empty()) {
+    // The advertisement that brought the version rolled away from hears of it; a failed
+    // rollback changed nothing for it.
+    if (current && !current->advertisement.empty() && outcome.state == "rolled-back") {
         AdvertisementRecord r =
             state_.advertisement(current->advertisement).value_or(AdvertisementRecord{});
         r.id = current->advertisement;
-        record(r, outcome.state == "rolled-back" ? "rolled-back" : "failed",
-               outcome.detail + (outcome.state == "rolled-back" ? " by the user" : ""),
-               outcome.exit_code, outcome.log_tail);
+        record(r, "rolled-back", outcome.detail + " by the user", outcome.exit_code,
+               outcome.log_tail);
     }
     changed_software_ = true;
     std::vector<std::string> log;
@@ -169,12 +174,7 @@ CommandResult Agent::rollback(const std::string& package) {
 }
 
 CommandResult Agent::inventory(bool json) {
-    InventorySources sources;
-    sources.system_root = options_.system_root;
-    std::map<std::string, std::string> ferry_packages;
-    for (const auto& v : state_.all_versions())
-        if (v.role == "current") ferry_packages[v.name] = v.version;
-    const Inventory inventory = collect_inventory(sources, ferry_packages);
+    const Inventory inventory = current_inventory();
     if (json) return {0, inventory_to_json(inventory), ""};
     std::ostringstream out;
     out << "facts:\n";

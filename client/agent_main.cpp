@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -169,6 +170,10 @@ int enroll(const CommandLine& line, const AgentPaths& paths) {
                                               line.required("--secret"), hostname, wall_clock());
     std::cout << "enrolled as " << enrolment.client_id << " with " << enrolment.server
               << "\nsite key pinned: " << enrolment.site_public_key << "\n";
+    if (enrolment.state == "pending")
+        std::cout << "the site holds this client for approval: until an admin runs `ferryctl "
+                     "client approve "
+                  << enrolment.client_id << "`, it gets no policy\n";
     return 0;
 }
 
@@ -195,8 +200,12 @@ int run_daemon(Agent& agent, const AgentPaths& paths, std::int64_t interval) {
         CommandResult result = run_command(agent, request);
         if (request.command == "status" && result.exit_code == 0)
             result.out += "daemon      running (pid " + std::to_string(::getpid()) + ")\n";
-        poked = true;
-        wake.notify_all();
+        // Only what changes the plan wakes the loop; a status read does not cost a cycle.
+        if (request.command == "install" || request.command == "postpone" ||
+            request.command == "rollback") {
+            poked = true;
+            wake.notify_all();
+        }
         return result;
     });
     log_line("running: state " + paths.state_dir + ", root " + paths.root + ", polling every " +
@@ -257,9 +266,9 @@ int dispatch(int argc, char** argv) {
     }
     StateLock lock(paths.lock());
     if (!lock.held())
-        throw Error(ErrorCode::Conflict, "another ferry-agent holds " + paths.lock() +
-                                             " and does not answer on " + paths.socket() +
-                                             "; try again in a moment");
+        throw Error(ErrorCode::Conflict, "another ferry-agent process is working on " +
+                                             paths.state_dir + " (it holds " + paths.lock() +
+                                             "); run this again when it has finished");
     Agent agent = make_agent(paths, cache_limit);
     if (command == "run" && !line.flag("--once")) return run_daemon(agent, paths, interval);
     if (command == "run") {
@@ -275,6 +284,7 @@ int dispatch(int argc, char** argv) {
 }  // namespace ferry::agent
 
 int main(int argc, char** argv) {
+    ::umask(0077);  // the state holds the client token; package scripts get 022 back
     try {
         return ferry::agent::dispatch(argc, argv);
     } catch (const ferry::UsageError& e) {

@@ -55,7 +55,7 @@ std::string meta_value(sql::Database& db, const std::string& key) {
     return get->step() ? get->column_text(0) : std::string();
 }
 
-void set_meta(sql::Database& db, const std::string& key, const std::string& value) {
+void put_meta(sql::Database& db, const std::string& key, const std::string& value) {
     auto put = db.cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
@@ -105,8 +105,8 @@ std::optional<Enrolment> AgentState::enrolment() {
     auto row =
         db_.cached("SELECT server, client_id, token, site_public_key, enrolled_at FROM enrolment");
     if (!row->step()) return std::nullopt;
-    return Enrolment{row->column_text(0), row->column_text(1), row->column_text(2),
-                     row->column_text(3), row->column_int64(4)};
+    return Enrolment{row->column_text(0), row->column_text(1),  row->column_text(2),
+                     row->column_text(3), row->column_int64(4), ""};
 }
 
 void AgentState::save_enrolment(const Enrolment& e) {
@@ -152,10 +152,16 @@ void AgentState::save_policy(const StoredPolicy& p) {
         .run();
 }
 
+std::string AgentState::meta(const std::string& key) { return meta_value(db_, key); }
+
+void AgentState::set_meta(const std::string& key, const std::string& value) {
+    put_meta(db_, key, value);
+}
+
 void AgentState::set_policy_refusal(const std::string& reason, std::int64_t at) {
     sql::Transaction tx(db_);
-    set_meta(db_, "policy_refusal", reason);
-    set_meta(db_, "policy_refusal_at", std::to_string(at));
+    put_meta(db_, "policy_refusal", reason);
+    put_meta(db_, "policy_refusal_at", std::to_string(at));
     tx.commit();
 }
 
@@ -317,6 +323,12 @@ void AgentState::mark_sent(std::int64_t up_to_seq) {
     db_.cached("UPDATE outbox SET sent = 1 WHERE sent = 0 AND seq <= ?1")->bind(1, up_to_seq).run();
 }
 
+void AgentState::prune_outbox(std::int64_t keep) {
+    db_.cached("DELETE FROM outbox WHERE sent != 0 AND seq < (SELECT max(seq) FROM outbox) - ?1")
+        ->bind(1, keep)
+        .run();
+}
+
 std::int64_t AgentState::unsent_count() {
     auto row = db_.cached("SELECT count(*) FROM outbox WHERE sent = 0");
     row->step();
@@ -370,7 +382,7 @@ std::int64_t AgentState::next_inventory_seq() {
     sql::Transaction tx(db_);
     const std::string last = meta_value(db_, "inventory_seq");
     const std::int64_t next = (last.empty() ? 0 : std::stoll(last)) + 1;
-    set_meta(db_, "inventory_seq", std::to_string(next));
+    put_meta(db_, "inventory_seq", std::to_string(next));
     tx.commit();
     return next;
 }

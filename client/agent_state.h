@@ -20,6 +20,7 @@ struct Enrolment {
     std::string token;
     std::string site_public_key;  // base64 line of the site's minisign key, pinned at enrolment
     std::int64_t enrolled_at = 0;
+    std::string state;  // active or pending, as the site answered the enrolment (not stored)
 };
 
 struct StoredPolicy {
@@ -98,6 +99,10 @@ class AgentState {
 
     std::optional<StoredPolicy> policy();
     void save_policy(const StoredPolicy& policy);
+    // Small named values ("" when unset).
+    std::string meta(const std::string& key);
+    void set_meta(const std::string& key, const std::string& value);
+
     // Remembers why the last policy offered was refused (empty: none refused since).
     void set_policy_refusal(const std::string& reason, std::int64_t at);
     std::pair<std::string, std::int64_t> policy_refusal();
@@ -121,6 +126,8 @@ class AgentState {
     std::int64_t queue_status(const StatusMessage& message);
     std::vector<StatusMessage> unsent_status(std::size_t limit);
     void mark_sent(std::int64_t up_to_seq);
+    // Deletes acknowledged messages but the newest `keep`, so the outbox does not only grow.
+    void prune_outbox(std::int64_t keep);
     std::int64_t unsent_count();
 
     std::vector<CachedObject> cached_objects();

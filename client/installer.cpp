@@ -11,6 +11,8 @@
 #include "ferry/error.h"
 #include "ferry/hash.h"
 #include "ferry/safe_extractor.h"
+#include "ferry/token.h"
+#include "ferry/version_order.h"
 #include "package_check.h"
 #include "script_runner.h"
 
@@ -29,8 +31,12 @@ void fsync_directory(const std::string& dir) {
 }
 
 std::string exit_text(const HookResult& hook, const std::string& name) {
+    if (hook.timed_out) return "scripts/" + name + " timed out and was killed";
     return "scripts/" + name + " exited with " + std::to_string(hook.exit_code);
 }
+
+// The meta key naming the script run in progress, for recovery after a kill.
+constexpr const char* kRunningScript = "running_script";
 
 // Checks an installed tree against its manifest: every listed file is a regular file (never
 // followed through a link) with the listed size and BLAKE2b-256, every link has its target.
@@ -40,6 +46,8 @@ std::string tree_mismatch(const std::string& dir, const Manifest& manifest) {
         const std::string path = dir + "/" + entry.path;
         struct stat st {};
         if (lstat(path.c_str(), &st) != 0) return entry.path + " is missing";
+        if (entry.type != EntryType::Symlink && (st.st_mode & 07777) != entry.mode)
+            return entry.path + " changed mode";
         if (entry.type == EntryType::Directory) {
             if (!S_ISDIR(st.st_mode)) return entry.path + " is no longer a directory";
         } else if (entry.type == EntryType::Symlink) {
@@ -119,9 +127,15 @@ HookResult Installer::run_hook(const Manifest& manifest, const std::string& hook
         {"FERRY_ROOT", paths_.root},
         {"FERRY_ADVERTISEMENT", advertisement},
     };
+    run.run_id = generate_token("run");
+    run.title = hook + " " + manifest.name + " " + manifest.version + " (" + reason +
+                (advertisement.empty() ? "" : ", " + advertisement) + ")";
+    state_.set_meta(kRunningScript, run.run_id);  // durable before the script can do anything
     const ScriptResult ran = run_script(run);
+    state_.set_meta(kRunningScript, "");
     result.ran = true;
     result.exit_code = ran.exit_code;
+    result.timed_out = ran.timed_out;
     result.log_tail = ran.log_tail;
     return result;
 }
@@ -190,8 +204,11 @@ Outcome Installer::install(const InstallRequest& request) {
     }
 
     step(entry.id, "installing");
-    const HookResult installed = run_hook(request.manifest, "install", from, request.advertisement,
-                                          from.empty() ? "install" : "upgrade");
+    const std::string reason = from.empty()                                  ? "install"
+                               : compare_versions(request.version, from) > 0 ? "upgrade"
+                                                                             : "downgrade";
+    const HookResult installed =
+        run_hook(request.manifest, "install", from, request.advertisement, reason);
     std::string log = installed.log_tail;
     if (!installed.ok()) {
         undo_install(entry, true, log);
@@ -306,7 +323,12 @@ Outcome Installer::rollback(const std::string& package) {
     const HookResult hook =
         run_hook(manifest, "install", current->version, previous->advertisement, "rollback");
     if (!hook.ok()) {
+        // Back on the version that was current, with its own install hook run again: the
+        // previous version's hook may have changed things on its way to failing.
         switch_current(package, current->version);
+        const Manifest current_manifest =
+            Manifest::parse_package(current->manifest_json, "installed " + package);
+        run_hook(current_manifest, "install", previous->version, current->advertisement, "restore");
         state_.end_journal(entry.id);
         return {"failed", hook.exit_code, hook.log_tail,
                 exit_text(hook, "install") + " of " + previous->version + "; stays on " +
@@ -326,6 +348,12 @@ Outcome Installer::rollback(const std::string& package) {
 }
 
 std::optional<RecoveredOperation> Installer::recover() {
+    // A script the killed agent started may still run: it must not race the undo below.
+    const std::string orphan_run = state_.meta(kRunningScript);
+    if (!orphan_run.empty()) {
+        kill_orphans(orphan_run);
+        state_.set_meta(kRunningScript, "");
+    }
     const auto entry = state_.open_journal();
     if (!entry) return std::nullopt;
     RecoveredOperation recovered{*entry, {}};

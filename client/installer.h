@@ -51,8 +51,9 @@ struct InstallRequest {
 struct HookResult {
     bool ran = false;
     int exit_code = 0;
+    bool timed_out = false;
     std::string log_tail;
-    bool ok() const { return exit_code == 0; }
+    bool ok() const { return exit_code == 0 && !timed_out; }
 };
 
 struct RecoveredOperation {

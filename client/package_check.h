@@ -16,8 +16,9 @@ namespace ferry::agent {
 Manifest check_package(const Policy& policy, const PolicyAdvertisement& ad,
                        const std::string& object_path);
 
-// The same checks for a cached object of an installed version (rollback): its id, then the
-// signature recorded at install time by the key recorded in the policy that installed it.
+// For the cached object of a version installed earlier (rollback): its bytes still hash to the
+// object id recorded when a signed policy and the publisher signature vouched for them, and its
+// manifest names that package and version. The id pins every byte, so nothing else is needed.
 Manifest check_cached_package(const std::string& object_path, const std::string& object_id,
                               const std::string& package, const std::string& version);
 

@@ -9,6 +9,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "ferry/error.h"
@@ -67,15 +70,63 @@ std::string file_tail(const std::string& path, long offset, std::size_t max_byte
     return tail;
 }
 
+int kill_orphans(const std::string& run_id) {
+    if (run_id.empty()) return 0;
+    const std::string wanted = "FERRY_RUN_ID=" + run_id;
+    int killed = 0;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream environ(entry.path() / "environ", std::ios::binary);
+        std::string variable;
+        while (std::getline(environ, variable, '\0')) {
+            if (variable != wanted) continue;
+            if (kill(static_cast<pid_t>(std::stol(name)), SIGKILL) == 0) ++killed;
+            break;
+        }
+    }
+    return killed;
+}
+
+namespace {
+
+constexpr off_t kLogRotateBytes = 1 << 20;
+
+// Opens the package's log for appending, rotating it to LOG.1 once it passes 1 MiB.
+int open_log(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && st.st_size > kLogRotateBytes)
+        rename(path.c_str(), (path + ".1").c_str());
+    const int log = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log < 0) throw_system_error("cannot open the log " + path);
+    return log;
+}
+
+void write_header(int log, const std::string& title) {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const std::string line = std::string("==== ") + stamp + " " + title + "\n";
+    if (write(log, line.data(), line.size()) < 0) {
+        // The log is for people; a full disk must not stop the install.
+    }
+}
+
+}  // namespace
+
 ScriptResult run_script(const ScriptRun& run) {
     if (access(run.script.c_str(), X_OK) != 0) throw_system_error("cannot run " + run.script);
-    const int log = open(run.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (log < 0) throw_system_error("cannot open the log " + run.log_file);
+    const int log = open_log(run.log_file);
+    if (!run.title.empty()) write_header(log, run.title);
     const long offset = lseek(log, 0, SEEK_END);
 
     // Everything the child needs is built before fork: after it, only async-signal-safe calls.
     std::vector<std::string> env_text;
     for (const auto& [name, value] : run.environment) env_text.push_back(name + "=" + value);
+    if (!run.run_id.empty()) env_text.push_back("FERRY_RUN_ID=" + run.run_id);
     std::vector<char*> envp;
     for (auto& entry : env_text) envp.push_back(entry.data());
     envp.push_back(nullptr);
@@ -89,6 +140,7 @@ ScriptResult run_script(const ScriptRun& run) {
     }
     if (pid == 0) {
         setpgid(0, 0);
+        umask(022);  // the agent keeps its own files private; a package's files are not
         const int null_in = open("/dev/null", O_RDONLY);
         if (null_in >= 0) dup2(null_in, 0);
         dup2(log, 1);

@@ -17,7 +17,11 @@ struct ScriptRun {
     std::string directory;  // working directory
     std::map<std::string, std::string> environment;
     int timeout_seconds = 600;
-    std::string log_file;  // appended to; created 0600
+    std::string log_file;  // appended to; created 0600, rotated to .1 past 1 MiB
+    // Set as FERRY_RUN_ID in the script's environment (inherited by whatever it starts), so
+    // that after a kill of the agent kill_orphans() finds what is still running.
+    std::string run_id;
+    std::string title;  // the header line written to the log before the run
 };
 
 struct ScriptResult {
@@ -28,6 +32,10 @@ struct ScriptResult {
 
 // Error(Io) when the script cannot be started at all (not executable, no such file).
 ScriptResult run_script(const ScriptRun& run);
+
+// SIGKILLs every process whose environment holds FERRY_RUN_ID=`run_id`: scripts of a run the
+// agent did not live to see finish. Returns how many there were.
+int kill_orphans(const std::string& run_id);
 
 // The last `max_bytes` of a file from `offset` on, cut at a line start where possible.
 std::string file_tail(const std::string& path, long offset, std::size_t max_bytes);

@@ -27,6 +27,20 @@ using namespace std::chrono_literals;
 
 namespace {
 
+std::string trimmed(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+}
+
+// True while the process exists and is not a zombie (nobody may reap orphans in a container).
+bool running(const std::string& pid) {
+    std::ifstream stat("/proc/" + pid + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return false;
+    const auto paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z';
+}
+
 // A site with every sample package (and a slow one) pushed, trusted and carried by a release in
 // testing, so that pilot collections take advertisements; one agent enrolled and in the pilot.
 struct Deployment : RunningSite {
@@ -86,10 +100,11 @@ struct Deployment : RunningSite {
                    R"({"name": "slow", "version": "1.0", "publisher": "Tests",
                        "description": "An install that takes its time"})");
         write_file(dir / "slow-src/files/data.txt", "slow\n");
-        write_file(dir / "slow-src/scripts/install",
-                   "#!/bin/sh\nif [ -e \"$FERRY_ROOT/../slow-flag\" ]; then\n"
-                   "  touch \"$FERRY_ROOT/../slow-started\"\n  sleep 60\nfi\necho slow installed\n",
-                   0755);
+        write_file(
+            dir / "slow-src/scripts/install",
+            "#!/bin/sh\nif [ -e \"$FERRY_ROOT/../slow-flag\" ]; then\n"
+            "  echo $$ > \"$FERRY_ROOT/../slow-started\"\n  sleep 60\nfi\necho slow installed\n",
+            0755);
     }
 
     std::string user(const std::string& name, const std::string& role) {
@@ -309,9 +324,15 @@ BOOST_FIXTURE_TEST_CASE(AnInstallKilledMidwayIsRecoveredOnRestart, Deployment) {
     BOOST_TEST(contains(agent({"status"}).out, "in progress install of slow (step installing)"));
     BOOST_TEST(path_exists(root() + "/slow/1.0"));
 
+    // The script outlived the agent (its own process group); the restart kills it before
+    // undoing what it was doing.
+    const std::string script_pid = trimmed(read_file(agent_dir / "slow-started"));
+    BOOST_TEST(running(script_pid));
+
     // Restart: the interrupted install is undone, reported, then tried again (now quick).
     std::filesystem::remove(agent_dir / "slow-flag");
     cycle_until("installed");
+    BOOST_TEST(!running(script_pid));
     BOOST_TEST(current("slow") == "1.0");
     BOOST_TEST(!contains(agent({"status"}).out, "in progress"));
     sql::Database db(state_dir() + "/agent.db");

@@ -92,8 +92,8 @@ struct World {
     World() {
         std::filesystem::create_directories(paths.state_dir);
         AgentState(paths.database())
-            .save_enrolment(
-                {"http://127.0.0.1:1", "cl_test", "client_x", site.public_key().to_base64(), kNow});
+            .save_enrolment({"http://127.0.0.1:1", "cl_test", "client_x",
+                             site.public_key().to_base64(), kNow, "active"});
         start_agent();
     }
 

@@ -45,6 +45,40 @@ std::string advertisement_named(const std::string& message) {
     return message.substr(at, end - at);
 }
 
+// What the site accepts as a log tail: at most `max_bytes` of valid UTF-8 without control
+// characters but line breaks and tabs. Script output is anything: terminal escapes, carriage
+// returns, binary. Kept from the end, cut on a character boundary.
+std::string printable_tail(const std::string& text, std::size_t max_bytes) {
+    std::string clean;
+    clean.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const std::size_t length = c < 0x80         ? 1
+                                   : (c >> 5) == 6  ? 2
+                                   : (c >> 4) == 14 ? 3
+                                   : (c >> 3) == 30 ? 4
+                                                    : 0;
+        bool valid = length != 0 && i + length <= text.size();
+        for (std::size_t k = 1; valid && k < length; ++k)
+            valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+        if (!valid) {
+            clean += '?';
+            ++i;
+        } else if (length == 1 && ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)) {
+            clean += c == '\r' ? '\n' : '?';
+            ++i;
+        } else {
+            clean.append(text, i, length);
+            i += length;
+        }
+    }
+    if (clean.size() <= max_bytes) return clean;
+    std::size_t start = clean.size() - max_bytes;
+    while (start < clean.size() && (static_cast<unsigned char>(clean[start]) & 0xC0) == 0x80)
+        ++start;
+    return clean.substr(start);
+}
+
 }  // namespace
 
 const PolicyAdvertisement* find_advertisement(const Policy& policy, const std::string& id) {
@@ -78,7 +112,8 @@ Agent::Agent(AgentPaths paths, AgentOptions options,
 }
 
 Enrolment Agent::enroll(const AgentPaths& paths, const std::string& server,
-                        const std::string& secret, const std::string& hostname, std::int64_t now) {
+                        const std::string& secret, const std::string& hostname, std::int64_t now,
+                        const std::string& expected_site_key) {
     fs::create_directories(paths.state_dir);
     ::chmod(paths.state_dir.c_str(), 0700);
     AgentState state(paths.database());
@@ -88,8 +123,17 @@ Enrolment Agent::enroll(const AgentPaths& paths, const std::string& server,
                                              ")");
     const EnrolAnswer answer = enrol_with_site(server, secret, hostname);
     // Pin only a key that parses: a site that sends garbage is refused now, not at first poll.
-    minisign::PublicKey::parse("untrusted comment: site\n" + answer.site_public_key + "\n",
-                               "site_public_key from " + server);
+    const auto received =
+        minisign::PublicKey::parse("untrusted comment: site\n" + answer.site_public_key + "\n",
+                                   "site_public_key from " + server);
+    if (!expected_site_key.empty()) {
+        const auto expected = minisign::PublicKey::parse(expected_site_key, "--site-key");
+        if (expected != received)
+            throw Error(ErrorCode::VerificationFailed,
+                        "the site at " + server + " presented the key " + received.key_id_hex() +
+                            ", not the expected " + expected.key_id_hex() +
+                            ": not enrolled (the client id it issued stays unused)");
+    }
     Enrolment enrolment{server, answer.client_id, answer.token, answer.site_public_key,
                         now,    answer.state};
     state.save_enrolment(enrolment);
@@ -115,6 +159,7 @@ std::string Agent::object_path(const std::string& object_id) const {
 void Agent::record(AdvertisementRecord& r, const std::string& state, const std::string& detail,
                    std::optional<int> exit_code, const std::string& log_tail) {
     const bool changed = r.state != state || r.detail != detail;
+    if (state != "waiting" && state != "postponed" && state != "available") r.next_at = 0;
     r.state = state;
     r.detail = detail;
     sql::Transaction tx(state_.db());
@@ -128,8 +173,7 @@ void Agent::record(AdvertisementRecord& r, const std::string& state, const std::
         message.log_tail = log_tail;
         if (!message.log_tail.empty() && message.log_tail.back() != '\n') message.log_tail += '\n';
         message.log_tail += detail;
-        if (message.log_tail.size() > 8192)
-            message.log_tail = message.log_tail.substr(message.log_tail.size() - 8192);
+        message.log_tail = printable_tail(message.log_tail, 8192);
         message.at = now();
         state_.queue_status(message);
     }
@@ -199,13 +243,22 @@ void Agent::poll_policy(std::vector<std::string>& log) {
             state_.save_policy(same);
             return;
         }
-        state_.save_policy({policy.version, hash_bytes(served.json.data(), served.json.size()),
-                            served.json, served.signature, answer.etag, now()});
+        {
+            sql::Transaction tx(state_.db());
+            state_.save_policy({policy.version, hash_bytes(served.json.data(), served.json.size()),
+                                served.json, served.signature, answer.etag, now()});
+            // A new policy may name other publisher keys: what was refused is looked at again.
+            state_.db()
+                .cached("UPDATE advertisement SET done_object = '' WHERE state = 'refused'")
+                ->run();
+            tx.commit();
+        }
         state_.set_policy_refusal("", 0);
         log.push_back("accepted policy version " + std::to_string(policy.version));
     } catch (const Error& e) {
-        // Keep the last good policy; say why at the site (inventory) and in the log.
-        state_.set_policy_refusal(e.what(), now());
+        // Keep the last good policy; say why at the site (inventory) and in the log. The same
+        // refusal again keeps its first time, so a repeating DP does not churn the inventory.
+        if (state_.policy_refusal().first != e.what()) state_.set_policy_refusal(e.what(), now());
         log.push_back(std::string("refused a policy: ") + e.what());
         changed_software_ = true;  // the refusal is reported with the next inventory
     }
@@ -310,8 +363,7 @@ void Agent::handle(const Policy& policy, const PolicyAdvertisement& ad,
         record(r, "uninstalling", "uninstalling " + ad.package);
         outcome = installer_.uninstall(ad.package, ad.id);
     } else {
-        std::vector<std::string> stack;
-        outcome = install_with_dependencies(policy, ad, stack, log);
+        outcome = install_with_dependencies(policy, ad, log);
     }
     r = state_.advertisement(ad.id).value_or(r);
     r.id = ad.id;
@@ -322,14 +374,17 @@ void Agent::handle(const Policy& policy, const PolicyAdvertisement& ad,
     changed_software_ = true;
 }
 
-Outcome Agent::install_with_dependencies(const Policy& policy, const PolicyAdvertisement& ad,
-                                         std::vector<std::string>& stack,
-                                         std::vector<std::string>& log) {
+std::optional<Outcome> Agent::plan_install(const Policy& policy, const PolicyAdvertisement& ad,
+                                           std::vector<std::string>& stack,
+                                           std::vector<PlannedInstall>& plan,
+                                           std::vector<std::string>& log) {
     if (std::find(stack.begin(), stack.end(), ad.package) != stack.end()) {
         std::string cycle;
         for (const auto& name : stack) cycle += name + " → ";
-        return {"refused", std::nullopt, "", "dependency cycle: " + cycle + ad.package};
+        return Outcome{"refused", std::nullopt, "", "dependency cycle: " + cycle + ad.package};
     }
+    for (const auto& planned : plan)
+        if (planned.ad->id == ad.id) return std::nullopt;
     stack.push_back(ad.package);
     Manifest manifest;
     const std::string path = object_path(ad.object_id);
@@ -340,7 +395,8 @@ Outcome Agent::install_with_dependencies(const Policy& policy, const PolicyAdver
         std::error_code ec;
         fs::remove(path, ec);
         state_.forget_cached(ad.object_id);
-        return {"refused", std::nullopt, "", std::string("refused: ") + e.what()};
+        return Outcome{"refused", std::nullopt, "",
+                       std::string("refused ") + ad.package + " " + ad.version + ": " + e.what()};
     }
     for (const auto& dependency : manifest.dependencies) {
         const auto installed = state_.version(dependency.name, "current");
@@ -355,40 +411,62 @@ Outcome Agent::install_with_dependencies(const Policy& policy, const PolicyAdver
             dependency.name +
             (dependency.min_version.empty() ? "" : " ≥ " + dependency.min_version);
         if (!provider)
-            return {"refused", std::nullopt, "",
-                    ad.package + " " + ad.version + " needs " + wanted +
-                        ", which is neither installed nor in this client's policy"};
-        AdvertisementRecord dep =
+            return Outcome{"refused", std::nullopt, "",
+                           ad.package + " " + ad.version + " needs " + wanted +
+                               ", which is neither installed nor in this client's policy"};
+        AdvertisementRecord staged =
             state_.advertisement(provider->id).value_or(AdvertisementRecord{});
-        dep.id = provider->id;
-        if (!prestage(*provider, dep, log))
-            return {"failed", std::nullopt, "",
-                    "dependency " + wanted + " could not be downloaded"};
-        record(dep, "installing",
-               "installing " + provider->package + " " + provider->version + " (a dependency of " +
-                   ad.package + ")");
-        const Outcome done = install_with_dependencies(policy, *provider, stack, log);
-        dep = state_.advertisement(provider->id).value_or(dep);
-        dep.done_object = provider->object_id;
-        record(dep, done.state, done.detail, done.exit_code, done.log_tail);
-        if (done.state != "installed")
-            return {"failed", std::nullopt, "",
-                    "dependency " + provider->package + " " + provider->version + " " + done.state +
-                        ": " + done.detail};
+        staged.id = provider->id;
+        if (!prestage(*provider, staged, log))
+            return Outcome{"failed", std::nullopt, "",
+                           "dependency " + wanted + " could not be downloaded"};
+        if (auto refusal = plan_install(policy, *provider, stack, plan, log)) return refusal;
     }
     stack.pop_back();
-    AdvertisementRecord r = state_.advertisement(ad.id).value_or(AdvertisementRecord{});
-    r.id = ad.id;
-    if (r.state != "installing")
-        record(r, "installing", "installing " + ad.package + " " + ad.version);
-    InstallRequest request{ad.id,        ad.package, ad.version, ad.object_id,
-                           ad.signature, path,       manifest};
-    return installer_.install(request);
+    plan.push_back({&ad, manifest});
+    return std::nullopt;
+}
+
+Outcome Agent::install_with_dependencies(const Policy& policy, const PolicyAdvertisement& ad,
+                                         std::vector<std::string>& log) {
+    // The whole plan first: a cycle, a missing dependency or a bad object refuses the
+    // advertisement that asked before anything is installed.
+    std::vector<std::string> stack;
+    std::vector<PlannedInstall> plan;
+    if (auto refusal = plan_install(policy, ad, stack, plan, log)) return *refusal;
+    for (const auto& step : plan) {
+        const PolicyAdvertisement& next = *step.ad;
+        AdvertisementRecord r = state_.advertisement(next.id).value_or(AdvertisementRecord{});
+        r.id = next.id;
+        const bool dependency = next.id != ad.id;
+        if (r.state != "installing")
+            record(r, "installing",
+                   "installing " + next.package + " " + next.version +
+                       (dependency ? " (a dependency of " + ad.package + ")" : ""));
+        const Outcome done =
+            installer_.install({next.id, next.package, next.version, next.object_id, next.signature,
+                                object_path(next.object_id), step.manifest});
+        if (!dependency) return done;
+        r = state_.advertisement(next.id).value_or(r);
+        r.done_object = next.object_id;
+        r.next_at = 0;
+        record(r, done.state, done.detail, done.exit_code, done.log_tail);
+        if (done.state != "installed")
+            return {"failed", std::nullopt, "",
+                    "dependency " + next.package + " " + next.version + " " + done.state + ": " +
+                        done.detail};
+    }
+    return {"failed", std::nullopt, "", "nothing was planned"};  // unreachable: ad is last
 }
 
 void Agent::send_outbox(std::vector<std::string>& log) {
     for (int batch = 0; batch < 100; ++batch) {
-        const auto messages = state_.unsent_status(1000);
+        auto messages = state_.unsent_status(1000);
+        // At most ~4 MiB a batch (the site takes 12 MiB): log tails may be 8 KiB each.
+        std::size_t bytes = 0, keep = 0;
+        while (keep < messages.size() && bytes < (4u << 20))
+            bytes += messages[keep++].log_tail.size() * 2 + 200;
+        messages.resize(keep);
         if (messages.empty()) {
             state_.prune_outbox(1000);
             return;
@@ -400,7 +478,7 @@ void Agent::send_outbox(std::vector<std::string>& log) {
             item->set("advertisement", m.advertisement);
             item->set("state", m.state);
             if (m.exit_code) item->set("exit_code", *m.exit_code);
-            if (!m.log_tail.empty()) item->set("log_tail", m.log_tail);
+            if (!m.log_tail.empty()) item->set("log_tail", printable_tail(m.log_tail, 8192));
             item->set("at", m.at);
             items->add(item);
         }
@@ -414,6 +492,21 @@ void Agent::send_outbox(std::vector<std::string>& log) {
         } catch (const Error& e) {
             // The site refuses a whole batch for one advertisement that no longer targets this
             // client; those messages can never land, the others must.
+            // A message the site cannot take (it names it: messages[N]) must not hold up the
+            // rest: it is set aside, and the log says so.
+            if (e.code() == ErrorCode::InvalidInput || e.code() == ErrorCode::LimitExceeded) {
+                const std::string text = e.what();
+                const auto at = text.find("messages[");
+                std::size_t index = messages.size();
+                if (at != std::string::npos)
+                    index = std::strtoul(text.c_str() + at + 9, nullptr, 10);
+                const std::int64_t seq =
+                    index < messages.size() ? messages[index].seq : messages.front().seq;
+                state_.db().cached("UPDATE outbox SET sent = 2 WHERE seq = ?1")->bind(1, seq).run();
+                log.push_back("status message " + std::to_string(seq) +
+                              " set aside, the site refused it: " + text);
+                continue;
+            }
             const std::string named = advertisement_named(e.what());
             if ((e.code() == ErrorCode::Forbidden || e.code() == ErrorCode::NotFound) &&
                 !named.empty()) {
@@ -512,9 +605,15 @@ void Agent::evict_cache() {
 }
 
 std::int64_t Agent::next_wakeup(std::int64_t poll_interval_s) {
+    // Only a future moment of an advertisement still in the policy: a stale one would wake
+    // the daemon every second.
     std::int64_t next = now() + poll_interval_s;
+    const auto policy = active_policy(nullptr);
+    if (!policy) return next;
     for (const auto& r : state_.advertisements())
-        if (r.next_at > 0 && r.next_at < next) next = std::max(r.next_at, now() + 1);
+        if (r.next_at > now() && r.next_at < next && find_advertisement(*policy, r.id) &&
+            !is_final_state(r.state))
+            next = r.next_at;
     return next;
 }
 

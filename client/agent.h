@@ -53,9 +53,12 @@ class Agent {
     Agent& operator=(const Agent&) = delete;
 
     // Enrols with the site and pins its key. Error(Conflict) when already enrolled.
+    // `expected_site_key` (the base64 line of the site's .pub, or empty): when given, a site
+    // that answers with another key is refused (Error(VerificationFailed)), so the pin cannot
+    // come from someone in the middle.
     static Enrolment enroll(const AgentPaths& paths, const std::string& server,
                             const std::string& secret, const std::string& hostname,
-                            std::int64_t now);
+                            std::int64_t now, const std::string& expected_site_key = "");
 
     // One full cycle; the lines say what happened (for the log). Never throws for a network
     // failure: it is logged and the cycle goes on with what it has.
@@ -80,6 +83,7 @@ class Agent {
 
   private:
     std::int64_t now() const { return options_.clock(); }
+    CommandResult not_in_policy(const std::string& advertisement);
     SiteLink& link();
     void poll_policy(std::vector<std::string>& log);
     std::optional<Policy> active_policy(std::vector<std::string>* log);
@@ -87,8 +91,16 @@ class Agent {
     void handle(const Policy& policy, const PolicyAdvertisement& ad, std::vector<std::string>& log);
     bool prestage(const PolicyAdvertisement& ad, AdvertisementRecord& record,
                   std::vector<std::string>& log);
+    struct PlannedInstall {
+        const PolicyAdvertisement* ad;
+        Manifest manifest;
+    };
+    // Dependencies first, `ad` last; a refusal (cycle, missing, bad object) instead of a plan.
+    std::optional<Outcome> plan_install(const Policy& policy, const PolicyAdvertisement& ad,
+                                        std::vector<std::string>& stack,
+                                        std::vector<PlannedInstall>& plan,
+                                        std::vector<std::string>& log);
     Outcome install_with_dependencies(const Policy& policy, const PolicyAdvertisement& ad,
-                                      std::vector<std::string>& stack,
                                       std::vector<std::string>& log);
     void record(AdvertisementRecord& record, const std::string& state, const std::string& detail,
                 std::optional<int> exit_code = std::nullopt, const std::string& log_tail = "");

@@ -34,6 +34,14 @@ CommandResult refused(const std::string& message, int code = 1) {
 
 }  // namespace
 
+CommandResult Agent::not_in_policy(const std::string& id) {
+    if (state_.policy() && !active_policy(nullptr))
+        return refused("the accepted policy has expired, so nothing new starts (" + id +
+                       " included) until the site sends a fresh one; ferry-agent status shows "
+                       "when it expired");
+    return refused(id + " is not in this client's policy (ferry-agent list shows it)", 2);
+}
+
 CommandResult Agent::status() {
     std::ostringstream out;
     const auto enrolment = state_.enrolment();
@@ -93,7 +101,7 @@ CommandResult Agent::install_now(const std::string& id) {
     recover_interrupted(recovered);
     const auto policy = active_policy(nullptr);
     const PolicyAdvertisement* ad = policy ? find_advertisement(*policy, id) : nullptr;
-    if (!ad) return refused(id + " is not in this client's policy (ferry-agent list shows it)", 2);
+    if (!ad) return not_in_policy(id);
     AdvertisementRecord r = state_.advertisement(id).value_or(AdvertisementRecord{});
     r.id = id;
     if (r.done_object == ad->object_id && (r.state == "installed" || r.state == "uninstalled"))
@@ -122,7 +130,7 @@ CommandResult Agent::install_now(const std::string& id) {
 CommandResult Agent::postpone(const std::string& id, std::int64_t seconds) {
     const auto policy = active_policy(nullptr);
     const PolicyAdvertisement* ad = policy ? find_advertisement(*policy, id) : nullptr;
-    if (!ad) return refused(id + " is not in this client's policy (ferry-agent list shows it)", 2);
+    if (!ad) return not_in_policy(id);
     AdvertisementRecord r = state_.advertisement(id).value_or(AdvertisementRecord{});
     r.id = id;
     if (is_final_state(r.state) && r.done_object == ad->object_id)

@@ -24,6 +24,7 @@
 #include "control_socket.h"
 #include "ferry/command_line.h"
 #include "ferry/error.h"
+#include "ferry/minisign.h"
 
 namespace ferry::agent {
 namespace {
@@ -32,7 +33,9 @@ const char* const kUsage =
     "usage: ferry-agent COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
-    "  enroll --server URL --secret S [--hostname H]   enrol with a site, pin its key\n"
+    "  enroll --server URL --secret S [--hostname H] [--site-key KEY]\n"
+    "                                                  enrol with a site, pin its key (KEY: the\n"
+    "                                                  site.pub file or its base64 line)\n"
     "  run [--once] [--interval SECONDS] [--cache-limit SIZE]\n"
     "                                                  the daemon (or one cycle); SIZE e.g. 2G\n"
     "  status                                          enrolment, policy, outbox, journal\n"
@@ -113,7 +116,7 @@ const std::vector<OptionSpec> kOptions = {
     {"--state-dir", "", true},   {"--root", "", true},     {"--server", "", true},
     {"--secret", "", true},      {"--hostname", "", true}, {"--once", "", false},
     {"--interval", "", true},    {"--for", "", true},      {"--json", "", false},
-    {"--cache-limit", "", true},
+    {"--cache-limit", "", true}, {"--site-key", "", true},
 };
 
 // Holds the state lock: one process acts on the state at a time.
@@ -166,8 +169,17 @@ int enroll(const CommandLine& line, const AgentPaths& paths) {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     const std::string hostname = line.value("--hostname").value_or(host);
-    const Enrolment enrolment = Agent::enroll(paths, line.required("--server"),
-                                              line.required("--secret"), hostname, wall_clock());
+    const std::string server = line.required("--server");
+    std::string expected_key = line.value("--site-key").value_or("");
+    if (!expected_key.empty() && std::filesystem::is_regular_file(expected_key))
+        expected_key = minisign::PublicKey::load(expected_key).to_base64();
+    if (expected_key.empty() && server.rfind("http://", 0) == 0 &&
+        server.rfind("http://127.0.0.1", 0) != 0 && server.rfind("http://[::1]", 0) != 0 &&
+        server.rfind("http://localhost", 0) != 0)
+        std::cerr << "ferry-agent: warning: enrolling over plain http:// pins whatever key the "
+                     "answer carries; use https:// or --site-key to check it\n";
+    const Enrolment enrolment = Agent::enroll(paths, server, line.required("--secret"), hostname,
+                                              wall_clock(), expected_key);
     std::cout << "enrolled as " << enrolment.client_id << " with " << enrolment.server
               << "\nsite key pinned: " << enrolment.site_public_key << "\n";
     if (enrolment.state == "pending")
@@ -188,13 +200,6 @@ int run_daemon(Agent& agent, const AgentPaths& paths, std::int64_t interval) {
     std::mutex mutex;
     std::condition_variable wake;
     bool stop = false, poked = false;
-    std::thread waiter([&] {
-        int received = 0;
-        sigwait(&signals, &received);
-        std::lock_guard<std::mutex> guard(mutex);
-        stop = true;
-        wake.notify_all();
-    });
     ControlServer control(paths.socket(), [&](const ControlRequest& request) {
         std::lock_guard<std::mutex> guard(mutex);
         CommandResult result = run_command(agent, request);
@@ -207,6 +212,13 @@ int run_daemon(Agent& agent, const AgentPaths& paths, std::int64_t interval) {
             wake.notify_all();
         }
         return result;
+    });
+    std::thread waiter([&] {
+        int received = 0;
+        sigwait(&signals, &received);
+        std::lock_guard<std::mutex> guard(mutex);
+        stop = true;
+        wake.notify_all();
     });
     log_line("running: state " + paths.state_dir + ", root " + paths.root + ", polling every " +
              std::to_string(interval) + " s");
@@ -258,6 +270,9 @@ int dispatch(int argc, char** argv) {
     std::optional<std::uint64_t> cache_limit;
     if (const auto size = line.value("--cache-limit")) cache_limit = parse_size(*size);
 
+    if (::access(paths.state_dir.c_str(), R_OK | X_OK) != 0 && errno == EACCES)
+        throw Error(ErrorCode::Forbidden, "only root may use ferry-agent: " + paths.state_dir +
+                                              " is not readable by you");
     if (!std::filesystem::exists(paths.database()))
         throw Error(ErrorCode::NotFound, "no agent state in " + paths.state_dir +
                                              ": run ferry-agent enroll --server URL --secret S");
@@ -284,7 +299,8 @@ int dispatch(int argc, char** argv) {
 }  // namespace ferry::agent
 
 int main(int argc, char** argv) {
-    ::umask(0077);  // the state holds the client token; package scripts get 022 back
+    ::umask(0077);               // the state holds the client token; package scripts get 022 back
+    ::signal(SIGCHLD, SIG_DFL);  // inherited SIG_IGN would make every script's status unknowable
     try {
         return ferry::agent::dispatch(argc, argv);
     } catch (const ferry::UsageError& e) {

@@ -99,7 +99,11 @@ constexpr const char* kVersionColumns =
 
 }  // namespace
 
-AgentState::AgentState(const std::string& path) : db_(path) { db_.migrate(migrations()); }
+AgentState::AgentState(const std::string& path) : db_(path) {
+    // Every journal step must be on disk before the step is taken, power cut included.
+    db_.exec("PRAGMA synchronous = FULL");
+    db_.migrate(migrations());
+}
 
 std::optional<Enrolment> AgentState::enrolment() {
     auto row =

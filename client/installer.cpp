@@ -38,6 +38,12 @@ std::string exit_text(const HookResult& hook, const std::string& name) {
 // The meta key naming the script run in progress, for recovery after a kill.
 constexpr const char* kRunningScript = "running_script";
 
+// ROOT and ROOT/NAME are for everyone to read and run from, whatever the agent's umask.
+void make_public_dir(const std::string& dir) {
+    fs::create_directories(dir);
+    if (::chmod(dir.c_str(), 0755) != 0) throw_system_error("cannot chmod " + dir);
+}
+
 // Checks an installed tree against its manifest: every listed file is a regular file (never
 // followed through a link) with the listed size and BLAKE2b-256, every link has its target.
 // Files the scripts created are not the package's and are left alone.
@@ -168,8 +174,24 @@ Outcome Installer::install(const InstallRequest& request) {
                 request.package + " " + request.version + " is already installed"};
     const auto previous = state_.version(request.package, "previous");
     const std::string from = current ? current->version : "";
+    if (current && previous && previous->version == request.version &&
+        previous->object_id == request.object_id) {
+        // The kept copy is this very object: reinstating it is a rollback, which keeps the
+        // current version as the one to come back to if it fails.
+        try {
+            Outcome back = rollback(request.package);
+            if (back.state != "rolled-back") return back;
+            back.state = "installed";
+            back.detail = request.package + " " + request.version +
+                          " reinstated from the kept copy (was " + from + ")";
+            return back;
+        } catch (const Error&) {
+            // The kept copy cannot be trusted any more: a fresh install from the object below.
+        }
+    }
 
-    fs::create_directories(paths_.package_dir(request.package));
+    make_public_dir(paths_.root);
+    make_public_dir(paths_.package_dir(request.package));
     JournalEntry entry{0,
                        "install",
                        request.package,

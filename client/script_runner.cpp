@@ -29,6 +29,7 @@ void sleep_ms(long ms) {
 }
 
 int status_code(int status) {
+    if (status == -1) return -1;
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return -1;
@@ -40,7 +41,8 @@ bool wait_until(pid_t pid, std::chrono::steady_clock::time_point deadline, int& 
         const pid_t done = waitpid(pid, &status, WNOHANG);
         if (done == pid) return true;
         if (done < 0 && errno != EINTR) {
-            status = 0;
+            // Never "success" for a child we could not wait for (SIGCHLD ignored, say).
+            status = -1;
             return true;
         }
         if (std::chrono::steady_clock::now() >= deadline) return false;
@@ -140,6 +142,12 @@ ScriptResult run_script(const ScriptRun& run) {
     }
     if (pid == 0) {
         setpgid(0, 0);
+        // The daemon blocks SIGTERM and SIGINT in every thread (sigwait); a script starts with
+        // the defaults, so that the timeout's SIGTERM reaches it and what it starts.
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        for (int sig : {SIGTERM, SIGINT, SIGPIPE, SIGCHLD, SIGHUP}) signal(sig, SIG_DFL);
         umask(022);  // the agent keeps its own files private; a package's files are not
         const int null_in = open("/dev/null", O_RDONLY);
         if (null_in >= 0) dup2(null_in, 0);

@@ -9,6 +9,7 @@
 #include "ferry/error.h"
 #include "ferry/json.h"
 #include "ferry/object_download.h"
+#include "ferry/policy.h"
 
 namespace ferry::agent {
 
@@ -20,7 +21,9 @@ class HttpSiteLink : public SiteLink {
         : server_(enrolment.server), token_(enrolment.token), api_(server_, token_) {}
 
     PolicyAnswer fetch_policy(const std::string& client_id, const std::string& etag) override {
-        const auto raw = api_.get_raw("/api/v1/clients/" + client_id + "/policy", etag);
+        // The envelope holds the policy (at most kMaxPolicyBytes), escaped, and its signature.
+        const auto raw = api_.get_raw("/api/v1/clients/" + client_id + "/policy", etag,
+                                      2 * kMaxPolicyBytes + 65536);
         PolicyAnswer answer;
         answer.etag = raw.etag;
         if (raw.status == 304) return answer;

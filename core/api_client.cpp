@@ -97,14 +97,15 @@ ApiClient ApiClient::without_token(const std::string& server) {
     return ApiClient(server, kNoToken);
 }
 
-ApiClient::RawAnswer ApiClient::get_raw(const std::string& path,
-                                        const std::string& if_none_match) const {
-    return exchange("GET", path, "", "", if_none_match);
+ApiClient::RawAnswer ApiClient::get_raw(const std::string& path, const std::string& if_none_match,
+                                        std::size_t max_body) const {
+    return exchange("GET", path, "", "", if_none_match, max_body);
 }
 
 ApiClient::RawAnswer ApiClient::exchange(const std::string& method, const std::string& path,
                                          const std::string& body, const std::string& file,
-                                         const std::string& if_none_match) const {
+                                         const std::string& if_none_match,
+                                         std::size_t max_body) const {
     std::ifstream upload;
     std::uint64_t upload_size = 0;
     if (!file.empty()) {
@@ -140,7 +141,15 @@ ApiClient::RawAnswer ApiClient::exchange(const std::string& method, const std::s
             }
             session.sendRequest(request) << body;
         }
-        Poco::StreamCopier::copyToString(session.receiveResponse(response), answer);
+        std::istream& in = session.receiveResponse(response);
+        char buffer[8192];
+        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+            answer.append(buffer, static_cast<std::size_t>(in.gcount()));
+            if (answer.size() > max_body)
+                throw Error(ErrorCode::LimitExceeded, "the answer of " + where + path +
+                                                          " is larger than " +
+                                                          std::to_string(max_body) + " bytes");
+        }
     } catch (const Poco::Net::SSLException& e) {
         throw tls_error(e, *tls_, "ferryd at " + where);
     } catch (const Poco::Exception& e) {
@@ -159,7 +168,7 @@ Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std:
     const std::string where = scheme_ + "://" +
                               (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) +
                               ":" + std::to_string(port_);
-    const RawAnswer raw = exchange(method, path, body, file, "");
+    const RawAnswer raw = exchange(method, path, body, file, "", 64 << 20);
     const int status = raw.status;
     const std::string& answer = raw.body;
     Poco::JSON::Object::Ptr json;

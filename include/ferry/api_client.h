@@ -40,15 +40,18 @@ class ApiClient {
         std::string etag;
         std::string body;
     };
-    RawAnswer get_raw(const std::string& path, const std::string& if_none_match = "") const;
+    // At most `max_body` bytes are read: a longer answer is Error(LimitExceeded), so a hostile
+    // server cannot feed an endless body.
+    RawAnswer get_raw(const std::string& path, const std::string& if_none_match = "",
+                      std::size_t max_body = 64 << 20) const;
 
   private:
     Poco::JSON::Object::Ptr request(const std::string& method, const std::string& path,
                                     const std::string& body, const std::string& file = "") const;
     // Sends the request and reads the whole answer; throws only for transport failures.
-    RawAnswer exchange(const std::string& method, const std::string& path,
-                       const std::string& body, const std::string& file,
-                       const std::string& if_none_match) const;
+    RawAnswer exchange(const std::string& method, const std::string& path, const std::string& body,
+                       const std::string& file, const std::string& if_none_match,
+                       std::size_t max_body) const;
 
     struct Tls;  // the client TLS context, for https only
     static std::shared_ptr<const Tls> make_tls(const std::string& host);

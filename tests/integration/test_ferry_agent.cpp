@@ -224,6 +224,20 @@ BOOST_FIXTURE_TEST_CASE(EnrolInstallUpgradeRollBackAndUninstall, Deployment) {
     BOOST_TEST(contains(unreachable.err, "cannot reach ferryd at http://127.0.0.1:1"),
                unreachable.err);
 
+    // A site key given at enrolment is checked: another key is refused, the right one pinned.
+    const auto created = ctl({"secret", "create", "--name", "keyed", "--json"}, token);
+    BOOST_TEST_REQUIRE(created.exit_code == 0, created.err);
+    const auto secret = json_field(created.out, "secret");
+    const auto wrong_key =
+        run_process({FERRY_AGENT_BINARY, "enroll", "--server", server(), "--secret", secret,
+                     "--site-key", dir / "pub.pub", "--state-dir", other / "k"});
+    BOOST_TEST(wrong_key.exit_code == 1);
+    BOOST_TEST(contains(wrong_key.err, "presented the key"), wrong_key.err);
+    const auto right_key =
+        run_process({FERRY_AGENT_BINARY, "enroll", "--server", server(), "--secret", secret,
+                     "--site-key", dir / "site/keys/site.pub", "--state-dir", other / "k"});
+    BOOST_TEST(right_key.exit_code == 0, right_key.err);
+
     // A mandatory install of hello 1.0, as soon as possible.
     const std::string first = advertise({"hello@1.0", "--collection", "pilot", "--mandatory"});
     cycle_until("installed");

@@ -407,8 +407,19 @@ BOOST_AUTO_TEST_CASE(DependenciesComeFirstMissingOnesAndCyclesAreRefused) {
         1, {c.advertisement("ADV-0001", "a-1.0"), c.advertisement("ADV-0002", "b-1.0")}));
     BOOST_TEST(c.current("a").empty());
     BOOST_TEST(c.current("b").empty());
-    BOOST_TEST(has(c.agent->state().advertisement("ADV-0001")->detail, "dependency"),
+    BOOST_TEST(c.state_of("ADV-0001") == "refused");
+    BOOST_TEST(has(c.agent->state().advertisement("ADV-0001")->detail, "dependency cycle: a → b"),
                c.agent->state().advertisement("ADV-0001")->detail);
+    // Reported once, not again every cycle.
+    const auto messages = [&c] {
+        auto count = c.agent->state().db().prepare("SELECT count(*) FROM outbox");
+        count.step();
+        return count.column_int64(0);
+    };
+    const auto before = messages();
+    c.agent->cycle();
+    c.agent->cycle();
+    BOOST_TEST(messages() == before);
 }
 
 BOOST_AUTO_TEST_CASE(OneRefusedAdvertisementDoesNotBlockTheOutbox) {
@@ -466,4 +477,28 @@ BOOST_AUTO_TEST_CASE(AnInstallThatKillsTheAgentEveryTimeIsGivenUpAfterThreeAttem
     w.agent->installer().after_step = nullptr;
     BOOST_TEST(w.agent->install_now("ADV-0002").exit_code == 0);
     BOOST_TEST(w.current("app") == "2.0");
+}
+
+BOOST_AUTO_TEST_CASE(ScriptOutputIsCleanedForTheSiteAndTheDaemonSleepsUntilItIsDue) {
+    World w;
+    w.agent->cycle();
+    w.agent->state().queue_status({0, "ADV-0001", "failed", 1,
+                                   std::string("red \x1b[31mERROR\x1b[0m\r\nbad \xff byte\n"),
+                                   kNow});
+    std::vector<std::string> log;
+    w.build("app", "1.0");
+    auto later = w.advertisement("ADV-0002", "app-1.0");
+    later.available_at = kNow + 600;  // not yet: the daemon waits for it, not every second
+    w.serve_and_cycle(w.envelope(1, {later}));
+    BOOST_TEST(w.agent->next_wakeup(60) == kNow + 60);
+    w.now = kNow + 570;
+    BOOST_TEST(w.agent->next_wakeup(60) == kNow + 600);
+    w.now = kNow + 600;
+    w.agent->cycle();
+    BOOST_TEST(w.current("app") == "1.0");
+    BOOST_TEST(w.agent->next_wakeup(60) == w.now + 60);  // installed: nothing stale remains
+    bool cleaned = false;
+    for (const auto& post : w.link->posted)
+        cleaned |= has(post, "red ?[31mERROR?[0m") && has(post, "bad ? byte");
+    BOOST_TEST(cleaned);
 }

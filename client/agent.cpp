@@ -101,8 +101,7 @@ AdvertisementMemory memory_of(const AdvertisementRecord& r) {
     return m;
 }
 
-Agent::Agent(AgentPaths paths, AgentOptions options,
-             std::function<std::unique_ptr<SiteLink>(const Enrolment&)> link_factory)
+Agent::Agent(AgentPaths paths, AgentOptions options, LinkFactory link_factory)
     : paths_(std::move(paths)),
       options_(std::move(options)),
       state_((fs::create_directories(paths_.state_dir), paths_.database())),
@@ -141,13 +140,19 @@ Enrolment Agent::enroll(const AgentPaths& paths, const std::string& server,
 }
 
 SiteLink& Agent::link() {
+    // The sources come from the signed policy only: a DP cannot add itself.
+    std::vector<std::string> sources;
+    if (const auto stored = state_.policy())
+        sources = Policy::parse(stored->json, "the accepted policy").sources;
+    if (link_ && sources != link_sources_) link_.reset();
     if (!link_) {
+        link_sources_ = sources;
         const auto enrolment = state_.enrolment();
         if (!enrolment)
             throw Error(
                 ErrorCode::NotFound,
                 "this agent is not enrolled: run ferry-agent enroll --server URL --secret S");
-        link_ = link_factory_(*enrolment);
+        link_ = link_factory_(*enrolment, sources);
     }
     return *link_;
 }
@@ -259,6 +264,7 @@ void Agent::poll_policy(std::vector<std::string>& log) {
         // Keep the last good policy; say why at the site (inventory) and in the log. The same
         // refusal again keeps its first time, so a repeating DP does not churn the inventory.
         if (state_.policy_refusal().first != e.what()) state_.set_policy_refusal(e.what(), now());
+        link().distrust_last_source();  // a DP replaying old policy is asked last from now on
         log.push_back(std::string("refused a policy: ") + e.what());
         changed_software_ = true;  // the refusal is reported with the next inventory
     }

@@ -44,10 +44,13 @@ bool is_final_state(const std::string& state);
 // The scheduler's view of what the agent remembers of an advertisement.
 AdvertisementMemory memory_of(const AdvertisementRecord& record);
 
+// Makes the link to the network for the enrolment and the sources the policy names (DPs).
+using LinkFactory =
+    std::function<std::unique_ptr<SiteLink>(const Enrolment&, const std::vector<std::string>&)>;
+
 class Agent {
   public:
-    Agent(AgentPaths paths, AgentOptions options,
-          std::function<std::unique_ptr<SiteLink>(const Enrolment&)> link_factory);
+    Agent(AgentPaths paths, AgentOptions options, LinkFactory link_factory);
     // The installer holds a reference to the state: an Agent stays where it was built.
     Agent(const Agent&) = delete;
     Agent& operator=(const Agent&) = delete;
@@ -113,7 +116,8 @@ class Agent {
     AgentOptions options_;
     AgentState state_;
     Installer installer_;
-    std::function<std::unique_ptr<SiteLink>(const Enrolment&)> link_factory_;
+    LinkFactory link_factory_;
+    std::vector<std::string> link_sources_;  // what link_ was made for
     std::unique_ptr<SiteLink> link_;
     bool changed_software_ = false;
     std::int64_t last_inventory_check_ = 0;

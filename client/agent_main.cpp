@@ -141,7 +141,7 @@ Agent make_agent(const AgentPaths& paths, std::optional<std::uint64_t> cache_lim
     AgentOptions options;
     options.clock = wall_clock;
     if (cache_limit) options.cache_limit_bytes = *cache_limit;
-    return Agent(paths, options, make_http_link);
+    return Agent(paths, options, make_failover_link);
 }
 
 CommandResult run_command(Agent& agent, const ControlRequest& request) {

@@ -3,7 +3,9 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Stringifier.h>
 
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "ferry/api_client.h"
 #include "ferry/error.h"
@@ -18,7 +20,10 @@ namespace {
 class HttpSiteLink : public SiteLink {
   public:
     explicit HttpSiteLink(const Enrolment& enrolment)
-        : server_(enrolment.server), token_(enrolment.token), api_(server_, token_) {}
+        : HttpSiteLink(enrolment.server, enrolment.token) {}
+    HttpSiteLink(std::string server, std::string token)
+        : server_(std::move(server)), token_(std::move(token)), api_(server_, token_) {}
+    std::string last_source() const override { return server_; }
 
     PolicyAnswer fetch_policy(const std::string& client_id, const std::string& etag) override {
         // The envelope holds the policy (at most kMaxPolicyBytes), escaped, and its signature.
@@ -63,7 +68,82 @@ class HttpSiteLink : public SiteLink {
     ApiClient api_;
 };
 
+// Tries each source in order; see make_failover_link.
+class FailoverLink : public SiteLink {
+  public:
+    FailoverLink(const Enrolment& enrolment, const std::vector<std::string>& sources) {
+        for (const auto& url : sources)
+            if (url != enrolment.server)
+                links_.push_back(std::make_unique<HttpSiteLink>(url, enrolment.token));
+        links_.push_back(std::make_unique<HttpSiteLink>(enrolment));
+    }
+
+    PolicyAnswer fetch_policy(const std::string& client_id, const std::string& etag) override {
+        return first_good([&](SiteLink& link) {
+            PolicyAnswer answer = link.fetch_policy(client_id, etag);
+            if (answer.kind == PolicyAnswer::Kind::NotReady && &link != links_.back().get())
+                throw Error(ErrorCode::Io, "not ready at " + link.last_source());
+            return answer;
+        });
+    }
+
+    Poco::JSON::Object::Ptr post(const std::string& path, const std::string& body) override {
+        return first_good([&](SiteLink& link) { return link.post(path, body); });
+    }
+
+    void download(const std::string& object_id, std::uint64_t size,
+                  const std::string& cache_dir) override {
+        first_good([&](SiteLink& link) {
+            link.download(object_id, size, cache_dir);
+            return 0;
+        });
+    }
+
+    std::string last_source() const override { return last_ ? last_->last_source() : ""; }
+
+    void distrust_last_source() override {
+        if (!last_ || links_.size() < 2) return;
+        for (auto it = links_.begin(); it != links_.end(); ++it)
+            if (it->get() == last_) {
+                auto moved = std::move(*it);
+                links_.erase(it);
+                links_.push_back(std::move(moved));
+                return;
+            }
+    }
+
+  private:
+    // An answer from the first source that gives one; a 4xx (but 404/503-like ones from a DP
+    // that does not hold what is asked) is the answer, anything else tries the next source.
+    template <typename Request>
+    auto first_good(Request&& request) -> decltype(request(std::declval<SiteLink&>())) {
+        std::optional<Error> last_error;
+        for (auto& link : links_) {
+            try {
+                last_ = link.get();
+                return request(*link);
+            } catch (const Error& e) {
+                const bool definitive =
+                    (e.code() == ErrorCode::InvalidInput || e.code() == ErrorCode::Conflict ||
+                     e.code() == ErrorCode::Forbidden || e.code() == ErrorCode::LimitExceeded) &&
+                    link.get() == links_.back().get();
+                if (definitive) throw;
+                last_error = e;
+            }
+        }
+        throw *last_error;
+    }
+
+    std::vector<std::unique_ptr<SiteLink>> links_;
+    SiteLink* last_ = nullptr;
+};
+
 }  // namespace
+
+std::unique_ptr<SiteLink> make_failover_link(const Enrolment& enrolment,
+                                             const std::vector<std::string>& sources) {
+    return std::make_unique<FailoverLink>(enrolment, sources);
+}
 
 std::unique_ptr<SiteLink> make_http_link(const Enrolment& enrolment) {
     return std::make_unique<HttpSiteLink>(enrolment);

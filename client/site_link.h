@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent_state.h"
 
@@ -29,10 +30,21 @@ class SiteLink {
     // Downloads an object into the cache directory as cache/ID (resumable, verified).
     virtual void download(const std::string& object_id, std::uint64_t size,
                           const std::string& cache_dir) = 0;
+    // What answered the last request (for the log), and a way to say its answer could not be
+    // trusted (a replayed policy): it is asked last for a while.
+    virtual std::string last_source() const { return {}; }
+    virtual void distrust_last_source() {}
 };
 
 // The site over HTTP(S), with the client token from enrolment.
 std::unique_ptr<SiteLink> make_http_link(const Enrolment& enrolment);
+
+// The distribution points the signed policy names (`sources`, in order), then the site: each
+// request goes to the first that answers well. A source that is unreachable, answers 5xx or
+// 503, or serves bytes that do not verify is skipped for that request (THREATS.md 14–17);
+// a 4xx is the answer.
+std::unique_ptr<SiteLink> make_failover_link(const Enrolment& enrolment,
+                                             const std::vector<std::string>& sources);
 
 // POST /api/v1/clients/enroll (no token: the secret is the credential).
 struct EnrolAnswer {

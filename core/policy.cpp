@@ -169,6 +169,8 @@ std::string Policy::to_json() const {
         json.end_object();
     }
     json.end_array();
+    // Written only when there are some, so that policies without DPs keep their bytes.
+    if (!sources.empty()) write_string_list(json, "sources", sources);
     json.key("version");
     json.number(version);
     json.end_object();
@@ -178,8 +180,8 @@ std::string Policy::to_json() const {
 
 Policy Policy::parse(const std::string& text, const std::string& source) {
     json::FieldReader in(json::parse_object(text, source, 1'000'000), source);
-    in.allow_only(
-        {"format", "client", "version", "issued_at", "expires_at", "publishers", "advertisements"});
+    in.allow_only({"format", "client", "version", "issued_at", "expires_at", "publishers",
+                   "advertisements", "sources"});
     in.integer("format", true, kFormat, kFormat);
     Policy p;
     p.client_id = in.string("client", true, 128);
@@ -196,6 +198,10 @@ Policy Policy::parse(const std::string& text, const std::string& source) {
                 json::FieldReader(object, source, "publishers[" + std::to_string(i) + "].")));
         }
     }
+    p.sources = in.strings("sources", false, kMaxPolicySources, 256);
+    for (const auto& url : p.sources)
+        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+            throw bad(in.where("sources"), "\"" + url + "\" is not an http:// or https:// URL");
     if (auto list = in.array("advertisements", true)) {
         for (std::size_t i = 0; i < list->size(); ++i) {
             auto object = list->getObject(static_cast<unsigned>(i));

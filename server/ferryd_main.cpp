@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "dp_node_init.h"
+#include "dp_node_server.h"
 #include "ferry/error.h"
 #include "listen_socket.h"
 #include "site_backup.h"
@@ -33,6 +35,7 @@ namespace {
 
 const char* kUsage =
     "usage: ferryd init --role site --dir DIR [--listen HOST:PORT]\n"
+    "       ferryd init --role dp --dir DIR --parent URL --token T [--listen HOST:PORT]\n"
     "       ferryd --config DIR/ferryd.ini\n"
     "       ferryd backup --config DIR/ferryd.ini --to BACKUP_DIR [--json]\n"
     "       ferryd restore --from BACKUP_DIR --dir NEW_DIR [--listen HOST:PORT]\n"
@@ -58,7 +61,7 @@ int exit_code_for(ferry::ErrorCode code) {
 }
 
 int run_init(int argc, char** argv) {
-    std::string role, dir, listen = "127.0.0.1:8470";
+    std::string role, dir, listen = "127.0.0.1:8470", parent, token;
     for (int i = 2; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -72,18 +75,32 @@ int run_init(int argc, char** argv) {
             dir = value();
         else if (arg == "--listen")
             listen = value();
+        else if (arg == "--parent")
+            parent = value();
+        else if (arg == "--token")
+            token = value();
         else if (arg == "--help" || arg == "-h") {
             std::cout << kUsage;
             return 0;
         } else
             throw ferry::Error(ferry::ErrorCode::InvalidInput, "unknown option " + arg);
     }
-    if (role != "site") {
+    if (role != "site" && role != "dp") {
         throw ferry::Error(ferry::ErrorCode::InvalidInput,
-                           role.empty() ? "--role is required (site)"
-                                        : "--role " + role + ": only \"site\" exists so far");
+                           role.empty() ? "--role is required (site or dp)"
+                                        : "--role " + role + ": expected site or dp");
     }
     if (dir.empty()) throw ferry::Error(ferry::ErrorCode::InvalidInput, "--dir is required");
+    if (role == "dp") {
+        if (parent.empty() || token.empty())
+            throw ferry::Error(ferry::ErrorCode::InvalidInput,
+                               "--role dp needs --parent URL and --token T (ferryctl dp add)");
+        const std::string config_path = ferry::server::init_dp(dir, listen, parent, token);
+        std::cout << "distribution point initialised: " << config_path << "\n"
+                  << "parent: " << parent << "\n"
+                  << "start it with: ferryd --config " << config_path << "\n";
+        return 0;
+    }
     const auto result = ferry::server::init_site(dir, listen);
     std::cout << "site initialised: " << result.config_path << "\n"
               << "site public key:  " << result.site_public_key << "\n"
@@ -165,6 +182,21 @@ int run_restore(int argc, char** argv) {
 
 class Ferryd : public Poco::Util::ServerApplication {
   protected:
+    int serve_dp(const ferry::server::SiteConfig& config) {
+        ferry::server::DpNodeServer server(config);
+        server.start();
+        const std::string host = config.listen_host.find(':') != std::string::npos
+                                     ? "[" + config.listen_host + "]"
+                                     : config.listen_host;
+        std::cout << "ferryd: distribution point listening on "
+                  << ferry::server::listen_scheme(config) << "://" << host << ":" << server.port()
+                  << " (parent " << config.parent << ")" << std::endl;
+        waitForTerminationRequest();
+        std::cerr << "{\"level\": \"info\", \"role\": \"dp\", \"msg\": \"stopping\"}" << std::endl;
+        server.stop();
+        return EXIT_OK;
+    }
+
     void defineOptions(Poco::Util::OptionSet& options) override {
         ServerApplication::defineOptions(options);
         options.addOption(Poco::Util::Option("config", "c", "path of ferryd.ini")
@@ -181,6 +213,7 @@ class Ferryd : public Poco::Util::ServerApplication {
         try {
             const auto site =
                 ferry::server::SiteConfig::load(config().getString("ferryd.config_file"));
+            if (site.role == "dp") return serve_dp(site);
             ferry::server::SiteServer server(site);
             server.start();
             const std::string host = site.listen_host.find(':') != std::string::npos

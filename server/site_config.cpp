@@ -50,14 +50,28 @@ SiteConfig SiteConfig::load(const std::string& path) {
     };
     SiteConfig c;
     c.role = get("role", true);
-    if (c.role != "site")
+    if (c.role != "site" && c.role != "dp")
         throw Error(ErrorCode::InvalidInput,
-                    path + ": [ferryd] role must be \"site\" (got \"" + c.role + "\")");
+                    path + ": [ferryd] role must be \"site\" or \"dp\" (got \"" + c.role + "\")");
     c.data_dir = get("data_dir", true);
     parse_listen_address(get("listen", true), path + ": [ferryd] listen", c.listen_host,
                          c.listen_port);
     c.tls_certificate = get("tls_certificate", false);
     c.tls_key = get("tls_key", false);
+    if (c.role == "dp") {
+        c.parent = get("parent", true);
+        if (c.parent.rfind("http://", 0) != 0 && c.parent.rfind("https://", 0) != 0)
+            throw Error(ErrorCode::InvalidInput,
+                        path + ": [ferryd] parent must be an http:// or https:// URL");
+        const std::string interval = get("sync_interval", false);
+        if (!interval.empty()) {
+            if (interval.find_first_not_of("0123456789") != std::string::npos ||
+                interval.size() > 5 || std::stoi(interval) < 1 || std::stoi(interval) > 3600)
+                throw Error(ErrorCode::InvalidInput,
+                            path + ": [ferryd] sync_interval must be 1 to 3600 seconds");
+            c.sync_interval_s = std::stoi(interval);
+        }
+    }
     if (c.tls_certificate.empty() != c.tls_key.empty()) {
         throw Error(ErrorCode::InvalidInput,
                     path + ": [ferryd] tls_certificate and tls_key go together");
@@ -78,6 +92,12 @@ std::string SiteConfig::to_ini() const {
         << "; PEM files; set both to serve HTTPS.\n"
         << "tls_certificate = " << tls_certificate << "\n"
         << "tls_key = " << tls_key << "\n";
+    if (role == "dp")
+        out << "; the parent this distribution point replicates from (its token: "
+               "keys/parent.token)\n"
+            << "parent = " << parent << "\n"
+            << "; seconds between pulls of the parent's feed and forwards of queued reports\n"
+            << "sync_interval = " << sync_interval_s << "\n";
     return out.str();
 }
 

@@ -14,10 +14,16 @@ struct SiteConfig {
     std::uint16_t listen_port = 8470;  // 0: any free port (tests)
     std::string tls_certificate;       // both empty: plain HTTP, allowed on loopback only
     std::string tls_key;
+    std::string parent;  // dp role: the URL of the site or DP it replicates from
+    // How often a DP pulls its parent's feed, forwards reports and reports itself (seconds).
+    int sync_interval_s = 5;
 
     std::string database_path() const { return data_dir + "/ferry.db"; }
     std::string site_key_path() const { return data_dir + "/keys/site.key"; }
     std::string site_pub_path() const { return data_dir + "/keys/site.pub"; }
+    // dp role: its own state, and the token its parent issued (0600, never in the ini).
+    std::string dp_database_path() const { return data_dir + "/dp.db"; }
+    std::string parent_token_path() const { return data_dir + "/keys/parent.token"; }
 
     static SiteConfig load(const std::string& path);
     std::string to_ini() const;

@@ -53,12 +53,17 @@ struct Policy {
     std::int64_t expires_at = 0;
     std::vector<PublisherKey> publishers;
     std::vector<PolicyAdvertisement> advertisements;
+    // The distribution points this client should fetch from, in order, before the site
+    // (http(s) base URLs); signed like the rest, so a DP cannot add itself. Optional.
+    std::vector<std::string> sources;
 
     // Canonical JSON: the bytes that are signed and served.
     std::string to_json() const;
     // Parses and validates; Error(InvalidInput) naming the field.
     static Policy parse(const std::string& json, const std::string& source);
 };
+
+constexpr std::size_t kMaxPolicySources = 16;
 
 // Largest policy document a client reads (THREATS: endless data).
 constexpr std::size_t kMaxPolicyBytes = 4 << 20;

@@ -103,8 +103,10 @@ struct World {
         options.clock = [this] { return now; };
         options.cache_limit_bytes = cache_limit;
         options.system_root = dir / "no-system";
-        agent = std::make_unique<Agent>(
-            paths, options, [this](const Enrolment&) { return std::make_unique<LinkProxy>(link); });
+        agent = std::make_unique<Agent>(paths, options,
+                                        [this](const Enrolment&, const std::vector<std::string>&) {
+                                            return std::make_unique<LinkProxy>(link);
+                                        });
     }
 
     // A package whose install hook appends "install VERSION REASON" to hooks.log and whose

@@ -1,0 +1,215 @@
+#include "dp_node_server.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/URI.h>
+
+#include <ctime>
+#include <iostream>
+#include <sstream>
+
+#include "dp_node_state.h"
+#include "ferry/error.h"
+#include "ferry/json.h"
+#include "ferry/object_store.h"
+#include "ferry/token.h"
+#include "http_exchange.h"
+#include "listen_socket.h"
+#include "object_api.h"
+
+namespace ferry::server {
+namespace {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+// What a client may send in one report: the site's own limits (docs/api.md).
+constexpr std::size_t kMaxStatusBody = 12 << 20;
+constexpr std::size_t kMaxInventoryBody = 8 << 20;
+
+std::string json_text(const Poco::JSON::Object& object) {
+    std::ostringstream out;
+    object.stringify(out);
+    out << "\n";
+    return out.str();
+}
+
+class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
+  public:
+    DpRouteHandler(const SiteConfig& config, ConnectionPool& pool) : config_(config), pool_(pool) {}
+
+    void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
+        try {
+            route(request, response);
+        } catch (const Error& e) {
+            send_error(response, e);
+        } catch (const std::exception& e) {
+            std::cerr << "{\"level\": \"error\", \"role\": \"dp\", \"path\": \""
+                      << request.getURI().substr(0, 200) << "\", \"msg\": \"" << e.what() << "\"}"
+                      << std::endl;
+            send_error_answer(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal",
+                              "internal error");
+        }
+    }
+
+  private:
+    void route(HTTPServerRequest& request, HTTPServerResponse& response) {
+        const std::string path = Poco::URI(request.getURI()).getPath();
+        const std::string& method = request.getMethod();
+        if (path == "/healthz") {
+            Poco::JSON::Object body;
+            body.set("status", "ok");
+            body.set("role", "dp");
+            return send_body(response, HTTPResponse::HTTP_OK, "application/json", json_text(body));
+        }
+        auto lease = pool_.acquire();
+        DpNodeState state(*lease);
+        const std::string client = authenticate(state, request);
+        const std::string objects_prefix = "/api/v1/objects/";
+        const std::string clients_prefix = "/api/v1/clients/";
+        if (path.rfind(objects_prefix, 0) == 0 && (method == "GET" || method == "HEAD")) {
+            const ObjectStore store(config_.data_dir);
+            objects_api(store, Principal{client, Role::Client}, path.substr(objects_prefix.size()),
+                        request, response);
+            return;
+        }
+        if (path == "/api/v1/status" && method == "POST")
+            return accept_report(state, client, "status",
+                                 read_request_body(request, kMaxStatusBody), response);
+        if (path.rfind(clients_prefix, 0) == 0) {
+            const std::string rest = path.substr(clients_prefix.size());
+            const auto slash = rest.find('/');
+            const std::string id = rest.substr(0, slash);
+            const std::string what = slash == std::string::npos ? "" : rest.substr(slash + 1);
+            if (id != client)
+                throw Error(ErrorCode::Forbidden, "client " + client + " may act only as itself");
+            if (what == "policy" && (method == "GET" || method == "HEAD"))
+                return serve_policy(state, client, request, response);
+            if (what == "inventory" && method == "POST")
+                return accept_inventory(state, client,
+                                        read_request_body(request, kMaxInventoryBody), response);
+        }
+        throw Error(ErrorCode::NotFound,
+                    "no such route on a distribution point: " + method + " " + path.substr(0, 200));
+    }
+
+    // The client behind "Bearer client_…", if the feed has introduced it as active.
+    static std::string authenticate(DpNodeState& state, HTTPServerRequest& request) {
+        const std::string header = request.get("Authorization", "");
+        const std::string prefix = "Bearer ";
+        if (header.rfind(prefix, 0) == 0) {
+            const std::string token = header.substr(prefix.size());
+            if (is_well_formed_token(token))
+                if (auto client = state.client_by_digest(token_digest(token))) return *client;
+        }
+        throw Error(ErrorCode::Unauthenticated,
+                    "a client token this distribution point knows is needed");
+    }
+
+    void serve_policy(DpNodeState& state, const std::string& client, HTTPServerRequest& request,
+                      HTTPServerResponse& response) {
+        const auto policy = state.policy(client);
+        if (!policy) {
+            response.set("Retry-After", "5");
+            return send_error_answer(
+                response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "not-ready",
+                "the policy of " + client + " has not reached this distribution point yet");
+        }
+        response.set("ETag", policy->etag);
+        response.set("Cache-Control", "no-cache");
+        if (request.get("If-None-Match", "") == policy->etag) {
+            response.setStatusAndReason(HTTPResponse::HTTP_NOT_MODIFIED);
+            response.setContentLength(0);
+            response.send();
+            return;
+        }
+        response.setStatusAndReason(HTTPResponse::HTTP_OK);
+        response.setContentType("application/json");
+        response.setContentLength(static_cast<std::streamsize>(policy->envelope.size()));
+        if (request.getMethod() == "HEAD") {
+            response.send();
+            return;
+        }
+        response.send() << policy->envelope;
+    }
+
+    // Status batches are kept as sent and forwarded; the site de-duplicates by the agent's seq.
+    void accept_report(DpNodeState& state, const std::string& client, const std::string& kind,
+                       const std::string& body, HTTPServerResponse& response) {
+        const auto parsed = json::parse_object(body, kind + " report", 2'000'000);
+        state.queue_report(client, kind, body, static_cast<std::int64_t>(std::time(nullptr)));
+        Poco::JSON::Object answer;
+        const auto messages = parsed->getArray("messages");
+        answer.set("accepted", messages ? static_cast<int>(messages->size()) : 0);
+        answer.set("queued", true);
+        send_body(response, HTTPResponse::HTTP_OK, "application/json", json_text(answer));
+    }
+
+    void accept_inventory(DpNodeState& state, const std::string& client, const std::string& body,
+                          HTTPServerResponse& response) {
+        const auto parsed = json::parse_object(body, "inventory report", 2'000'000);
+        const bool full = parsed->optValue<bool>("full", false);
+        if (!full && state.needs_full_inventory(client))
+            throw Error(ErrorCode::Conflict,
+                        "the site lost the base of this inventory change; send a full inventory");
+        if (full) state.set_needs_full_inventory(client, false);
+        state.queue_report(client, "inventory", body,
+                           static_cast<std::int64_t>(std::time(nullptr)));
+        Poco::JSON::Object answer;
+        answer.set("accepted", true);
+        answer.set("queued", true);
+        send_body(response, HTTPResponse::HTTP_OK, "application/json", json_text(answer));
+    }
+
+    const SiteConfig& config_;
+    ConnectionPool& pool_;
+};
+
+class DpRouteFactory : public Poco::Net::HTTPRequestHandlerFactory {
+  public:
+    DpRouteFactory(const SiteConfig& config, ConnectionPool& pool) : config_(config), pool_(pool) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
+        return new DpRouteHandler(config_, pool_);
+    }
+
+  private:
+    const SiteConfig& config_;
+    ConnectionPool& pool_;
+};
+
+}  // namespace
+
+DpNodeServer::DpNodeServer(SiteConfig config)
+    : config_(std::move(config)), pool_(config_.dp_database_path(), kMaxThreads) {
+    DpNodeState migrate(config_.dp_database_path());  // the schema before any request
+    Poco::Net::ServerSocket socket = make_listen_socket(config_);
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(static_cast<int>(kMaxThreads));
+    params->setKeepAlive(true);
+    server_ =
+        std::make_unique<Poco::Net::HTTPServer>(new DpRouteFactory(config_, pool_), socket, params);
+}
+
+DpNodeServer::~DpNodeServer() { stop(); }
+
+void DpNodeServer::start() {
+    server_->start();
+    const std::string host = config_.listen_host.find(':') != std::string::npos
+                                 ? "[" + config_.listen_host + "]"
+                                 : config_.listen_host;
+    replicator_ = std::make_unique<DpReplicator>(
+        config_, std::string(listen_scheme(config_)) + "://" + host + ":" + std::to_string(port()));
+    replicator_->start();
+}
+
+void DpNodeServer::stop() {
+    if (replicator_) replicator_->stop();
+    if (server_) server_->stopAll(false);
+}
+
+std::uint16_t DpNodeServer::port() const { return server_->port(); }
+
+}  // namespace ferry::server

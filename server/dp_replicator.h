@@ -1,0 +1,48 @@
+// DpReplicator: the distribution point's side of replication (DESIGN §9), on a thread of its
+// own. Each round it reports itself to the parent (address, objects, bytes, queue, lag), pulls
+// the parent's change feed (clients with their token digests, policy versions), fetches the
+// policies that changed exactly as the site signed them, pre-stages every object those
+// policies' advertisements name (resumable, verified by id, written atomically into the object
+// store), removes objects no policy names any more, and forwards the queued client reports.
+// A failed round is retried with a growing pause (up to five minutes); nothing is lost.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "site_config.h"
+
+namespace ferry::server {
+
+class DpNodeState;
+
+class DpReplicator {
+  public:
+    DpReplicator(SiteConfig config, std::string own_url);
+    ~DpReplicator();
+    void start();
+    void stop();
+    // One round; throws what failed (for the loop's log and for tests).
+    void sync_once();
+
+  private:
+    void run();
+    void heartbeat(DpNodeState& state);
+    void pull_feed(DpNodeState& state);
+    void fetch_policies(DpNodeState& state);
+    void fetch_objects(DpNodeState& state);
+    void forward_reports(DpNodeState& state);
+
+    SiteConfig config_;
+    std::string own_url_;
+    std::string token_;
+    std::atomic<bool> stopping_{false};
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::thread thread_;
+};
+
+}  // namespace ferry::server

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "ferry/error.h"
+#include "ferry/json.h"
 #include "ferry/token.h"
 
 namespace ferry::server {
@@ -47,6 +48,72 @@ Principal DpService::authenticate(const std::string& authorization) {
         }
     }
     throw Error(ErrorCode::Unauthenticated, "a valid token is required");
+}
+
+namespace {
+
+std::string dp_name_of(const Principal& dp) {
+    if (dp.role != Role::DistributionPoint || dp.name.rfind("dp:", 0) != 0)
+        throw Error(ErrorCode::Forbidden, "only a distribution point reports itself");
+    return dp.name.substr(3);
+}
+
+}  // namespace
+
+DistributionPoint DpService::report(const Principal& dp, const std::string& url,
+                                    const std::string& figures) {
+    const std::string name = dp_name_of(dp);
+    if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) || url.size() > 256 ||
+        !json::is_printable(url) || url.find(' ') != std::string::npos)
+        throw Error(ErrorCode::InvalidInput, "field \"url\": an http:// or https:// URL");
+    const auto known = store_.find(name);
+    if (!known) throw Error(ErrorCode::NotFound, "no distribution point " + name);
+    const std::int64_t now = clock_();
+    std::optional<ChangeLogEntry> changed;
+    if (known->url != url) changed = ChangeLogEntry{now, dp.name, "dp.url", name, known->url, url};
+    store_.record_report(name, url, figures, now, changed);
+    return *store_.find(name);
+}
+
+DistributionPoint DpService::show(const Principal& reader, const std::string& name) {
+    UserService::require(reader, Permission::ReadSite, "read distribution points");
+    const auto dp = store_.find(name);
+    if (!dp) throw Error(ErrorCode::NotFound, "no distribution point " + name.substr(0, 64));
+    return *dp;
+}
+
+void DpService::assign(const Principal& admin, const std::string& name,
+                       const std::string& collection) {
+    UserService::require(admin, Permission::ManageDps, "assign distribution points");
+    const auto dp = store_.find(name);
+    if (!dp || dp->revoked_at)
+        throw Error(ErrorCode::NotFound, "no active distribution point " + name.substr(0, 64));
+    store_.assign(name, collection,
+                  ChangeLogEntry{clock_(), admin.name, "dp.assign", name, dp->collection,
+                                 collection.empty() ? "(none)" : collection});
+}
+
+void DpService::set_schedule(const Principal& admin, const std::string& name,
+                             const std::string& schedule) {
+    UserService::require(admin, Permission::ManageDps, "schedule distribution points");
+    if (schedule.size() > 1024 || !json::is_printable(schedule))
+        throw Error(ErrorCode::InvalidInput,
+                    "field \"schedule\": at most 1024 printable characters");
+    const auto dp = store_.find(name);
+    if (!dp) throw Error(ErrorCode::NotFound, "no distribution point " + name.substr(0, 64));
+    store_.set_schedule(name, schedule,
+                        ChangeLogEntry{clock_(), admin.name, "dp.schedule", name, dp->schedule,
+                                       schedule.empty() ? "(unlimited)" : schedule});
+}
+
+void DpService::set_replica(const Principal& admin, const std::string& name, bool replica) {
+    UserService::require(admin, Permission::ManageDps, "configure distribution points");
+    const auto dp = store_.find(name);
+    if (!dp) throw Error(ErrorCode::NotFound, "no distribution point " + name.substr(0, 64));
+    store_.set_replica(name, replica,
+                       ChangeLogEntry{clock_(), admin.name, "dp.replica", name,
+                                      dp->replica ? "replica" : "advertised only",
+                                      replica ? "replica" : "advertised only"});
 }
 
 }  // namespace ferry::server

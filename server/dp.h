@@ -19,6 +19,11 @@ struct DistributionPoint {
     std::int64_t created_at = 0;
     std::optional<std::int64_t> revoked_at;
     std::optional<std::int64_t> last_seen_at;
+    std::string url;         // where its clients reach it, as it last reported
+    std::string report;      // its last heartbeat's figures (JSON object text), or empty
+    std::string collection;  // the collection whose clients it serves, or empty
+    std::string schedule;    // its replication rate schedule (include/ferry/rate_schedule.h)
+    bool replica = false;    // holds the whole library, not only what is advertised
 };
 
 class DpStore {
@@ -32,6 +37,19 @@ class DpStore {
     // The active DP with this token digest; records the contact.
     virtual std::optional<DistributionPoint> find_active(const std::string& token_digest,
                                                          std::int64_t now) = 0;
+    virtual std::optional<DistributionPoint> find(const std::string& name) = 0;
+    // Its address and figures; a new address is logged and re-issues its clients' policies.
+    virtual void record_report(const std::string& name, const std::string& url,
+                               const std::string& report, std::int64_t now,
+                               const std::optional<ChangeLogEntry>& url_changed) = 0;
+    // The collection it serves (empty: none); both old and new members get new policies.
+    // Error(NotFound) for an unknown collection.
+    virtual void assign(const std::string& name, const std::string& collection,
+                        const ChangeLogEntry& entry) = 0;
+    virtual void set_schedule(const std::string& name, const std::string& schedule,
+                              const ChangeLogEntry& entry) = 0;
+    virtual void set_replica(const std::string& name, bool replica,
+                             const ChangeLogEntry& entry) = 0;
 };
 
 class DpService {
@@ -44,6 +62,15 @@ class DpService {
     void revoke(const Principal& admin, const std::string& name);
     // From "Bearer dp_…": Principal{"dp:NAME", DistributionPoint}. Error(Unauthenticated).
     Principal authenticate(const std::string& authorization);
+
+    // The DP's own heartbeat (dp role): its address and figures. Returns what the site wants it
+    // to know (its schedule, whether it is a replica).
+    DistributionPoint report(const Principal& dp, const std::string& url,
+                             const std::string& figures);
+    DistributionPoint show(const Principal& reader, const std::string& name);
+    void assign(const Principal& admin, const std::string& name, const std::string& collection);
+    void set_schedule(const Principal& admin, const std::string& name, const std::string& schedule);
+    void set_replica(const Principal& admin, const std::string& name, bool replica);
 
   private:
     DpStore& store_;

@@ -3,24 +3,81 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <sstream>
+
 #include "ferry/error.h"
 #include "ferry/json.h"
 
 namespace ferry::server {
 
+namespace {
+
+Poco::JSON::Object dp_json(const DistributionPoint& dp) {
+    Poco::JSON::Object o;
+    o.set("name", dp.name);
+    o.set("state", dp.revoked_at ? "revoked" : "active");
+    o.set("created_by", dp.created_by);
+    o.set("created_at", dp.created_at);
+    if (dp.last_seen_at) o.set("last_seen_at", *dp.last_seen_at);
+    if (!dp.url.empty()) o.set("url", dp.url);
+    if (!dp.collection.empty()) o.set("collection", dp.collection);
+    o.set("schedule", dp.schedule);
+    o.set("replica", dp.replica);
+    if (!dp.report.empty()) {
+        try {
+            o.set("report", json::parse_object(dp.report, "stored report", 100));
+        } catch (const Error&) {
+        }
+    }
+    return o;
+}
+
+// The figures a DP reports about itself; anything else in its heartbeat is refused.
+std::string figures_of(json::FieldReader& in) {
+    Poco::JSON::Object figures;
+    for (const char* key : {"objects", "bytes", "queue", "lag", "throughput"})
+        if (in.has(key)) figures.set(key, in.integer(key, true, 0, INT64_MAX / 2));
+    std::ostringstream out;
+    figures.stringify(out);
+    return out.str();
+}
+
+}  // namespace
+
 ApiAnswer dps_api(DpService& dps, const Principal& caller, const std::string& method,
                   const std::vector<std::string>& parts, const std::string& body) {
+    if (parts.size() == 1 && parts[0] == "register" && method == "POST") {
+        json::FieldReader in(json::parse_object(body, "request body", 100), "request body");
+        in.allow_only({"url", "objects", "bytes", "queue", "lag", "throughput"});
+        const std::string url = in.string("url", true, 256);
+        const DistributionPoint dp = dps.report(caller, url, figures_of(in));
+        Poco::JSON::Object out;
+        out.set("name", dp.name);
+        out.set("url", dp.url);
+        out.set("schedule", dp.schedule);
+        out.set("replica", dp.replica);
+        return json_answer(200, out);
+    }
+    if (parts.size() == 1 && method == "GET")
+        return json_answer(200, dp_json(dps.show(caller, parts[0])));
+    if (parts.size() == 2 && method == "POST" &&
+        (parts[1] == "assign" || parts[1] == "schedule" || parts[1] == "replica")) {
+        json::FieldReader in(json::parse_object(body, "request body", 100), "request body");
+        if (parts[1] == "assign") {
+            in.allow_only({"collection"});
+            dps.assign(caller, parts[0], in.string("collection", false, 64));
+        } else if (parts[1] == "schedule") {
+            in.allow_only({"schedule"});
+            dps.set_schedule(caller, parts[0], in.string("schedule", false, 1024));
+        } else {
+            in.allow_only({"replica"});
+            dps.set_replica(caller, parts[0], in.boolean("replica", true));
+        }
+        return json_answer(200, dp_json(dps.show(caller, parts[0])));
+    }
     if (parts.empty() && method == "GET") {
         Poco::JSON::Array list;
-        for (const auto& dp : dps.list(caller)) {
-            Poco::JSON::Object o;
-            o.set("name", dp.name);
-            o.set("state", dp.revoked_at ? "revoked" : "active");
-            o.set("created_by", dp.created_by);
-            o.set("created_at", dp.created_at);
-            if (dp.last_seen_at) o.set("last_seen_at", *dp.last_seen_at);
-            list.add(o);
-        }
+        for (const auto& dp : dps.list(caller)) list.add(dp_json(dp));
         Poco::JSON::Object out;
         out.set("dps", list);
         return json_answer(200, out);

@@ -10,6 +10,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "advertisement_api.h"
+#include "client_api.h"
 #include "dp_node_state.h"
 #include "ferry/error.h"
 #include "ferry/json.h"
@@ -25,10 +27,6 @@ namespace {
 using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
-
-// What a client may send in one report: the site's own limits (docs/api.md).
-constexpr std::size_t kMaxStatusBody = 12 << 20;
-constexpr std::size_t kMaxInventoryBody = 8 << 20;
 
 std::string json_text(const Poco::JSON::Object& object) {
     std::ostringstream out;

@@ -88,12 +88,13 @@ void DpReplicator::run() {
 
 void DpReplicator::sync_once() {
     DpNodeState state(config_.dp_database_path());
-    // Reports go first: they are what a site outage holds back.
+    // Its address first (the site names it in its clients' policies), then the reports: they
+    // are what a site outage holds back.
+    heartbeat(state);
     forward_reports(state);
     pull_feed(state);
     fetch_policies(state);
     fetch_objects(state);
-    heartbeat(state);
 }
 
 void DpReplicator::heartbeat(DpNodeState& state) {

@@ -1,4 +1,4 @@
-// ferryctl dp …: register, list and revoke distribution points.
+// ferryctl dp …: register, list, show, assign, schedule and revoke distribution points.
 #include <Poco/JSON/Array.h>
 
 #include <iostream>
@@ -8,7 +8,9 @@
 namespace ferry::ctl {
 
 int dp_command(const ApiClient& api, int argc, char** argv, int first) {
-    if (first >= argc) throw UsageError("dp needs a subcommand: add, list or revoke");
+    if (first >= argc)
+        throw UsageError(
+            "dp needs a subcommand: add, list, show, assign, schedule, replica or revoke");
     const std::string sub = argv[first];
     if (sub == "add") {
         const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, 1);
@@ -29,12 +31,67 @@ int dp_command(const ApiClient& api, int argc, char** argv, int first) {
         const auto list = answer->getArray("dps");
         for (std::size_t i = 0; i < list->size(); ++i) {
             const auto dp = list->getObject(static_cast<unsigned>(i));
+            const auto report = dp->getObject("report");
             rows.push_back(
-                {text_of(dp, "name"), text_of(dp, "state"),
+                {text_of(dp, "name"), text_of(dp, "state"), text_of(dp, "url"),
                  dp->has("last_seen_at") ? utc_time(text_of(dp, "last_seen_at")) : "never",
-                 text_of(dp, "created_by")});
+                 text_of(dp, "collection"), report ? text_of(report, "objects") : "",
+                 report ? text_of(report, "queue") : "", report ? text_of(report, "lag") : ""});
         }
-        print_table({"NAME", "STATE", "LAST SEEN", "REGISTERED BY"}, rows);
+        print_table({"NAME", "STATE", "URL", "LAST SEEN", "SERVES", "OBJECTS", "QUEUE", "LAG (S)"},
+                    rows);
+        return 0;
+    }
+    if (sub == "show") {
+        const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, 1);
+        const auto dp = api.get("/api/v1/dps/" + segment(args.positional()[0]));
+        if (args.flag("--json")) return std::cout << json_text(dp), 0;
+        const auto report = dp->getObject("report");
+        auto figure = [&](const char* key) { return report ? text_of(report, key) : "-"; };
+        std::cout << "name          " << text_of(dp, "name") << " (" << text_of(dp, "state")
+                  << ")\n"
+                  << "url           " << text_of(dp, "url") << "\n"
+                  << "last contact  "
+                  << (dp->has("last_seen_at") ? utc_time(text_of(dp, "last_seen_at")) : "never")
+                  << "\n"
+                  << "serves        " << text_of(dp, "collection") << "\n"
+                  << "schedule      "
+                  << (text_of(dp, "schedule").empty() ? "unlimited" : text_of(dp, "schedule"))
+                  << "\n"
+                  << "replica       " << text_of(dp, "replica") << "\n"
+                  << "objects       " << figure("objects") << " (" << figure("bytes") << " bytes)\n"
+                  << "queue         " << figure("queue") << " report(s) not yet forwarded\n"
+                  << "lag           " << figure("lag") << " s since its last full sync\n";
+        return 0;
+    }
+    if (sub == "assign" || sub == "schedule" || sub == "replica") {
+        const CommandLine args(argc, argv, first + 1,
+                               {{"--collection", "", true},
+                                {"--none", "", false},
+                                {"--on", "", false},
+                                {"--off", "", false}},
+                               sub == "schedule" ? 2 : 1);
+        Poco::JSON::Object request;
+        if (sub == "assign") {
+            if (!args.value("--collection") && !args.flag("--none"))
+                throw UsageError("dp assign NAME --collection C (or --none)");
+            request.set("collection", args.value("--collection").value_or(""));
+        } else if (sub == "schedule") {
+            request.set("schedule", args.positional()[1]);
+        } else {
+            if (args.flag("--on") == args.flag("--off"))
+                throw UsageError("dp replica NAME --on|--off");
+            request.set("replica", args.flag("--on"));
+        }
+        const auto dp =
+            api.post("/api/v1/dps/" + segment(args.positional()[0]) + "/" + sub, body_of(request));
+        std::cout << "distribution point " << text_of(dp, "name") << ": serves "
+                  << (text_of(dp, "collection").empty() ? "no collection"
+                                                        : text_of(dp, "collection"))
+                  << ", schedule "
+                  << (text_of(dp, "schedule").empty() ? "unlimited" : text_of(dp, "schedule"))
+                  << (text_of(dp, "replica") == "true" ? ", replica of the whole library" : "")
+                  << "\n";
         return 0;
     }
     if (sub == "revoke") {

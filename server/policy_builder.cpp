@@ -99,6 +99,7 @@ std::int64_t PolicyBuilder::build(const std::vector<PolicyTarget>& targets, std:
         policy.client_id = target.uid;
         policy.publishers = publishers;
         policy.advertisements = store_.advertisements_for(target.client_id);
+        policy.sources = store_.sources_for(target.client_id);
         // What the policy says, without version and times: unchanged content keeps its bytes.
         const std::string unversioned = policy.to_json();
         std::string content = hash_bytes(unversioned.data(), unversioned.size());

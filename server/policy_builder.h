@@ -46,6 +46,8 @@ class PolicyStore {
     virtual void remark(const std::vector<std::int64_t>& client_ids) = 0;
     virtual std::vector<PublisherKey> publishers() = 0;
     virtual std::vector<PolicyAdvertisement> advertisements_for(std::int64_t client_id) = 0;
+    // The addresses of the distribution points assigned to the client's collections, by name.
+    virtual std::vector<std::string> sources_for(std::int64_t client_id) = 0;
     virtual std::optional<StoredPolicy> current(std::int64_t client_id) = 0;
     // Stores a batch of new policies, with a feed entry each, in one transaction.
     virtual void save(const std::vector<std::pair<PolicyTarget, StoredPolicy>>& policies,

@@ -271,6 +271,41 @@ DROP INDEX client_fact_text;
 DROP INDEX client_fact_num;
 DROP INDEX client_software_name;
 )sql"},
+        {"distribution points: address, reports, assignment; clients on the feed",
+         R"sql(
+-- The feed also tells distribution points about clients (the digest of each token and its
+-- state), so that a DP authenticates clients without asking the site. SQLite cannot widen a
+-- CHECK in place: the table is rebuilt with its sequence.
+CREATE TABLE feed_v2 (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind    TEXT NOT NULL CHECK (kind IN ('policy', 'object', 'client')),
+    subject TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    detail  TEXT
+);
+INSERT INTO feed_v2 (seq, kind, subject, at) SELECT seq, kind, subject, at FROM feed;
+DROP TABLE feed;
+ALTER TABLE feed_v2 RENAME TO feed;
+INSERT INTO feed (kind, subject, at, detail)
+    SELECT 'client', uid, CAST(strftime('%s', 'now') AS INTEGER), token_digest || ' ' || state
+    FROM client ORDER BY id;
+CREATE TRIGGER client_on_feed_insert AFTER INSERT ON client BEGIN
+    INSERT INTO feed (kind, subject, at, detail)
+    VALUES ('client', NEW.uid, CAST(strftime('%s', 'now') AS INTEGER),
+            NEW.token_digest || ' ' || NEW.state);
+END;
+CREATE TRIGGER client_on_feed_update AFTER UPDATE OF state, token_digest ON client
+WHEN OLD.state IS NOT NEW.state OR OLD.token_digest IS NOT NEW.token_digest BEGIN
+    INSERT INTO feed (kind, subject, at, detail)
+    VALUES ('client', NEW.uid, CAST(strftime('%s', 'now') AS INTEGER),
+            NEW.token_digest || ' ' || NEW.state);
+END;
+ALTER TABLE dp ADD COLUMN url TEXT;
+ALTER TABLE dp ADD COLUMN report TEXT;  -- the last heartbeat's figures, JSON
+ALTER TABLE dp ADD COLUMN collection_id INTEGER REFERENCES collection(id);
+ALTER TABLE dp ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
+ALTER TABLE dp ADD COLUMN replica INTEGER NOT NULL DEFAULT 0;
+)sql"},
     };
     return migrations;
 }

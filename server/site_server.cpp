@@ -22,8 +22,10 @@
 #include "dsl_api.h"
 #include "feed_api.h"
 #include "ferry/error.h"
+#include "ferry/json.h"
 #include "ferry/minisign.h"
 #include "ferry/sqlite.h"
+#include "http_exchange.h"
 #include "listen_socket.h"
 #include "object_api.h"
 #include "release_api.h"
@@ -94,6 +96,7 @@ HTTPResponse::HTTPStatus status_for(ErrorCode code) {
 }
 
 constexpr std::size_t kMaxJsonBody = 64 << 10;
+constexpr std::size_t kMaxRelayBody = 16 << 20;  // a DP's batch of its clients' reports
 
 // Reads a JSON request body of at most kMaxJsonBody bytes.
 // A body a little too large is read and dropped before the 413, so that the client, still
@@ -245,9 +248,18 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                         return advertisements_api(service, caller, request.getMethod(), parts,
                                                   body);
                     });
+            } else if (path == "/api/v1/dps/relay") {
+                route = "/api/v1/dps/relay";
+                relay(request, response);
             } else if (path == "/api/v1/dps" || path.rfind("/api/v1/dps/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/dps");
-                route = parts.empty() ? "/api/v1/dps" : "/api/v1/dps/{name}/revoke";
+                route =
+                    parts.empty()                                 ? "/api/v1/dps"
+                    : parts.size() == 1 && parts[0] == "register" ? "/api/v1/dps/register"
+                    : parts.size() == 1
+                        ? "/api/v1/dps/{name}"
+                        : "/api/v1/dps/{name}/" +
+                              action_label(parts[1], {"revoke", "assign", "schedule", "replica"});
                 json_resource(
                     request, response,
                     [&](sql::Database& db, const Principal& caller, const std::string& body) {
@@ -543,6 +555,79 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         const ApiAnswer answer = status_api(service, caller, body);
         send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json",
              answer.json);
+    }
+
+    // Reports a distribution point stored for its clients, each handled exactly as if that
+    // client had sent it (same checks, same de-duplication by the agent's sequence numbers).
+    void relay(HTTPServerRequest& request, HTTPServerResponse& response) {
+        if (request.getMethod() != "POST")
+            throw Error(ErrorCode::NotFound, "no such route (distribution points POST relays)");
+        auto lease = pool_.acquire();
+        sql::Database& db = *lease;
+        const Principal caller = authenticate(db, request);
+        if (caller.role != Role::DistributionPoint)
+            throw Error(ErrorCode::Forbidden, "only a distribution point relays reports");
+        const auto body =
+            json::parse_object(read_body(request, kMaxRelayBody), "request body", 4'000'000);
+        json::FieldReader in(body, "request body");
+        in.allow_only({"items"});
+        const auto items = in.array("items", true);
+        if (items->size() > 1000)
+            throw Error(ErrorCode::LimitExceeded, "field \"items\": at most 1000 per relay");
+        Poco::JSON::Array results;
+        for (std::size_t i = 0; i < items->size(); ++i)
+            results.add(relay_item(db, items->getObject(static_cast<unsigned>(i)), i));
+        Poco::JSON::Object out;
+        out.set("results", results);
+        const ApiAnswer answer = json_answer(200, out);
+        send(response, HTTPResponse::HTTP_OK, "application/json", answer.json);
+    }
+
+    Poco::JSON::Object relay_item(sql::Database& db, const Poco::JSON::Object::Ptr& item,
+                                  std::size_t index) {
+        Poco::JSON::Object result;
+        try {
+            if (!item)
+                throw Error(ErrorCode::InvalidInput,
+                            "field \"items[" + std::to_string(index) + "]\": must be an object");
+            json::FieldReader in(item, "request body", "items[" + std::to_string(index) + "].");
+            in.allow_only({"client", "kind", "body"});
+            const std::string uid = in.string("client", true, 64);
+            const std::string kind = in.string("kind", true, 16);
+            std::ostringstream text;
+            in.object("body", true)->stringify(text);
+            SqliteClientStore clients(db);
+            ClientService service(clients, wall_clock());
+            const auto client = clients.find(uid, false);
+            if (!client) throw Error(ErrorCode::NotFound, "no client " + uid);
+            if (client->state != "active")
+                throw Error(ErrorCode::Forbidden, "client " + uid + " is " + client->state);
+            ApiAnswer answer;
+            if (kind == "status") {
+                SqliteAdvertisementStore store(db);
+                AdvertisementService ads(store, wall_clock());
+                answer = status_api(ads, *client, text.str());
+            } else if (kind == "inventory") {
+                bool changed = false;
+                answer = client_self_api(service, *client, "POST", {uid, "inventory"}, text.str(),
+                                         changed);
+                if (changed) {
+                    SqliteCollectionStore collections(db);
+                    CollectionService(collections, wall_clock()).refresh_client(client->id);
+                }
+            } else {
+                throw Error(ErrorCode::InvalidInput, "field \"items[" + std::to_string(index) +
+                                                         "].kind\": status or inventory");
+            }
+            result.set("status", answer.status);
+            result.set("answer", json::parse_object(answer.json, "answer", 1000));
+        } catch (const Error& e) {
+            const int status = static_cast<int>(http_status_for(e.code()));
+            if (status >= 500) throw;  // the whole relay fails; the DP sends it again
+            result.set("status", status);
+            result.set("message", std::string(e.what()));
+        }
+        return result;
     }
 
     void releases(HTTPServerRequest& request, HTTPServerResponse& response,

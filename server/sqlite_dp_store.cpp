@@ -6,7 +6,27 @@
 namespace ferry::server {
 namespace {
 
-const char* kColumns = "SELECT name, created_by, created_at, revoked_at, last_seen_at FROM dp ";
+const char* kColumns =
+    "SELECT dp.name, dp.created_by, dp.created_at, dp.revoked_at, dp.last_seen_at, "
+    "coalesce(dp.url, ''), coalesce(dp.report, ''), coalesce(c.name, ''), dp.schedule, "
+    "dp.replica FROM dp LEFT JOIN collection c ON c.id = dp.collection_id ";
+
+// New policies for the clients of a collection (their sources changed).
+void mark_members_dirty(sql::Database& db, std::optional<std::int64_t> collection_id) {
+    if (!collection_id) return;
+    db.prepare(
+          "UPDATE client SET policy_dirty = 1 WHERE id IN "
+          "(SELECT client_id FROM collection_member WHERE collection_id = ?)")
+        .bind(1, *collection_id)
+        .run();
+}
+
+std::optional<std::int64_t> collection_of(sql::Database& db, const std::string& dp) {
+    sql::Statement row = db.prepare("SELECT collection_id FROM dp WHERE name = ?");
+    row.bind(1, dp);
+    if (!row.step() || row.column_is_null(0)) return std::nullopt;
+    return row.column_int64(0);
+}
 
 DistributionPoint read_dp(const sql::Statement& row) {
     DistributionPoint dp;
@@ -15,6 +35,11 @@ DistributionPoint read_dp(const sql::Statement& row) {
     dp.created_at = row.column_int64(2);
     if (!row.column_is_null(3)) dp.revoked_at = row.column_int64(3);
     if (!row.column_is_null(4)) dp.last_seen_at = row.column_int64(4);
+    dp.url = row.column_text(5);
+    dp.report = row.column_text(6);
+    dp.collection = row.column_text(7);
+    dp.schedule = row.column_text(8);
+    dp.replica = row.column_int64(9) != 0;
     return dp;
 }
 
@@ -42,7 +67,7 @@ void SqliteDpStore::add(const DistributionPoint& dp, const std::string& token_di
 }
 
 std::vector<DistributionPoint> SqliteDpStore::list() {
-    sql::Statement rows = db_.prepare(std::string(kColumns) + "ORDER BY name");
+    sql::Statement rows = db_.prepare(std::string(kColumns) + "ORDER BY dp.name");
     std::vector<DistributionPoint> out;
     while (rows.step()) out.push_back(read_dp(rows));
     return out;
@@ -55,6 +80,7 @@ bool SqliteDpStore::revoke(const std::string& name, std::int64_t at, const Chang
         .bind(2, name)
         .run();
     if (db_.changes() == 0) return false;
+    mark_members_dirty(db_, collection_of(db_, name));  // its clients lose it as a source
     append_changelog(db_, entry);
     transaction.commit();
     return true;
@@ -63,7 +89,7 @@ bool SqliteDpStore::revoke(const std::string& name, std::int64_t at, const Chang
 std::optional<DistributionPoint> SqliteDpStore::find_active(const std::string& token_digest,
                                                             std::int64_t now) {
     sql::Statement row =
-        db_.prepare(std::string(kColumns) + "WHERE token_digest = ? AND revoked_at IS NULL");
+        db_.prepare(std::string(kColumns) + "WHERE dp.token_digest = ? AND dp.revoked_at IS NULL");
     row.bind(1, token_digest);
     if (!row.step()) return std::nullopt;
     DistributionPoint dp = read_dp(row);
@@ -75,6 +101,70 @@ std::optional<DistributionPoint> SqliteDpStore::find_active(const std::string& t
         dp.last_seen_at = now;
     }
     return dp;
+}
+
+std::optional<DistributionPoint> SqliteDpStore::find(const std::string& name) {
+    sql::Statement row = db_.prepare(std::string(kColumns) + "WHERE dp.name = ?");
+    row.bind(1, name);
+    if (!row.step()) return std::nullopt;
+    return read_dp(row);
+}
+
+void SqliteDpStore::record_report(const std::string& name, const std::string& url,
+                                  const std::string& report, std::int64_t now,
+                                  const std::optional<ChangeLogEntry>& url_changed) {
+    sql::Transaction transaction(db_);
+    db_.prepare("UPDATE dp SET url = ?, report = ?, last_seen_at = ? WHERE name = ?")
+        .bind(1, url)
+        .bind(2, report)
+        .bind(3, now)
+        .bind(4, name)
+        .run();
+    if (url_changed) {
+        append_changelog(db_, *url_changed);
+        mark_members_dirty(db_, collection_of(db_, name));
+    }
+    transaction.commit();
+}
+
+void SqliteDpStore::assign(const std::string& name, const std::string& collection,
+                           const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    std::optional<std::int64_t> target;
+    if (!collection.empty()) {
+        sql::Statement row = db_.prepare("SELECT id FROM collection WHERE name = ?");
+        row.bind(1, collection);
+        if (!row.step())
+            throw Error(ErrorCode::NotFound, "no collection " + collection.substr(0, 64));
+        target = row.column_int64(0);
+    }
+    mark_members_dirty(db_, collection_of(db_, name));
+    db_.prepare("UPDATE dp SET collection_id = ? WHERE name = ?")
+        .bind(1, target)
+        .bind(2, name)
+        .run();
+    mark_members_dirty(db_, target);
+    append_changelog(db_, entry);
+    transaction.commit();
+}
+
+void SqliteDpStore::set_schedule(const std::string& name, const std::string& schedule,
+                                 const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    db_.prepare("UPDATE dp SET schedule = ? WHERE name = ?").bind(1, schedule).bind(2, name).run();
+    append_changelog(db_, entry);
+    transaction.commit();
+}
+
+void SqliteDpStore::set_replica(const std::string& name, bool replica,
+                                const ChangeLogEntry& entry) {
+    sql::Transaction transaction(db_);
+    db_.prepare("UPDATE dp SET replica = ? WHERE name = ?")
+        .bind(1, replica ? 1 : 0)
+        .bind(2, name)
+        .run();
+    append_changelog(db_, entry);
+    transaction.commit();
 }
 
 }  // namespace ferry::server

@@ -15,6 +15,14 @@ class SqliteDpStore : public DpStore {
     bool revoke(const std::string& name, std::int64_t at, const ChangeLogEntry& entry) override;
     std::optional<DistributionPoint> find_active(const std::string& token_digest,
                                                  std::int64_t now) override;
+    std::optional<DistributionPoint> find(const std::string& name) override;
+    void record_report(const std::string& name, const std::string& url, const std::string& report,
+                       std::int64_t now, const std::optional<ChangeLogEntry>& url_changed) override;
+    void assign(const std::string& name, const std::string& collection,
+                const ChangeLogEntry& entry) override;
+    void set_schedule(const std::string& name, const std::string& schedule,
+                      const ChangeLogEntry& entry) override;
+    void set_replica(const std::string& name, bool replica, const ChangeLogEntry& entry) override;
 
   private:
     sql::Database& db_;

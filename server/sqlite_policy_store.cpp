@@ -78,6 +78,17 @@ std::vector<PublisherKey> SqlitePolicyStore::publishers() {
     return out;
 }
 
+std::vector<std::string> SqlitePolicyStore::sources_for(std::int64_t client_id) {
+    auto rows = db_.cached(
+        "SELECT DISTINCT dp.url, dp.name FROM collection_member m JOIN dp ON dp.collection_id = "
+        "m.collection_id WHERE m.client_id = ?1 AND dp.revoked_at IS NULL AND dp.url IS NOT NULL "
+        "ORDER BY dp.name LIMIT 16");
+    rows->bind(1, client_id);
+    std::vector<std::string> urls;
+    while (rows->step()) urls.push_back(rows->column_text(0));
+    return urls;
+}
+
 std::vector<PolicyAdvertisement> SqlitePolicyStore::advertisements_for(std::int64_t client_id) {
     // Prepared once per store: the builder asks this for every client of a batch.
     if (!advertisements_)

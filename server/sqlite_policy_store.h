@@ -16,6 +16,7 @@ class SqlitePolicyStore : public PolicyStore {
     void remark(const std::vector<std::int64_t>& client_ids) override;
     std::vector<PublisherKey> publishers() override;
     std::vector<PolicyAdvertisement> advertisements_for(std::int64_t client_id) override;
+    std::vector<std::string> sources_for(std::int64_t client_id) override;
     std::optional<StoredPolicy> current(std::int64_t client_id) override;
     void save(const std::vector<std::pair<PolicyTarget, StoredPolicy>>& policies,
               std::int64_t at) override;

@@ -1,0 +1,267 @@
+// Distribution points on loopback (issue 5): a site, a DP registered with it, and an agent
+// assigned to the DP. The DP replicates the agent's signed policy and the objects it names and
+// serves them; the agent installs from the DP; reports go through the DP's durable queue and
+// reach the site exactly once, also when the site was down meanwhile; a DP that serves
+// corrupted bytes is caught by the agent, which falls back to the site.
+#define BOOST_TEST_MODULE distribution
+#include <Poco/Net/ServerSocket.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "ferry/sqlite.h"
+#include "site_fixture.h"
+
+using namespace ferry;
+using namespace ferry::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A free loopback port, for a server that must come back on the same address.
+std::uint16_t free_port() {
+    Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
+    const auto port = probe.address().port();
+    probe.close();
+    return port;
+}
+
+struct Topology {
+    TempDir dir;
+    std::uint16_t site_port = free_port();
+    std::string admin, rita, client_id;
+    std::unique_ptr<BackgroundProcess> site;
+    std::unique_ptr<BackgroundProcess> dp;
+    std::string dp_url;
+
+    Topology() {
+        const auto init =
+            run_process({FERRYD_BINARY, "init", "--role", "site", "--dir", dir / "site", "--listen",
+                         "127.0.0.1:" + std::to_string(site_port)});
+        BOOST_TEST_REQUIRE(init.exit_code == 0, init.err);
+        admin = init.out.substr(init.out.rfind("admin_"));
+        while (!admin.empty() && admin.back() == '\n') admin.pop_back();
+        start_site();
+
+        const std::string samples = std::string(FERRY_SOURCE_DIR) + "/samples/packages";
+        pack({"keygen", "-o", "pub"});
+        BOOST_TEST_REQUIRE(
+            ctl({"publisher", "add", "Samples", "--pub", dir / "pub.pub", "--packages", "*"}, admin)
+                .exit_code == 0);
+        for (const std::string name : {"hello-1.0", "hello-1.1"}) {
+            pack({"build", samples + "/" + name, "-o", name + ".ferry", "--key", "pub.key"});
+            pack({"push", name + ".ferry", "--server", server(), "--token", admin});
+        }
+        rita = user("rita", "release-manager");
+        const std::string carl = user("carl", "cab");
+        BOOST_TEST_REQUIRE(ctl({"rfc", "create", "--title", "DPs"}, rita).exit_code == 0);
+        BOOST_TEST_REQUIRE(ctl({"rfc", "approve", "RFC-0001"}, carl).exit_code == 0);
+        const auto release = ctl({"release", "create", "--title", "dp", "--rfc", "RFC-0001",
+                                  "--package", "hello@1.0,hello@1.1"},
+                                 rita);
+        BOOST_TEST_REQUIRE(release.exit_code == 0, release.err);
+        const std::string ref = release.out.substr(release.out.find("REL-"), 13);
+        BOOST_TEST_REQUIRE(ctl({"release", "transition", ref, "building"}, rita).exit_code == 0);
+        BOOST_TEST_REQUIRE(ctl({"release", "transition", ref, "testing"}, rita).exit_code == 0);
+
+        // The distribution point: registered by the admin, initialised with its token.
+        const auto added = ctl({"dp", "add", "edge", "--json"}, admin);
+        BOOST_TEST_REQUIRE(added.exit_code == 0, added.err);
+        const auto dp_init =
+            run_process({FERRYD_BINARY, "init", "--role", "dp", "--dir", dir / "dp", "--parent",
+                         server(), "--token", token_in(added.out), "--listen", "127.0.0.1:0"});
+        BOOST_TEST_REQUIRE(dp_init.exit_code == 0, dp_init.err);
+        // A round a second, so that the test does not wait for the default five.
+        std::string ini = read_file(dir / "dp/ferryd.ini");
+        ini.replace(ini.find("sync_interval = 5"), 17, "sync_interval = 1");
+        write_file(dir / "dp/ferryd.ini", ini, 0600);
+        start_dp();
+
+        // One agent, in the pilot collection, assigned to the DP.
+        const auto secret = ctl({"secret", "create", "--json"}, admin);
+        const auto enrolled = agent({"enroll", "--server", server(), "--secret",
+                                     json_field(secret.out, "secret"), "--hostname", "ws-01"});
+        BOOST_TEST_REQUIRE(enrolled.exit_code == 0, enrolled.err);
+        client_id = enrolled.out.substr(12, enrolled.out.find(' ', 12) - 12);
+        BOOST_TEST_REQUIRE(
+            ctl({"collection", "create", "pilot", "--pilot", "--members", client_id}, rita)
+                .exit_code == 0);
+        const auto assigned = ctl({"dp", "assign", "edge", "--collection", "pilot"}, admin);
+        BOOST_TEST_REQUIRE(assigned.exit_code == 0, assigned.err);
+    }
+
+    std::string server() const { return "http://127.0.0.1:" + std::to_string(site_port); }
+
+    void start_site() {
+        site = std::make_unique<BackgroundProcess>(
+            std::vector<std::string>{FERRYD_BINARY, "--config", dir / "site/ferryd.ini"});
+        site->wait_for_line("listening on", 10s);
+    }
+    void stop_site() {
+        site->signal(SIGTERM);
+        site->wait(10s);
+        site.reset();
+    }
+    void start_dp() {
+        dp = std::make_unique<BackgroundProcess>(
+            std::vector<std::string>{FERRYD_BINARY, "--config", dir / "dp/ferryd.ini"});
+        const std::string line = dp->wait_for_line("listening on", 10s);
+        dp_url = line.substr(line.find("http://"), line.find(" (parent") - line.find("http://"));
+    }
+
+    ProcessResult ctl(const std::vector<std::string>& args, const std::string& as) const {
+        std::vector<std::string> argv = {FERRYCTL_BINARY, "--server", server(), "--token", as};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv);
+    }
+    void pack(std::vector<std::string> args) {
+        args.insert(args.begin(), FERRY_PACK_BINARY);
+        const auto r = run_process(args, "", dir.path());
+        BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+    }
+    std::string user(const std::string& name, const std::string& role) {
+        const auto added = ctl({"user", "add", name, "--role", role, "--json"}, admin);
+        BOOST_TEST_REQUIRE(added.exit_code == 0, added.err);
+        return token_in(added.out);
+    }
+    ProcessResult agent(std::vector<std::string> args) const {
+        args.insert(args.begin(), FERRY_AGENT_BINARY);
+        args.insert(args.end(), {"--state-dir", dir / "agent/state", "--root", dir / "agent/root"});
+        return run_process(args);
+    }
+    std::string advertise(const std::vector<std::string>& options) {
+        std::vector<std::string> args = {"advertise"};
+        args.insert(args.end(), options.begin(), options.end());
+        const auto made = ctl(args, rita);
+        BOOST_TEST_REQUIRE(made.exit_code == 0, made.err);
+        return made.out.substr(made.out.find("ADV-"), 8);
+    }
+    // Agent cycles until `list` shows `needle`; the cycles' logs, concatenated.
+    std::string cycle_until(const std::string& needle) {
+        std::string logs;
+        for (int i = 0; i < 100; ++i) {
+            logs += agent({"run", "--once"}).err;
+            if (contains(agent({"list"}).out, needle)) return logs;
+            std::this_thread::sleep_for(200ms);
+        }
+        BOOST_FAIL("the agent never showed \"" + needle + "\":\n" + agent({"list"}).out + logs);
+        return logs;
+    }
+    // Until the agent holds a policy that names the DP (the DP reports its address on start)
+    // and the DP holds that client's policy (it knows the client from the feed).
+    void wait_for_dp_in_policy() {
+        for (int i = 0; i < 100; ++i) {
+            sql::Database db(dir / "dp/dp.db");
+            // The version with the advertisement and with the DP's own address.
+            auto row = db.prepare(
+                "SELECT count(*) FROM policy WHERE client_id = ?1 AND envelope LIKE '%ADV-%' "
+                "AND instr(envelope, ?2) > 0");
+            row.bind(1, client_id).bind(2, dp_url);
+            if (row.step() && row.column_int64(0) > 0) break;
+            std::this_thread::sleep_for(100ms);
+        }
+        for (int i = 0; i < 100; ++i) {
+            agent({"run", "--once"});
+            sql::Database db(dir / "agent/state/agent.db");
+            auto row = db.prepare("SELECT json FROM policy");
+            if (row.step() && contains(row.column_text(0), dp_url)) return;
+            std::this_thread::sleep_for(100ms);
+        }
+        BOOST_FAIL("the agent's policy never named the DP " + dp_url);
+    }
+
+    std::string current() const {
+        std::error_code ec;
+        return std::filesystem::read_symlink(dir / "agent/root/hello/current", ec).string();
+    }
+    // The DP's copy of an object, made writable so a test can damage it.
+    std::string dp_object(const std::string& id) const {
+        const std::string path = dir / ("dp/objects/" + id.substr(0, 2) + "/" + id);
+        ::chmod(path.c_str(), 0644);
+        return path;
+    }
+    std::int64_t dp_queue() const {
+        sql::Database db(dir / "dp/dp.db");
+        auto row = db.prepare("SELECT count(*) FROM report_queue");
+        row.step();
+        return row.column_int64(0);
+    }
+};
+
+std::string object_id_of(const std::string& file) {
+    const auto r = run_process({"b2sum", "-l", "256", file});
+    return r.out.substr(0, 64);
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(AnAgentInstallsFromItsDistributionPointAndReportsThroughIt, Topology) {
+    const std::string ad = advertise({"hello@1.0", "--collection", "pilot", "--mandatory"});
+    const std::string id = object_id_of(dir / "hello-1.0.ferry");
+    // The DP pre-stages what the advertisement needs.
+    for (int i = 0; i < 100 && !path_exists(dir / ("dp/objects/" + id.substr(0, 2) + "/" + id));
+         ++i)
+        std::this_thread::sleep_for(100ms);
+    BOOST_TEST_REQUIRE(path_exists(dir / ("dp/objects/" + id.substr(0, 2) + "/" + id)));
+
+    wait_for_dp_in_policy();
+    cycle_until("installed");
+    BOOST_TEST(current() == "1.0");
+    // The status went through the DP's queue and reached the site.
+    std::string report;
+    for (int i = 0; i < 100 && !contains(report, "installed: 1"); ++i) {
+        report = ctl({"advertisement", "status", ad}, admin).out;
+        std::this_thread::sleep_for(100ms);
+    }
+    BOOST_TEST(contains(report, "installed: 1"), report);
+    const auto shown = ctl({"dp", "show", "edge"}, admin);
+    BOOST_TEST(contains(shown.out, dp_url), shown.out);
+}
+
+BOOST_FIXTURE_TEST_CASE(WithTheSiteDownReportsQueueAndArriveOnceWhenItReturns, Topology) {
+    const std::string ad = advertise({"hello@1.0", "--collection", "pilot", "--mandatory",
+                                      "--deadline", "+2d", "--window", "daily 03:00-03:01"});
+    cycle_until("waiting");
+    wait_for_dp_in_policy();
+    stop_site();
+
+    // The site is away: the agent installs from what it has and reports to the DP.
+    const auto installed = agent({"install", ad});
+    BOOST_TEST(installed.exit_code == 0, installed.err);
+    BOOST_TEST(current() == "1.0");
+    const auto cycled = agent({"run", "--once"});
+    BOOST_TEST(dp_queue() > 0, installed.out + installed.err + cycled.err + agent({"status"}).out);
+
+    start_site();
+    for (int i = 0; i < 150 && dp_queue() > 0; ++i) std::this_thread::sleep_for(100ms);
+    BOOST_TEST(dp_queue() == 0);
+    const auto report = ctl({"advertisement", "status", ad}, admin);
+    BOOST_TEST(contains(report.out, "installed: 1"), report.out);
+    BOOST_TEST(contains(report.out, "0 not reported"), report.out);
+}
+
+BOOST_FIXTURE_TEST_CASE(ADistributionPointServingBadBytesIsCaughtAndTheSiteServes, Topology) {
+    const std::string id = object_id_of(dir / "hello-1.1.ferry");
+    const std::string ad = advertise({"hello@1.1", "--collection", "pilot", "--mandatory"});
+    for (int i = 0; i < 100 && !path_exists(dir / ("dp/objects/" + id.substr(0, 2) + "/" + id));
+         ++i)
+        std::this_thread::sleep_for(100ms);
+    BOOST_TEST_REQUIRE(path_exists(dir / ("dp/objects/" + id.substr(0, 2) + "/" + id)));
+    {
+        // Same length, one byte different: only the hash can tell.
+        std::fstream file(dp_object(id), std::ios::in | std::ios::out | std::ios::binary);
+        file.seekg(500);
+        const char was = static_cast<char>(file.get());
+        file.seekp(500);
+        file.put(static_cast<char>(was ^ 0x21));
+    }
+    wait_for_dp_in_policy();
+    const std::string logs = cycle_until("installed");
+    BOOST_TEST(current() == "1.1");
+    BOOST_TEST(!path_exists(dir / ("agent/state/cache/" + id + ".part")));
+}

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -109,7 +111,18 @@ void DpReplicator::heartbeat(DpNodeState& state) {
     body.set("queue", state.queue_length());
     const std::string synced = state.meta("synced_at");
     body.set("lag", synced.empty() ? 0 : std::time(nullptr) - std::stoll(synced));
-    ApiClient(config_.parent, token_).post("/api/v1/dps/register", stringify(body));
+    const auto answer =
+        ApiClient(config_.parent, token_).post("/api/v1/dps/register", stringify(body));
+    const std::string text = answer->optValue<std::string>("schedule", "");
+    if (text != schedule_.text()) {
+        try {
+            schedule_ = RateSchedule::parse(text);
+            log_event("info", "replication schedule: " + (text.empty() ? "unlimited" : text));
+        } catch (const Error& e) {
+            log_event("warning", std::string("ignoring the schedule the parent sent: ") + e.what());
+        }
+    }
+    bandwidth_.set_rate(schedule_.rate_at(std::time(nullptr)));
 }
 
 void DpReplicator::pull_feed(DpNodeState& state) {
@@ -162,13 +175,34 @@ void DpReplicator::fetch_objects(DpNodeState& state) {
     const std::string incoming = config_.data_dir + "/incoming";
     std::filesystem::create_directories(incoming);
     std::set<std::string> wanted;
+    const double rate = bandwidth_.rate();
+    DownloadLimits limits;
+    if (!std::isinf(rate)) limits.min_bytes_per_second = 0;  // slow on purpose, not stalled
+    std::uint64_t last = 0;
+    bool first = true;  // the first call reports what a resumed .part already holds
+    const ProgressFn throttle = [&](std::uint64_t done, std::uint64_t) {
+        if (!first && done > last) bandwidth_.acquire(done - last, &stopping_);
+        first = false;
+        last = done;
+    };
     for (const auto& object : state.wanted_objects()) {
         wanted.insert(object.id);
         if (stopping_) return;
         if (store.exists(object.id)) continue;
+        if (rate <= 0) {
+            log_event("info", "replication paused by the schedule; " + object.id + " waits");
+            continue;
+        }
+        last = 0;
+        first = true;
         // Resumes a .part a killed DP left behind; verifies the id before anything is kept.
-        download_object({config_.parent, token_}, object.id, object.size, incoming, {}, nullptr,
-                        nullptr);
+        const DownloadResult result =
+            download_object({config_.parent, token_}, object.id, object.size, incoming, limits,
+                            throttle, &stopping_);
+        if (result.resumed_from > 0)
+            log_event("info", "object " + object.id + " resumed at byte " +
+                                  std::to_string(result.resumed_from) + " of " +
+                                  std::to_string(object.size));
         const std::string fetched = incoming + "/" + object.id;
         store.put_file(fetched, object.id);
         std::filesystem::remove(fetched);

@@ -5,6 +5,8 @@
 // policies' advertisements name (resumable, verified by id, written atomically into the object
 // store), removes objects no policy names any more, and forwards the queued client reports.
 // A failed round is retried with a growing pause (up to five minutes); nothing is lost.
+// Object transfers run under the DP's weekly rate schedule (ferryctl dp schedule), which the
+// parent returns with every heartbeat; while the schedule says `paused`, no object is fetched.
 #pragma once
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "ferry/throttle.h"
 #include "site_config.h"
 
 namespace ferry::server {
@@ -39,6 +42,9 @@ class DpReplicator {
     SiteConfig config_;
     std::string own_url_;
     std::string token_;
+    // Replication bandwidth, set each round from the schedule the site hands out.
+    TokenBucket bandwidth_;
+    RateSchedule schedule_;
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -53,8 +53,10 @@ struct Topology {
         BOOST_TEST_REQUIRE(
             ctl({"publisher", "add", "Samples", "--pub", dir / "pub.pub", "--packages", "*"}, admin)
                 .exit_code == 0);
-        for (const std::string name : {"hello-1.0", "hello-1.1"}) {
-            pack({"build", samples + "/" + name, "-o", name + ".ferry", "--key", "pub.key"});
+        write_big_package();
+        for (const std::string name : {"hello-1.0", "hello-1.1", "big-1.0"}) {
+            const std::string source = name == "big-1.0" ? dir / "big-src" : samples + "/" + name;
+            pack({"build", source, "-o", name + ".ferry", "--key", "pub.key"});
             pack({"push", name + ".ferry", "--server", server(), "--token", admin});
         }
         rita = user("rita", "release-manager");
@@ -62,7 +64,7 @@ struct Topology {
         BOOST_TEST_REQUIRE(ctl({"rfc", "create", "--title", "DPs"}, rita).exit_code == 0);
         BOOST_TEST_REQUIRE(ctl({"rfc", "approve", "RFC-0001"}, carl).exit_code == 0);
         const auto release = ctl({"release", "create", "--title", "dp", "--rfc", "RFC-0001",
-                                  "--package", "hello@1.0,hello@1.1"},
+                                  "--package", "hello@1.0,hello@1.1,big@1.0"},
                                  rita);
         BOOST_TEST_REQUIRE(release.exit_code == 0, release.err);
         const std::string ref = release.out.substr(release.out.find("REL-"), 13);
@@ -93,6 +95,25 @@ struct Topology {
                 .exit_code == 0);
         const auto assigned = ctl({"dp", "assign", "edge", "--collection", "pilot"}, admin);
         BOOST_TEST_REQUIRE(assigned.exit_code == 0, assigned.err);
+    }
+
+    // big 1.0: 6 MiB that do not compress, so a throttled transfer takes a while.
+    void write_big_package() {
+        write_file(dir / "big-src/ferry.json",
+                   R"({"name": "big", "version": "1.0", "publisher": "Tests"})");
+        std::string data(6 << 20, '\0');
+        std::uint64_t x = 88172645463325252ULL;
+        for (auto& c : data) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            c = static_cast<char>(x);
+        }
+        write_file(dir / "big-src/files/blob", data);
+    }
+
+    std::string dp_has(const std::string& id) const {
+        return dir / ("dp/objects/" + id.substr(0, 2) + "/" + id);
     }
 
     std::string server() const { return "http://127.0.0.1:" + std::to_string(site_port); }
@@ -264,4 +285,40 @@ BOOST_FIXTURE_TEST_CASE(ADistributionPointServingBadBytesIsCaughtAndTheSiteServe
     const std::string logs = cycle_until("installed");
     BOOST_TEST(current() == "1.1");
     BOOST_TEST(!path_exists(dir / ("agent/state/cache/" + id + ".part")));
+}
+
+BOOST_FIXTURE_TEST_CASE(TheScheduleHoldsReplicationAndAKilledTransferResumes, Topology) {
+    const std::string id = object_id_of(dir / "big-1.0.ferry");
+    BOOST_TEST_REQUIRE(ctl({"dp", "schedule", "edge", "default paused"}, admin).exit_code == 0);
+    std::this_thread::sleep_for(1500ms);  // a heartbeat hands the DP its schedule
+    advertise({"big@1.0", "--collection", "pilot", "--mandatory"});
+    std::this_thread::sleep_for(3s);
+    BOOST_TEST(!path_exists(dp_has(id)));  // paused: nothing moves
+
+    // The window opens at 1 MiB/s: the transfer starts; the DP is killed in the middle of it.
+    BOOST_TEST_REQUIRE(ctl({"dp", "schedule", "edge", "default 1MiB/s"}, admin).exit_code == 0);
+    const std::string part = dir / ("dp/incoming/" + id + ".part");
+    std::uintmax_t had = 0;
+    for (int i = 0; i < 100 && had < (1u << 20); ++i) {
+        std::this_thread::sleep_for(100ms);
+        std::error_code ec;
+        had = std::filesystem::file_size(part, ec);
+        if (ec) had = 0;
+    }
+    BOOST_TEST_REQUIRE(had >= (1u << 20));
+    dp->signal(SIGKILL);
+    dp->wait(5s);
+    dp.reset();
+    BOOST_TEST(!path_exists(dp_has(id)));
+
+    // Restarted with no limit: it continues from the bytes it has, verifies, and stores.
+    BOOST_TEST_REQUIRE(ctl({"dp", "schedule", "edge", ""}, admin).exit_code == 0);
+    start_dp();
+    for (int i = 0; i < 150 && !path_exists(dp_has(id)); ++i) std::this_thread::sleep_for(100ms);
+    BOOST_TEST(path_exists(dp_has(id)));
+    BOOST_TEST(object_id_of(dp_has(id)) == id);
+    dp->signal(SIGTERM);
+    dp->wait(10s);
+    const std::string log = read_file(dp->stderr_path());
+    BOOST_TEST(contains(log, "resumed at byte"), log);
 }

@@ -132,9 +132,13 @@ void DpReplicator::pull_feed(DpNodeState& state) {
         const auto answer =
             parent.get("/api/v1/feed?after=" + std::to_string(after) + "&limit=1000");
         const auto entries = answer->getArray("entries");
-        if (!entries || entries->size() == 0) break;
+        const std::int64_t next = answer->optValue<Poco::Int64>("next_after", after);
+        if (!entries || entries->size() == 0) {
+            if (next > after) state.set_feed_cursor(next);
+            break;
+        }
         sql::Transaction tx(state.db());
-        std::int64_t last = after;
+        std::int64_t last = std::max<std::int64_t>(after, next);
         for (std::size_t i = 0; i < entries->size(); ++i) {
             const auto entry = entries->getObject(static_cast<unsigned>(i));
             const std::string kind = entry->optValue<std::string>("kind", "");

@@ -3,6 +3,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <algorithm>
+
 #include "ferry/error.h"
 
 namespace ferry::server {
@@ -12,10 +14,18 @@ ApiAnswer feed_api(sql::Database& db, const Principal& caller, const std::string
     UserService::require(caller, Permission::ReadContent, "read the feed");
     const std::int64_t after = query_integer(query, "after", 0, 0, INT64_MAX / 2);
     const int limit = static_cast<int>(query_integer(query, "limit", 1000, 1, 10000));
+    // A distribution point sees the policies of the clients it serves (its assigned
+    // collection), and every client's token digest (a client may move to it at any time).
+    const bool dp = caller.role == Role::DistributionPoint && caller.name.rfind("dp:", 0) == 0;
     sql::Statement rows = db.prepare(
-        "SELECT seq, kind, subject, at, detail FROM feed WHERE seq > ? ORDER BY seq "
-        "LIMIT ?");
+        dp ? "SELECT f.seq, f.kind, f.subject, f.at, f.detail FROM feed f WHERE f.seq > ?1 AND "
+             "(f.kind != 'policy' OR EXISTS (SELECT 1 FROM client c JOIN collection_member m ON "
+             "m.client_id = c.id JOIN dp d ON d.collection_id = m.collection_id WHERE c.uid = "
+             "f.subject AND d.name = ?3 AND d.revoked_at IS NULL)) ORDER BY f.seq LIMIT ?2"
+           : "SELECT seq, kind, subject, at, detail FROM feed WHERE seq > ?1 ORDER BY seq LIMIT "
+             "?2");
     rows.bind(1, after).bind(2, limit);
+    if (dp) rows.bind(3, caller.name.substr(3));
     Poco::JSON::Array entries;
     std::int64_t last = after;
     while (rows.step()) {
@@ -36,6 +46,13 @@ ApiAnswer feed_api(sql::Database& db, const Principal& caller, const std::string
                 e.set("token_digest", detail.substr(0, space));
         }
         entries.add(e);
+    }
+    if (static_cast<int>(entries.size()) < limit) {
+        // The whole feed up to its end was looked at: a filtered caller moves past what it
+        // does not see, instead of scanning it again next time.
+        sql::Statement end = db.prepare("SELECT coalesce(max(seq), 0) FROM feed");
+        end.step();
+        last = std::max(last, end.column_int64(0));
     }
     Poco::JSON::Object out;
     out.set("entries", entries);

@@ -242,6 +242,20 @@ BOOST_FIXTURE_TEST_CASE(AnAgentInstallsFromItsDistributionPointAndReportsThrough
     BOOST_TEST(contains(report, "installed: 1"), report);
     const auto shown = ctl({"dp", "show", "edge"}, admin);
     BOOST_TEST(contains(shown.out, dp_url), shown.out);
+
+    // A client outside the DP's collection: the DP does not replicate its policy.
+    const auto secret = ctl({"secret", "create", "--name", "other", "--json"}, admin);
+    const auto other = run_process({FERRY_AGENT_BINARY, "enroll", "--server", server(), "--secret",
+                                    json_field(secret.out, "secret"), "--state-dir",
+                                    dir / "other/state", "--root", dir / "other/root"});
+    BOOST_TEST_REQUIRE(other.exit_code == 0, other.err);
+    const std::string other_id = other.out.substr(12, other.out.find(' ', 12) - 12);
+    std::this_thread::sleep_for(2500ms);  // two DP rounds
+    sql::Database db(dir / "dp/dp.db");
+    auto count = db.prepare("SELECT count(*) FROM policy WHERE client_id = ?1");
+    count.bind(1, other_id);
+    count.step();
+    BOOST_TEST(count.column_int64(0) == 0);
 }
 
 BOOST_FIXTURE_TEST_CASE(WithTheSiteDownReportsQueueAndArriveOnceWhenItReturns, Topology) {

@@ -304,7 +304,13 @@ BOOST_FIXTURE_TEST_CASE(ADistributionPointServingBadBytesIsCaughtAndTheSiteServe
 BOOST_FIXTURE_TEST_CASE(TheScheduleHoldsReplicationAndAKilledTransferResumes, Topology) {
     const std::string id = object_id_of(dir / "big-1.0.ferry");
     BOOST_TEST_REQUIRE(ctl({"dp", "schedule", "edge", "default paused"}, admin).exit_code == 0);
-    std::this_thread::sleep_for(1500ms);  // a heartbeat hands the DP its schedule
+    // A heartbeat hands the DP its schedule; it says so in its log.
+    for (int i = 0; i < 200 && !contains(read_file(dp->stderr_path()),
+                                         "replication schedule: default paused");
+         ++i)
+        std::this_thread::sleep_for(50ms);
+    BOOST_TEST_REQUIRE(
+        contains(read_file(dp->stderr_path()), "replication schedule: default paused"));
     advertise({"big@1.0", "--collection", "pilot", "--mandatory"});
     std::this_thread::sleep_for(3s);
     BOOST_TEST(!path_exists(dp_has(id)));  // paused: nothing moves

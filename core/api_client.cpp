@@ -102,6 +102,15 @@ ApiClient::RawAnswer ApiClient::get_raw(const std::string& path, const std::stri
     return exchange("GET", path, "", "", if_none_match, max_body);
 }
 
+ApiClient::RawAnswer ApiClient::head_raw(const std::string& path) const {
+    return exchange("HEAD", path, "", "", "", 0);
+}
+
+ApiClient::RawAnswer ApiClient::post_raw(const std::string& path, const std::string& json_body,
+                                         std::size_t max_body) const {
+    return exchange("POST", path, json_body, "", "", max_body);
+}
+
 ApiClient::RawAnswer ApiClient::exchange(const std::string& method, const std::string& path,
                                          const std::string& body, const std::string& file,
                                          const std::string& if_none_match,
@@ -160,7 +169,9 @@ ApiClient::RawAnswer ApiClient::exchange(const std::string& method, const std::s
         throw Error(ErrorCode::Io,
                     "cannot reach ferryd at " + where + ": " + e.displayText() + hint);
     }
-    return {static_cast<int>(response.getStatus()), response.get("ETag", ""), answer};
+    return {static_cast<int>(response.getStatus()), response.get("ETag", ""), answer,
+            response.hasContentLength() ? static_cast<std::int64_t>(response.getContentLength64())
+                                        : -1};
 }
 
 Poco::JSON::Object::Ptr ApiClient::request(const std::string& method, const std::string& path,

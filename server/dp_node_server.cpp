@@ -7,14 +7,19 @@
 #include <Poco/URI.h>
 
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
 #include "advertisement_api.h"
 #include "client_api.h"
 #include "dp_node_state.h"
+#include "ferry/api_client.h"
+#include "ferry/atomic_file.h"
+#include "ferry/encoding.h"
 #include "ferry/error.h"
 #include "ferry/json.h"
+#include "ferry/object_download.h"
 #include "ferry/object_store.h"
 #include "ferry/token.h"
 #include "http_exchange.h"
@@ -63,6 +68,8 @@ class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
             body.set("role", "dp");
             return send_body(response, HTTPResponse::HTTP_OK, "application/json", json_text(body));
         }
+        if (request.get("Authorization", "").rfind("Bearer dp_", 0) == 0)
+            return serve_child_dp(request, response, path);
         auto lease = pool_.acquire();
         DpNodeState state(*lease);
         const std::string client = authenticate(state, request);
@@ -92,6 +99,66 @@ class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
         }
         throw Error(ErrorCode::NotFound,
                     "no such route on a distribution point: " + method + " " + path.substr(0, 200));
+    }
+
+    // A distribution point one tier down (its parent is this DP). What it reads of the site
+    // — the feed, its clients' policies — and what it sends — heartbeats, relays — go upstream
+    // with its own token, so the site authenticates and authorises it; objects are served from
+    // this DP's store, fetched into it first when missing, so the link above carries each
+    // byte once for every DP below.
+    void serve_child_dp(HTTPServerRequest& request, HTTPServerResponse& response,
+                        const std::string& path) {
+        const std::string token = request.get("Authorization").substr(7);
+        const ApiClient upstream(config_.parent, token);
+        const std::string& method = request.getMethod();
+        const std::string objects_prefix = "/api/v1/objects/";
+        if (path.rfind(objects_prefix, 0) == 0 && (method == "GET" || method == "HEAD")) {
+            const std::string id = path.substr(objects_prefix.size());
+            const ObjectStore store(config_.data_dir);
+            if (!is_object_id(id))
+                throw Error(ErrorCode::InvalidInput, "an object id is 64 lowercase hex digits");
+            const auto head = upstream.head_raw(path);  // also authenticates the child DP
+            if (head.status != 200)
+                throw Error(head.status == 401   ? ErrorCode::Unauthenticated
+                            : head.status == 403 ? ErrorCode::Forbidden
+                                                 : ErrorCode::NotFound,
+                            "object " + id + " upstream: HTTP " + std::to_string(head.status));
+            if (!store.exists(id)) fetch_into_store(store, id, head.content_length);
+            objects_api(store, Principal{"dp-child", Role::DistributionPoint}, id, request,
+                        response);
+            return;
+        }
+        const std::string uri = request.getURI();
+        ApiClient::RawAnswer answer;
+        if (method == "GET" && (path == "/api/v1/feed" || path.rfind("/api/v1/clients/", 0) == 0))
+            answer = upstream.get_raw(uri, request.get("If-None-Match", ""));
+        else if (method == "POST" &&
+                 (path == "/api/v1/dps/register" || path == "/api/v1/dps/relay"))
+            answer = upstream.post_raw(uri, read_request_body(request, 16 << 20));
+        else
+            throw Error(ErrorCode::NotFound, "no such route for a distribution point: " + method +
+                                                 " " + path.substr(0, 200));
+        if (!answer.etag.empty()) response.set("ETag", answer.etag);
+        if (answer.status == 304) {
+            response.setStatusAndReason(HTTPResponse::HTTP_NOT_MODIFIED);
+            response.setContentLength(0);
+            response.send();
+            return;
+        }
+        send_body(response, static_cast<HTTPResponse::HTTPStatus>(answer.status),
+                  "application/json", answer.body);
+    }
+
+    void fetch_into_store(const ObjectStore& store, const std::string& id, std::int64_t size) {
+        if (size < 0) throw Error(ErrorCode::Io, "object " + id + ": the parent gave no size");
+        const std::string incoming = config_.data_dir + "/incoming";
+        std::filesystem::create_directories(incoming);
+        const std::string token = read_small_file(config_.parent_token_path(), 4096).substr(0, 200);
+        std::string own = token;
+        while (!own.empty() && (own.back() == '\n' || own.back() == ' ')) own.pop_back();
+        download_object({config_.parent, own}, id, static_cast<std::uint64_t>(size), incoming);
+        store.put_file(incoming + "/" + id, id);
+        std::filesystem::remove(incoming + "/" + id);
     }
 
     // The client behind "Bearer client_…", if the feed has introduced it as active.

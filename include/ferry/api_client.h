@@ -39,11 +39,16 @@ class ApiClient {
         int status = 0;
         std::string etag;
         std::string body;
+        std::int64_t content_length = -1;  // as announced (a HEAD's size), -1 when not
     };
     // At most `max_body` bytes are read: a longer answer is Error(LimitExceeded), so a hostile
     // server cannot feed an endless body.
     RawAnswer get_raw(const std::string& path, const std::string& if_none_match = "",
                       std::size_t max_body = 64 << 20) const;
+    RawAnswer head_raw(const std::string& path) const;
+    // A POST whose answer the caller interprets (any status), for relaying another's request.
+    RawAnswer post_raw(const std::string& path, const std::string& json_body,
+                       std::size_t max_body = 64 << 20) const;
 
   private:
     Poco::JSON::Object::Ptr request(const std::string& method, const std::string& path,

@@ -305,8 +305,8 @@ BOOST_FIXTURE_TEST_CASE(TheScheduleHoldsReplicationAndAKilledTransferResumes, To
     const std::string id = object_id_of(dir / "big-1.0.ferry");
     BOOST_TEST_REQUIRE(ctl({"dp", "schedule", "edge", "default paused"}, admin).exit_code == 0);
     // A heartbeat hands the DP its schedule; it says so in its log.
-    for (int i = 0; i < 200 && !contains(read_file(dp->stderr_path()),
-                                         "replication schedule: default paused");
+    for (int i = 0;
+         i < 200 && !contains(read_file(dp->stderr_path()), "replication schedule: default paused");
          ++i)
         std::this_thread::sleep_for(50ms);
     BOOST_TEST_REQUIRE(
@@ -341,4 +341,49 @@ BOOST_FIXTURE_TEST_CASE(TheScheduleHoldsReplicationAndAKilledTransferResumes, To
     dp->wait(10s);
     const std::string log = read_file(dp->stderr_path());
     BOOST_TEST(contains(log, "resumed at byte"), log);
+}
+
+BOOST_FIXTURE_TEST_CASE(ASecondTierDistributionPointServesThroughTheFirst, Topology) {
+    // "branch" replicates from "edge", not from the site; the pilot moves to it.
+    const auto added = ctl({"dp", "add", "branch", "--json"}, admin);
+    BOOST_TEST_REQUIRE(added.exit_code == 0, added.err);
+    const auto init =
+        run_process({FERRYD_BINARY, "init", "--role", "dp", "--dir", dir / "dp2", "--parent",
+                     dp_url, "--token", token_in(added.out), "--listen", "127.0.0.1:0"});
+    BOOST_TEST_REQUIRE(init.exit_code == 0, init.err);
+    std::string ini = read_file(dir / "dp2/ferryd.ini");
+    ini.replace(ini.find("sync_interval = 5"), 17, "sync_interval = 1");
+    write_file(dir / "dp2/ferryd.ini", ini, 0600);
+    BackgroundProcess branch({FERRYD_BINARY, "--config", dir / "dp2/ferryd.ini"});
+    const std::string line = branch.wait_for_line("listening on", 10s);
+    const std::string branch_url =
+        line.substr(line.find("http://"), line.find(" (parent") - line.find("http://"));
+    BOOST_TEST_REQUIRE(ctl({"dp", "assign", "edge", "--none"}, admin).exit_code == 0);
+    for (int i = 0; i < 100 && !contains(ctl({"dp", "show", "branch"}, admin).out, branch_url); ++i)
+        std::this_thread::sleep_for(100ms);
+    BOOST_TEST_REQUIRE(ctl({"dp", "assign", "branch", "--collection", "pilot"}, admin).exit_code ==
+                       0);
+
+    const std::string id = object_id_of(dir / "hello-1.1.ferry");
+    const std::string ad = advertise({"hello@1.1", "--collection", "pilot", "--mandatory"});
+    const std::string at_branch = dir / ("dp2/objects/" + id.substr(0, 2) + "/" + id);
+    for (int i = 0; i < 150 && !path_exists(at_branch); ++i) std::this_thread::sleep_for(100ms);
+    BOOST_TEST_REQUIRE(path_exists(at_branch));
+    BOOST_TEST(path_exists(dp_has(id)));  // it came through edge, which keeps a copy
+
+    for (int i = 0; i < 100; ++i) {  // the agent's policy names branch
+        agent({"run", "--once"});
+        sql::Database db(dir / "agent/state/agent.db");
+        auto row = db.prepare("SELECT json FROM policy");
+        if (row.step() && contains(row.column_text(0), branch_url)) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    cycle_until("installed");
+    BOOST_TEST(current() == "1.1");
+    std::string report;
+    for (int i = 0; i < 100 && !contains(report, "installed: 1"); ++i) {
+        report = ctl({"advertisement", "status", ad}, admin).out;
+        std::this_thread::sleep_for(100ms);
+    }
+    BOOST_TEST(contains(report, "installed: 1"), report);
 }

@@ -21,6 +21,7 @@
 #include "ferry/json.h"
 #include "ferry/object_download.h"
 #include "ferry/object_store.h"
+#include "ferry/throttle.h"
 #include "ferry/token.h"
 #include "http_exchange.h"
 #include "listen_socket.h"
@@ -40,9 +41,14 @@ std::string json_text(const Poco::JSON::Object& object) {
     return out.str();
 }
 
+double rate_or_unlimited(const std::string& text) {
+    return text.empty() ? kUnlimited : parse_rate(text);
+}
+
 class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
   public:
-    DpRouteHandler(const SiteConfig& config, ConnectionPool& pool) : config_(config), pool_(pool) {}
+    DpRouteHandler(const SiteConfig& config, ConnectionPool& pool, TokenBucket& shared)
+        : config_(config), pool_(pool), shared_(shared) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
         try {
@@ -77,8 +83,16 @@ class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
         const std::string clients_prefix = "/api/v1/clients/";
         if (path.rfind(objects_prefix, 0) == 0 && (method == "GET" || method == "HEAD")) {
             const ObjectStore store(config_.data_dir);
+            // Each connection gets its own bucket, and all of them draw from the shared one,
+            // which serves them in turn (its lock), so the aggregate is shared fairly.
+            TokenBucket own(rate_or_unlimited(config_.serve_connection_limit), 64 * 1024);
+            ObjectApiLimits limits;
+            limits.pace = [&](std::size_t bytes) {
+                own.acquire(bytes);
+                shared_.acquire(bytes);
+            };
             objects_api(store, Principal{client, Role::Client}, path.substr(objects_prefix.size()),
-                        request, response);
+                        request, response, limits);
             return;
         }
         if (path == "/api/v1/status" && method == "POST")
@@ -231,18 +245,21 @@ class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
 
     const SiteConfig& config_;
     ConnectionPool& pool_;
+    TokenBucket& shared_;
 };
 
 class DpRouteFactory : public Poco::Net::HTTPRequestHandlerFactory {
   public:
-    DpRouteFactory(const SiteConfig& config, ConnectionPool& pool) : config_(config), pool_(pool) {}
+    DpRouteFactory(const SiteConfig& config, ConnectionPool& pool, TokenBucket& shared)
+        : config_(config), pool_(pool), shared_(shared) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-        return new DpRouteHandler(config_, pool_);
+        return new DpRouteHandler(config_, pool_, shared_);
     }
 
   private:
     const SiteConfig& config_;
     ConnectionPool& pool_;
+    TokenBucket& shared_;
 };
 
 }  // namespace
@@ -250,12 +267,13 @@ class DpRouteFactory : public Poco::Net::HTTPRequestHandlerFactory {
 DpNodeServer::DpNodeServer(SiteConfig config)
     : config_(std::move(config)), pool_(config_.dp_database_path(), kMaxThreads) {
     DpNodeState migrate(config_.dp_database_path());  // the schema before any request
+    serving_.set_rate(rate_or_unlimited(config_.serve_limit));
     Poco::Net::ServerSocket socket = make_listen_socket(config_);
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(static_cast<int>(kMaxThreads));
     params->setKeepAlive(true);
-    server_ =
-        std::make_unique<Poco::Net::HTTPServer>(new DpRouteFactory(config_, pool_), socket, params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new DpRouteFactory(config_, pool_, serving_),
+                                                      socket, params);
 }
 
 DpNodeServer::~DpNodeServer() { stop(); }

@@ -14,6 +14,7 @@
 
 #include "connection_pool.h"
 #include "dp_replicator.h"
+#include "ferry/throttle.h"
 #include "site_config.h"
 
 namespace ferry::server {
@@ -30,6 +31,7 @@ class DpNodeServer {
     static constexpr std::size_t kMaxThreads = 16;
     SiteConfig config_;
     ConnectionPool pool_;
+    TokenBucket serving_{kUnlimited, 256 * 1024};  // all clients' object bytes together
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     std::unique_ptr<DpReplicator> replicator_;
 };

@@ -94,7 +94,7 @@ void put_object(const ObjectStore& store, const std::string& id,
 
 std::uint64_t get_object(const ObjectStore& store, const std::string& id,
                          Poco::Net::HTTPServerRequest& request,
-                         Poco::Net::HTTPServerResponse& response) {
+                         Poco::Net::HTTPServerResponse& response, const ObjectApiLimits& limits) {
     const std::string etag = "\"" + id + "\"";
     const std::uint64_t size = store.size(id);  // Error(NotFound) when absent
     response.set("ETag", etag);
@@ -129,13 +129,14 @@ std::uint64_t get_object(const ObjectStore& store, const std::string& id,
     if (request.getMethod() == "HEAD") return 0;
     std::ifstream in(store.path(id), std::ios::binary);
     in.seekg(static_cast<std::streamoff>(first));
-    std::vector<char> buffer(1 << 20);
+    std::vector<char> buffer(limits.pace ? 64 << 10 : 1 << 20);
     std::uint64_t left = length;
     while (left > 0 && in) {
         in.read(buffer.data(),
                 static_cast<std::streamsize>(std::min<std::uint64_t>(left, buffer.size())));
         const auto n = static_cast<std::uint64_t>(in.gcount());
         if (n == 0) break;
+        if (limits.pace) limits.pace(static_cast<std::size_t>(n));
         out.write(buffer.data(), static_cast<std::streamsize>(n));
         left -= n;
     }
@@ -157,7 +158,7 @@ std::uint64_t objects_api(const ObjectStore& store, const Principal& caller, con
     }
     if (method == "GET" || method == "HEAD") {
         UserService::require(caller, Permission::ReadObjects, "read objects");
-        return get_object(store, id, request, response);
+        return get_object(store, id, request, response, limits);
     }
     throw Error(ErrorCode::NotFound, "no such route");
 }

@@ -12,6 +12,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "ferry/object_store.h"
@@ -21,6 +22,9 @@ namespace ferry::server {
 
 struct ObjectApiLimits {
     std::uint64_t max_object_bytes = 8ULL << 30;
+    // Called with each chunk's size before it is sent (a distribution point's bandwidth
+    // limits); it may block. Chunks are 64 KiB when set, so pacing is smooth.
+    std::function<void(std::size_t)> pace;
 };
 
 // Returns the number of body bytes sent (for the bytes-served metric).

@@ -8,6 +8,7 @@
 
 #include "ferry/atomic_file.h"
 #include "ferry/error.h"
+#include "ferry/throttle.h"
 
 namespace ferry::server {
 
@@ -63,6 +64,18 @@ SiteConfig SiteConfig::load(const std::string& path) {
         if (c.parent.rfind("http://", 0) != 0 && c.parent.rfind("https://", 0) != 0)
             throw Error(ErrorCode::InvalidInput,
                         path + ": [ferryd] parent must be an http:// or https:// URL");
+        c.serve_limit = get("serve_limit", false);
+        c.serve_connection_limit = get("serve_connection_limit", false);
+        for (const auto& [key, value] :
+             {std::pair<const char*, const std::string*>{"serve_limit", &c.serve_limit},
+              {"serve_connection_limit", &c.serve_connection_limit}}) {
+            if (value->empty()) continue;
+            try {
+                parse_rate(*value);
+            } catch (const Error& e) {
+                throw Error(ErrorCode::InvalidInput, path + ": [ferryd] " + key + ": " + e.what());
+            }
+        }
         const std::string interval = get("sync_interval", false);
         if (!interval.empty()) {
             if (interval.find_first_not_of("0123456789") != std::string::npos ||
@@ -97,7 +110,11 @@ std::string SiteConfig::to_ini() const {
                "keys/parent.token)\n"
             << "parent = " << parent << "\n"
             << "; seconds between pulls of the parent's feed and forwards of queued reports\n"
-            << "sync_interval = " << sync_interval_s << "\n";
+            << "sync_interval = " << sync_interval_s << "\n"
+            << "; bandwidth for serving clients: all connections together, and each one\n"
+            << "; (e.g. 20MiB/s; empty: unlimited)\n"
+            << "serve_limit = " << serve_limit << "\n"
+            << "serve_connection_limit = " << serve_connection_limit << "\n";
     return out.str();
 }
 

@@ -17,6 +17,10 @@ struct SiteConfig {
     std::string parent;  // dp role: the URL of the site or DP it replicates from
     // How often a DP pulls its parent's feed, forwards reports and reports itself (seconds).
     int sync_interval_s = 5;
+    // dp role: bandwidth for serving objects to clients — all connections together (shared in
+    // turn) and each one; rate text as in include/ferry/throttle.h ("unlimited" when empty).
+    std::string serve_limit;
+    std::string serve_connection_limit;
 
     std::string database_path() const { return data_dir + "/ferry.db"; }
     std::string site_key_path() const { return data_dir + "/keys/site.key"; }

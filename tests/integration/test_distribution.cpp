@@ -387,3 +387,33 @@ BOOST_FIXTURE_TEST_CASE(ASecondTierDistributionPointServesThroughTheFirst, Topol
     }
     BOOST_TEST(contains(report, "installed: 1"), report);
 }
+
+BOOST_FIXTURE_TEST_CASE(ServingClientsKeepsToTheConfiguredLimit, Topology) {
+    // 2 MiB/s for all clients together: 6 MiB take about three seconds, never much less.
+    dp->signal(SIGTERM);
+    dp->wait(10s);
+    std::string ini = read_file(dir / "dp/ferryd.ini");
+    ini.replace(ini.find("serve_limit = "), 14, "serve_limit = 2MiB/s");
+    write_file(dir / "dp/ferryd.ini", ini, 0600);
+    start_dp();
+
+    const std::string id = object_id_of(dir / "big-1.0.ferry");
+    advertise({"big@1.0", "--collection", "pilot", "--mandatory"});
+    for (int i = 0; i < 150 && !path_exists(dp_has(id)); ++i) std::this_thread::sleep_for(100ms);
+    BOOST_TEST_REQUIRE(path_exists(dp_has(id)));
+    std::string token;
+    {
+        sql::Database db(dir / "agent/state/agent.db");
+        auto row = db.prepare("SELECT token FROM enrolment");
+        BOOST_TEST_REQUIRE(row.step());
+        token = row.column_text(0);
+    }
+    const auto port = port_from(dp_url);
+    const auto start = std::chrono::steady_clock::now();
+    const auto answer = http(port, "GET", "/api/v1/objects/" + id, token);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    BOOST_TEST(answer.status == 200);
+    BOOST_TEST(answer.body.size() == std::filesystem::file_size(dir / "big-1.0.ferry"));
+    BOOST_TEST(seconds >= 2.5, seconds << " s for 6 MiB at 2 MiB/s");
+}

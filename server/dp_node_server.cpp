@@ -87,10 +87,12 @@ class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
             // which serves them in turn (its lock), so the aggregate is shared fairly.
             TokenBucket own(rate_or_unlimited(config_.serve_connection_limit), 64 * 1024);
             ObjectApiLimits limits;
-            limits.pace = [&](std::size_t bytes) {
-                own.acquire(bytes);
-                shared_.acquire(bytes);
-            };
+            limits.plain_socket = config_.tls_certificate.empty();
+            if (!config_.serve_limit.empty() || !config_.serve_connection_limit.empty())
+                limits.pace = [&](std::size_t bytes) {
+                    own.acquire(bytes);
+                    shared_.acquire(bytes);
+                };
             objects_api(store, Principal{client, Role::Client}, path.substr(objects_prefix.size()),
                         request, response, limits);
             return;

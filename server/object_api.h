@@ -25,6 +25,9 @@ struct ObjectApiLimits {
     // Called with each chunk's size before it is sent (a distribution point's bandwidth
     // limits); it may block. Chunks are 64 KiB when set, so pacing is smooth.
     std::function<void(std::size_t)> pace;
+    // The connection is plain TCP (no TLS): an unpaced GET is sent with sendfile(2) from the
+    // page cache, as nginx does, instead of being copied through the response stream.
+    bool plain_socket = false;
 };
 
 // Returns the number of body bytes sent (for the bytes-served metric).

@@ -400,7 +400,9 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         sql::Database& db = *lease;
         const Principal caller = authenticate(db, request);
         const ObjectStore objects(config_.data_dir);
-        metrics_.add_bytes_served(objects_api(objects, caller, id, request, response));
+        ObjectApiLimits limits;
+        limits.plain_socket = config_.tls_certificate.empty();  // sendfile only without TLS
+        metrics_.add_bytes_served(objects_api(objects, caller, id, request, response, limits));
     }
 
     // A JSON resource: one connection, the caller authenticated, the body read for POST, and

@@ -28,6 +28,8 @@ const std::vector<sql::Migration>& dp_migrations() {
             CREATE TABLE report_queue (
               id INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT NOT NULL,
               kind TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL);)"},
+        {"the library's objects, for a replica",
+         R"(CREATE TABLE library_object (id TEXT PRIMARY KEY, size INTEGER NOT NULL);)"},
     };
     return steps;
 }
@@ -167,6 +169,21 @@ std::vector<WantedObject> DpNodeState::wanted_objects() {
     }
     std::vector<WantedObject> all;
     for (const auto& [id, size] : wanted) all.push_back({id, size});
+    return all;
+}
+
+void DpNodeState::put_library_object(const std::string& id, std::uint64_t size) {
+    db_->cached("INSERT OR REPLACE INTO library_object (id, size) VALUES (?1, ?2)")
+        ->bind(1, id)
+        .bind(2, static_cast<std::int64_t>(size))
+        .run();
+}
+
+std::vector<WantedObject> DpNodeState::library_objects() {
+    auto row = db_->cached("SELECT id, size FROM library_object ORDER BY id");
+    std::vector<WantedObject> all;
+    while (row->step())
+        all.push_back({row->column_text(0), static_cast<std::uint64_t>(row->column_int64(1))});
     return all;
 }
 

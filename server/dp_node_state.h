@@ -60,6 +60,9 @@ class DpNodeState {
     std::optional<DpPolicy> policy(const std::string& client_id);
     // Every object the stored policies' advertisements name.
     std::vector<WantedObject> wanted_objects();
+    // Every object of the library (from the feed), for a DP that is a replica of it.
+    void put_library_object(const std::string& id, std::uint64_t size);
+    std::vector<WantedObject> library_objects();
 
     std::int64_t queue_report(const std::string& client_id, const std::string& kind,
                               const std::string& body, std::int64_t now);

@@ -113,6 +113,7 @@ void DpReplicator::heartbeat(DpNodeState& state) {
     body.set("lag", synced.empty() ? 0 : std::time(nullptr) - std::stoll(synced));
     const auto answer =
         ApiClient(config_.parent, token_).post("/api/v1/dps/register", stringify(body));
+    replica_ = answer->optValue<bool>("replica", false);
     const std::string text = answer->optValue<std::string>("schedule", "");
     if (text != schedule_.text()) {
         try {
@@ -144,6 +145,9 @@ void DpReplicator::pull_feed(DpNodeState& state) {
             const std::string kind = entry->optValue<std::string>("kind", "");
             const std::string subject = entry->optValue<std::string>("subject", "");
             if (kind == "policy") state.mark_policy_stale(subject);
+            const std::string detail = entry->optValue<std::string>("detail", "");
+            if (kind == "object" && detail.rfind("library ", 0) == 0)
+                state.put_library_object(subject, std::stoull(detail.substr(8)));
             if (kind == "client")
                 state.put_client(subject, entry->optValue<std::string>("token_digest", ""),
                                  entry->optValue<std::string>("state", ""));
@@ -189,7 +193,10 @@ void DpReplicator::fetch_objects(DpNodeState& state) {
         first = false;
         last = done;
     };
-    for (const auto& object : state.wanted_objects()) {
+    auto objects = state.wanted_objects();
+    if (replica_)  // a copy of the whole library, not only what is advertised
+        for (const auto& object : state.library_objects()) objects.push_back(object);
+    for (const auto& object : objects) {
         wanted.insert(object.id);
         if (stopping_) return;
         if (store.exists(object.id)) continue;

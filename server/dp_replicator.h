@@ -45,6 +45,7 @@ class DpReplicator {
     // Replication bandwidth, set each round from the schedule the site hands out.
     TokenBucket bandwidth_;
     RateSchedule schedule_;
+    std::atomic<bool> replica_{false};  // hold every library object (ferryctl dp replica)
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -35,6 +35,8 @@ ApiAnswer feed_api(sql::Database& db, const Principal& caller, const std::string
         e.set("kind", rows.column_text(1));
         e.set("subject", rows.column_text(2));
         e.set("at", rows.column_int64(3));
+        if (rows.column_text(1) == "object" && !rows.column_is_null(4))
+            e.set("detail", rows.column_text(4));  // "library SIZE": every registered object
         if (rows.column_text(1) == "client") {
             // "DIGEST STATE": a DP checks client tokens against the digest. Only distribution
             // points and admins see it; it is worthless without the token, but nobody else

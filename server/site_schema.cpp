@@ -306,6 +306,17 @@ ALTER TABLE dp ADD COLUMN collection_id INTEGER REFERENCES collection(id);
 ALTER TABLE dp ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
 ALTER TABLE dp ADD COLUMN replica INTEGER NOT NULL DEFAULT 0;
 )sql"},
+        {"every library object on the feed, with its size, for replica distribution points",
+         R"sql(
+INSERT INTO feed (kind, subject, at, detail)
+    SELECT 'object', object_id, CAST(strftime('%s', 'now') AS INTEGER), 'library ' || size
+    FROM package_version ORDER BY id;
+CREATE TRIGGER package_on_feed AFTER INSERT ON package_version BEGIN
+    INSERT INTO feed (kind, subject, at, detail)
+    VALUES ('object', NEW.object_id, CAST(strftime('%s', 'now') AS INTEGER),
+            'library ' || NEW.size);
+END;
+)sql"},
     };
     return migrations;
 }

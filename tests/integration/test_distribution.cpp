@@ -417,3 +417,34 @@ BOOST_FIXTURE_TEST_CASE(ServingClientsKeepsToTheConfiguredLimit, Topology) {
     BOOST_TEST(answer.body.size() == std::filesystem::file_size(dir / "big-1.0.ferry"));
     BOOST_TEST(seconds >= 2.5, seconds << " s for 6 MiB at 2 MiB/s");
 }
+
+BOOST_FIXTURE_TEST_CASE(AReplicaHoldsTheWholeLibraryAndALostSiteIsRebuiltFromIt, Topology) {
+    const auto on = ctl({"dp", "replica", "edge", "--on"}, admin);
+    BOOST_TEST_REQUIRE(on.exit_code == 0, on.err);
+    std::vector<std::string> ids;
+    for (const std::string name : {"hello-1.0", "hello-1.1", "big-1.0"})
+        ids.push_back(object_id_of(dir / (name + ".ferry")));
+    // Nothing is advertised, yet the replica takes every object of the library.
+    const auto all_there = [&] {
+        for (const auto& id : ids)
+            if (!path_exists(dp_has(id))) return false;
+        return true;
+    };
+    for (int i = 0; i < 200 && !all_there(); ++i) std::this_thread::sleep_for(100ms);
+    BOOST_TEST_REQUIRE(all_there());
+
+    // The site loses its objects; they come back from the replica (docs/distribution.md).
+    stop_site();
+    std::filesystem::remove_all(dir / "site/objects");
+    std::filesystem::copy(dir / "dp/objects", dir / "site/objects",
+                          std::filesystem::copy_options::recursive);
+    start_site();
+    for (const auto& id : ids) {
+        const auto answer = http(site_port, "GET", "/api/v1/objects/" + id, admin);
+        BOOST_TEST(answer.status == 200);
+        BOOST_TEST(answer.body.size() > 0);
+    }
+    const auto pulled =
+        run_process({FERRYCTL_BINARY, "--server", server(), "--token", admin, "package", "list"});
+    BOOST_TEST(contains(pulled.out, "big"), pulled.out);
+}

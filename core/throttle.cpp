@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include "ferry/error.h"
@@ -18,6 +19,16 @@ std::string trim(const std::string& text) {
     if (first == std::string::npos) return {};
     const auto last = text.find_last_not_of(" \t");
     return text.substr(first, last - first + 1);
+}
+
+// "2026-12-01T22:00Z" → unix seconds (UTC).
+std::int64_t parse_start(const std::string& text) {
+    std::tm tm{};
+    const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%MZ", &tm);
+    if (end == nullptr || *end != '\0')
+        throw Error(ErrorCode::InvalidInput,
+                    "start \"" + text.substr(0, 40) + "\": expected YYYY-MM-DDTHH:MMZ (UTC)");
+    return static_cast<std::int64_t>(timegm(&tm));
 }
 
 }  // namespace
@@ -132,6 +143,10 @@ RateSchedule RateSchedule::parse(const std::string& text) {
         if (rule.empty()) continue;
         ++number;
         try {
+            if (rule.rfind("start ", 0) == 0) {
+                schedule.start_ = parse_start(trim(rule.substr(6)));
+                continue;
+            }
             const auto space = rule.rfind(' ');
             if (space == std::string::npos)
                 throw Error(ErrorCode::InvalidInput,
@@ -151,6 +166,7 @@ RateSchedule RateSchedule::parse(const std::string& text) {
 }
 
 double RateSchedule::rate_at(std::int64_t unix_time) const {
+    if (unix_time < start_) return 0;
     for (const auto& rule : rules_)
         if (rule.window.contains(unix_time)) return rule.rate;
     return default_rate_;

@@ -4,6 +4,7 @@
 
 #include "ferry/error.h"
 #include "ferry/json.h"
+#include "ferry/throttle.h"
 #include "ferry/token.h"
 
 namespace ferry::server {
@@ -99,6 +100,11 @@ void DpService::set_schedule(const Principal& admin, const std::string& name,
     if (schedule.size() > 1024 || !json::is_printable(schedule))
         throw Error(ErrorCode::InvalidInput,
                     "field \"schedule\": at most 1024 printable characters");
+    try {
+        RateSchedule::parse(schedule);  // refused now, not silently ignored by the DP later
+    } catch (const Error& e) {
+        throw Error(ErrorCode::InvalidInput, std::string("field \"schedule\": ") + e.what());
+    }
     const auto dp = store_.find(name);
     if (!dp) throw Error(ErrorCode::NotFound, "no distribution point " + name.substr(0, 64));
     store_.set_schedule(name, schedule,

@@ -13,6 +13,8 @@
 // include/ferry/maintenance_window.h, in local time, may cross midnight) or `default RATE`;
 // the first rule whose window holds the moment decides, else the default (unlimited when none
 // is given). RATE is `unlimited`, `paused`, or a number with B/s, KiB/s, MiB/s or GiB/s.
+// A rule `start YYYY-MM-DDTHH:MMZ` holds everything back (paused) until that moment: content
+// distribution scheduled to begin at a time.
 #pragma once
 
 #include <atomic>
@@ -71,6 +73,7 @@ class RateSchedule {
     };
     std::vector<Rule> rules_;
     double default_rate_ = kUnlimited;
+    std::int64_t start_ = 0;  // paused before this moment (unix seconds), 0: no start
     std::string text_;
 };
 

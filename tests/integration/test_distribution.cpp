@@ -303,6 +303,9 @@ BOOST_FIXTURE_TEST_CASE(ADistributionPointServingBadBytesIsCaughtAndTheSiteServe
 
 BOOST_FIXTURE_TEST_CASE(TheScheduleHoldsReplicationAndAKilledTransferResumes, Topology) {
     const std::string id = object_id_of(dir / "big-1.0.ferry");
+    const auto bad = ctl({"dp", "schedule", "edge", "Mon 25:00-26:00 1MiB/s"}, admin);
+    BOOST_TEST(bad.exit_code == 2);
+    BOOST_TEST(contains(bad.err, "schedule rule 1"), bad.err);
     BOOST_TEST_REQUIRE(ctl({"dp", "schedule", "edge", "default paused"}, admin).exit_code == 0);
     // A heartbeat hands the DP its schedule; it says so in its log.
     for (int i = 0;

@@ -128,3 +128,11 @@ BOOST_AUTO_TEST_CASE(ABadScheduleNamesTheRule) {
     expect_error([] { RateSchedule::parse("default fast"); }, ErrorCode::InvalidInput,
                  "schedule rule 1 \"default fast\": rate \"fast\"");
 }
+
+BOOST_AUTO_TEST_CASE(AStartTimeHoldsDistributionBackUntilThen) {
+    const auto schedule = RateSchedule::parse("start 2026-12-01T22:00Z; default 2MiB/s");
+    BOOST_TEST(schedule.rate_at(utc(2026, 12, 1, 21, 59)) == 0.0);
+    BOOST_TEST(schedule.rate_at(utc(2026, 12, 1, 22, 0)) == 2.0 * 1024 * 1024);
+    expect_error([] { RateSchedule::parse("start tomorrow"); }, ErrorCode::InvalidInput,
+                 "schedule rule 1 \"start tomorrow\": start \"tomorrow\": expected");
+}

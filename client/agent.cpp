@@ -120,17 +120,20 @@ Enrolment Agent::enroll(const AgentPaths& paths, const std::string& server,
         throw Error(ErrorCode::Conflict, "already enrolled as " + existing->client_id + " with " +
                                              existing->server + " (state in " + paths.state_dir +
                                              ")");
+    // A mistyped expected key must not cost the secret a use: checked before the site is asked.
+    std::optional<minisign::PublicKey> expected;
+    if (!expected_site_key.empty())
+        expected = minisign::PublicKey::parse(expected_site_key, "--site-key");
     const EnrolAnswer answer = enrol_with_site(server, secret, hostname);
     // Pin only a key that parses: a site that sends garbage is refused now, not at first poll.
     const auto received =
         minisign::PublicKey::parse("untrusted comment: site\n" + answer.site_public_key + "\n",
                                    "site_public_key from " + server);
-    if (!expected_site_key.empty()) {
-        const auto expected = minisign::PublicKey::parse(expected_site_key, "--site-key");
-        if (expected != received)
+    if (expected) {
+        if (*expected != received)
             throw Error(ErrorCode::VerificationFailed,
                         "the site at " + server + " presented the key " + received.key_id_hex() +
-                            ", not the expected " + expected.key_id_hex() +
+                            ", not the expected " + expected->key_id_hex() +
                             ": not enrolled (the client id it issued stays unused)");
     }
     Enrolment enrolment{server, answer.client_id, answer.token, answer.site_public_key,
@@ -197,7 +200,7 @@ void Agent::recover_interrupted(std::vector<std::string>& log) {
     r.id = entry.advertisement;
     r.attempts += 1;
     r.user_requested = false;  // a retry waits for its schedule again, windows included
-    if (recovered->outcome.state != "failed") r.done_object.clear();
+    r.done_object.clear();     // an interrupted operation is tried again (up to the attempt limit)
     record(r, recovered->outcome.state, recovered->outcome.detail, std::nullopt,
            recovered->outcome.log_tail);
 }
@@ -332,7 +335,7 @@ void Agent::handle(const Policy& policy, const PolicyAdvertisement& ad,
     r.id = ad.id;
     if (r.done_object == ad.object_id && is_final_state(r.state)) return;
     // A script that failed (not a kill) fails again: reported once, retried only on request.
-    if (r.done_object == ad.object_id && r.state == "failed" && r.attempts == 0) return;
+    if (r.done_object == ad.object_id && r.state == "failed") return;
     // An install that kills the agent every time (a script that reboots, say) is not retried
     // forever; `ferry-agent install` starts it again.
     if (r.state == "failed" && r.attempts >= options_.max_interrupted_attempts) return;

@@ -4,6 +4,7 @@
 // daemon (or one cycle with --once); every other command goes to the running daemon through
 // the control socket, or, when no daemon runs, acts on the state directly under the same lock.
 // Exit codes: 0 done, 1 refused or failed, 2 usage or input error.
+#include <Poco/URI.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -173,9 +174,11 @@ int enroll(const CommandLine& line, const AgentPaths& paths) {
     std::string expected_key = line.value("--site-key").value_or("");
     if (!expected_key.empty() && std::filesystem::is_regular_file(expected_key))
         expected_key = minisign::PublicKey::load(expected_key).to_base64();
-    if (expected_key.empty() && server.rfind("http://", 0) == 0 &&
-        server.rfind("http://127.0.0.1", 0) != 0 && server.rfind("http://[::1]", 0) != 0 &&
-        server.rfind("http://localhost", 0) != 0)
+    const Poco::URI uri(server);
+    const std::string server_host = uri.getHost();
+    const bool loopback =
+        server_host == "127.0.0.1" || server_host == "::1" || server_host == "localhost";
+    if (expected_key.empty() && uri.getScheme() == "http" && !loopback)
         std::cerr << "ferry-agent: warning: enrolling over plain http:// pins whatever key the "
                      "answer carries; use https:// or --site-key to check it\n";
     const Enrolment enrolment = Agent::enroll(paths, server, line.required("--secret"), hostname,

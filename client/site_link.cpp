@@ -76,12 +76,13 @@ class FailoverLink : public SiteLink {
             if (url != enrolment.server)
                 links_.push_back(std::make_unique<HttpSiteLink>(url, enrolment.token));
         links_.push_back(std::make_unique<HttpSiteLink>(enrolment));
+        site_ = links_.back().get();
     }
 
     PolicyAnswer fetch_policy(const std::string& client_id, const std::string& etag) override {
         return first_good([&](SiteLink& link) {
             PolicyAnswer answer = link.fetch_policy(client_id, etag);
-            if (answer.kind == PolicyAnswer::Kind::NotReady && &link != links_.back().get())
+            if (answer.kind == PolicyAnswer::Kind::NotReady && &link != site_)
                 throw Error(ErrorCode::Io, "not ready at " + link.last_source());
             return answer;
         });
@@ -126,7 +127,7 @@ class FailoverLink : public SiteLink {
                 const bool definitive =
                     (e.code() == ErrorCode::InvalidInput || e.code() == ErrorCode::Conflict ||
                      e.code() == ErrorCode::Forbidden || e.code() == ErrorCode::LimitExceeded) &&
-                    link.get() == links_.back().get();
+                    link.get() == site_;  // the site's answer is final, a DP's is not
                 if (definitive) throw;
                 last_error = e;
             }
@@ -136,6 +137,7 @@ class FailoverLink : public SiteLink {
 
     std::vector<std::unique_ptr<SiteLink>> links_;
     SiteLink* last_ = nullptr;
+    SiteLink* site_ = nullptr;  // the enrolment's server, wherever distrust moved it
 };
 
 }  // namespace

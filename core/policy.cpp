@@ -198,10 +198,11 @@ Policy Policy::parse(const std::string& text, const std::string& source) {
                 json::FieldReader(object, source, "publishers[" + std::to_string(i) + "].")));
         }
     }
-    p.sources = in.strings("sources", false, kMaxPolicySources, 256);
-    for (const auto& url : p.sources)
-        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-            throw bad(in.where("sources"), "\"" + url + "\" is not an http:// or https:// URL");
+    p.sources = in.strings("sources", false, kMaxPolicySources, kMaxSourceUrlBytes);
+    for (std::size_t i = 0; i < p.sources.size(); ++i)
+        if (!is_source_url(p.sources[i]))
+            throw bad(in.where("sources") + "[" + std::to_string(i) + "]",
+                      "\"" + p.sources[i] + "\" is not an http:// or https:// URL");
     if (auto list = in.array("advertisements", true)) {
         for (std::size_t i = 0; i < list->size(); ++i) {
             auto object = list->getObject(static_cast<unsigned>(i));
@@ -213,6 +214,18 @@ Policy Policy::parse(const std::string& text, const std::string& source) {
         }
     }
     return p;
+}
+
+bool is_source_url(const std::string& url) {
+    std::size_t scheme = 0;
+    if (url.rfind("http://", 0) == 0)
+        scheme = 7;
+    else if (url.rfind("https://", 0) == 0)
+        scheme = 8;
+    else
+        return false;
+    return url.size() > scheme && url.size() <= kMaxSourceUrlBytes && json::is_printable(url) &&
+           url.find(' ') == std::string::npos;
 }
 
 SignedPolicy sign_policy(const Policy& policy, const minisign::SecretKey& site_key,

@@ -4,6 +4,7 @@
 
 #include "ferry/error.h"
 #include "ferry/json.h"
+#include "ferry/policy.h"
 #include "ferry/throttle.h"
 #include "ferry/token.h"
 
@@ -51,22 +52,21 @@ Principal DpService::authenticate(const std::string& authorization) {
     throw Error(ErrorCode::Unauthenticated, "a valid token is required");
 }
 
-namespace {
-
-std::string dp_name_of(const Principal& dp) {
+std::string DpService::require_dp(const Principal& dp, const std::string& what) {
     if (dp.role != Role::DistributionPoint || dp.name.rfind("dp:", 0) != 0)
-        throw Error(ErrorCode::Forbidden, "only a distribution point reports itself");
+        throw Error(ErrorCode::Forbidden, "only a distribution point " + what);
     return dp.name.substr(3);
 }
 
-}  // namespace
-
 DistributionPoint DpService::report(const Principal& dp, const std::string& url,
                                     const std::string& figures) {
-    const std::string name = dp_name_of(dp);
-    if ((url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) || url.size() > 256 ||
-        !json::is_printable(url) || url.find(' ') != std::string::npos)
-        throw Error(ErrorCode::InvalidInput, "field \"url\": an http:// or https:// URL");
+    const std::string name = require_dp(dp, "reports itself");
+    // The rule the policy's `sources` follow (core/policy): an address the site accepts is one
+    // every agent accepts.
+    if (!is_source_url(url))
+        throw Error(ErrorCode::InvalidInput,
+                    "field \"url\": an http:// or https:// URL of at most 256 characters, "
+                    "without spaces");
     const auto known = store_.find(name);
     if (!known) throw Error(ErrorCode::NotFound, "no distribution point " + name);
     const std::int64_t now = clock_();

@@ -1,7 +1,7 @@
 // Distribution points as the site knows them (DESIGN §2, §9): registered by an admin, each
 // with its own token (shown once, stored hashed), revocable. A DP's token carries the dp role:
-// it reads content (objects, signed policies, the feed) and nothing else. Replication itself
-// comes with the distribution-point issue.
+// it reads content (objects, signed policies, the feed), reports itself (its heartbeat) and
+// relays its clients' reports, and nothing else. The DP's own server is server/dp_node*.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +22,7 @@ struct DistributionPoint {
     std::string url;         // where its clients reach it, as it last reported
     std::string report;      // its last heartbeat's figures (JSON object text), or empty
     std::string collection;  // the collection whose clients it serves, or empty
-    std::string schedule;    // its replication rate schedule (include/ferry/rate_schedule.h)
+    std::string schedule;    // its replication rate schedule (include/ferry/throttle.h)
     bool replica = false;    // holds the whole library, not only what is advertised
 };
 
@@ -63,6 +63,9 @@ class DpService {
     // From "Bearer dp_…": Principal{"dp:NAME", DistributionPoint}. Error(Unauthenticated).
     Principal authenticate(const std::string& authorization);
 
+    // The name of the distribution point `dp` authenticates as; Error(Forbidden) "only a
+    // distribution point WHAT" for any other caller (people, clients).
+    static std::string require_dp(const Principal& dp, const std::string& what);
     // The DP's own heartbeat (dp role): its address and figures. Returns what the site wants it
     // to know (its schedule, whether it is a replica).
     DistributionPoint report(const Principal& dp, const std::string& url,

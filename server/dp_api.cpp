@@ -47,6 +47,7 @@ std::string figures_of(json::FieldReader& in) {
 ApiAnswer dps_api(DpService& dps, const Principal& caller, const std::string& method,
                   const std::vector<std::string>& parts, const std::string& body) {
     if (parts.size() == 1 && parts[0] == "register" && method == "POST") {
+        DpService::require_dp(caller, "reports itself");  // 403 before the body is read
         json::FieldReader in(json::parse_object(body, "request body", 100), "request body");
         in.allow_only({"url", "objects", "bytes", "queue", "lag", "throughput"});
         const std::string url = in.string("url", true, 256);

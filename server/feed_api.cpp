@@ -4,10 +4,13 @@
 #include <Poco/JSON/Object.h>
 
 #include <algorithm>
+#include <exception>
+#include <string>
 
 #include "ferry/error.h"
 
 namespace ferry::server {
+
 ApiAnswer feed_api(sql::Database& db, const Principal& caller, const std::string& method,
                    const std::vector<std::pair<std::string, std::string>>& query) {
     if (method != "GET") throw Error(ErrorCode::NotFound, "no such route");
@@ -35,8 +38,24 @@ ApiAnswer feed_api(sql::Database& db, const Principal& caller, const std::string
         e.set("kind", rows.column_text(1));
         e.set("subject", rows.column_text(2));
         e.set("at", rows.column_int64(3));
-        if (rows.column_text(1) == "object" && !rows.column_is_null(4))
-            e.set("detail", rows.column_text(4));  // "library SIZE": every registered object
+        if (rows.column_text(1) == "object") {
+            // An advertisement needs it (no detail), or the library registered it ("library
+            // SIZE"): a replica DP fetches both, any other DP only what is advertised.
+            const bool library = !rows.column_is_null(4);
+            e.set("advertised", !library);
+            if (library) {
+                const std::string detail = rows.column_text(4);
+                e.set("detail", detail);
+                const auto space = detail.find(' ');
+                if (space != std::string::npos) {
+                    try {
+                        e.set("size",
+                              static_cast<Poco::Int64>(std::stoll(detail.substr(space + 1))));
+                    } catch (const std::exception&) {
+                    }
+                }
+            }
+        }
         if (rows.column_text(1) == "client") {
             // "DIGEST STATE": a DP checks client tokens against the digest. Only distribution
             // points and admins see it; it is worthless without the token, but nobody else

@@ -1,4 +1,5 @@
-// ferryctl dp …: register, list, show, assign, schedule and revoke distribution points.
+// ferryctl dp …: register, list, show, assign, schedule, replica and revoke distribution
+// points (docs/api.md, "Distribution points and the feed").
 #include <Poco/JSON/Array.h>
 
 #include <iostream>
@@ -32,13 +33,21 @@ int dp_command(const ApiClient& api, int argc, char** argv, int first) {
         for (std::size_t i = 0; i < list->size(); ++i) {
             const auto dp = list->getObject(static_cast<unsigned>(i));
             const auto report = dp->getObject("report");
+            auto figure = [&](const char* key) {
+                return report && report->has(key) ? text_of(report, key) : "-";
+            };
             rows.push_back(
-                {text_of(dp, "name"), text_of(dp, "state"), text_of(dp, "url"),
+                {text_of(dp, "name"), text_of(dp, "state"),
+                 text_of(dp, "url").empty() ? "-" : text_of(dp, "url"),
                  dp->has("last_seen_at") ? utc_time(text_of(dp, "last_seen_at")) : "never",
-                 text_of(dp, "collection"), report ? text_of(report, "objects") : "",
-                 report ? text_of(report, "queue") : "", report ? text_of(report, "lag") : ""});
+                 text_of(dp, "collection").empty() ? "-" : text_of(dp, "collection"),
+                 figure("objects"), figure("bytes"), figure("queue"), figure("lag"),
+                 figure("throughput"),
+                 (text_of(dp, "replica") == "true" ? "replica; " : "") +
+                     (text_of(dp, "schedule").empty() ? "unlimited" : text_of(dp, "schedule"))});
         }
-        print_table({"NAME", "STATE", "URL", "LAST SEEN", "SERVES", "OBJECTS", "QUEUE", "LAG (S)"},
+        print_table({"NAME", "STATE", "URL", "LAST CONTACT", "SERVES", "OBJECTS", "BYTES", "QUEUE",
+                     "LAG (S)", "B/S", "SCHEDULE"},
                     rows);
         return 0;
     }
@@ -47,21 +56,28 @@ int dp_command(const ApiClient& api, int argc, char** argv, int first) {
         const auto dp = api.get("/api/v1/dps/" + segment(args.positional()[0]));
         if (args.flag("--json")) return std::cout << json_text(dp), 0;
         const auto report = dp->getObject("report");
-        auto figure = [&](const char* key) { return report ? text_of(report, key) : "-"; };
+        auto figure = [&](const char* key) {
+            return report && report->has(key) ? text_of(report, key) : "-";
+        };
         std::cout << "name          " << text_of(dp, "name") << " (" << text_of(dp, "state")
                   << ")\n"
-                  << "url           " << text_of(dp, "url") << "\n"
+                  << "url           " << (text_of(dp, "url").empty() ? "-" : text_of(dp, "url"))
+                  << "\n"
                   << "last contact  "
                   << (dp->has("last_seen_at") ? utc_time(text_of(dp, "last_seen_at")) : "never")
                   << "\n"
-                  << "serves        " << text_of(dp, "collection") << "\n"
+                  << "serves        "
+                  << (text_of(dp, "collection").empty() ? "no collection"
+                                                        : "collection " + text_of(dp, "collection"))
+                  << "\n"
                   << "schedule      "
                   << (text_of(dp, "schedule").empty() ? "unlimited" : text_of(dp, "schedule"))
                   << "\n"
                   << "replica       " << text_of(dp, "replica") << "\n"
                   << "objects       " << figure("objects") << " (" << figure("bytes") << " bytes)\n"
                   << "queue         " << figure("queue") << " report(s) not yet forwarded\n"
-                  << "lag           " << figure("lag") << " s since its last full sync\n";
+                  << "lag           " << figure("lag") << " s since its last full sync\n"
+                  << "throughput    " << figure("throughput") << " bytes/s\n";
         return 0;
     }
     if (sub == "assign" || sub == "schedule" || sub == "replica") {

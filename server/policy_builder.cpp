@@ -88,6 +88,18 @@ std::vector<StoredPolicy> sign_all(const std::vector<Pending>& pending,
     return out;
 }
 
+// The addresses a policy names: each once, in the store's order (DP name), only what every
+// agent accepts, at most kMaxPolicySources — a policy the agents would refuse is never signed.
+std::vector<std::string> sources_of(const std::vector<std::string>& urls) {
+    std::vector<std::string> out;
+    for (const auto& url : urls) {
+        if (out.size() == kMaxPolicySources) break;
+        if (is_source_url(url) && std::find(out.begin(), out.end(), url) == out.end())
+            out.push_back(url);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::int64_t PolicyBuilder::build(const std::vector<PolicyTarget>& targets, std::int64_t now) {
@@ -99,7 +111,7 @@ std::int64_t PolicyBuilder::build(const std::vector<PolicyTarget>& targets, std:
         policy.client_id = target.uid;
         policy.publishers = publishers;
         policy.advertisements = store_.advertisements_for(target.client_id);
-        policy.sources = store_.sources_for(target.client_id);
+        policy.sources = sources_of(store_.sources_for(target.client_id));
         // What the policy says, without version and times: unchanged content keeps its bytes.
         const std::string unversioned = policy.to_json();
         std::string content = hash_bytes(unversioned.data(), unversioned.size());

@@ -567,8 +567,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         auto lease = pool_.acquire();
         sql::Database& db = *lease;
         const Principal caller = authenticate(db, request);
-        if (caller.role != Role::DistributionPoint)
-            throw Error(ErrorCode::Forbidden, "only a distribution point relays reports");
+        DpService::require_dp(caller, "relays reports");
         const auto body =
             json::parse_object(read_body(request, kMaxRelayBody), "request body", 4'000'000);
         json::FieldReader in(body, "request body");

@@ -54,7 +54,8 @@ struct Policy {
     std::vector<PublisherKey> publishers;
     std::vector<PolicyAdvertisement> advertisements;
     // The distribution points this client should fetch from, in order, before the site
-    // (http(s) base URLs); signed like the rest, so a DP cannot add itself. Optional.
+    // (http(s) base URLs, see is_source_url); signed like the rest, so a DP cannot add itself.
+    // Optional: absent in the JSON when empty, and policies written before it still parse.
     std::vector<std::string> sources;
 
     // Canonical JSON: the bytes that are signed and served.
@@ -64,6 +65,12 @@ struct Policy {
 };
 
 constexpr std::size_t kMaxPolicySources = 16;
+constexpr std::size_t kMaxSourceUrlBytes = 256;
+
+// True for what a policy's `sources` may hold, and so for the address a distribution point may
+// register: "http://" or "https://" followed by at least one character, at most
+// kMaxSourceUrlBytes in all, no control characters and no spaces.
+bool is_source_url(const std::string& url);
 
 // Largest policy document a client reads (THREATS: endless data).
 constexpr std::size_t kMaxPolicyBytes = 4 << 20;

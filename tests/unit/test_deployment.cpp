@@ -1,6 +1,7 @@
 // The deployment domain on a real site database: collections (queries, static members,
 // include/exclude, re-evaluation on inventory), advertisement gates, per-client policy
-// versioning and signing, status idempotence, and the role table.
+// versioning and signing, status idempotence, the role table, and the site's side of
+// distribution points (heartbeats, assignment, the sources signed into policies, the feed).
 #define BOOST_TEST_MODULE deployment
 #include <sqlite3.h>
 
@@ -9,10 +10,12 @@
 #include "advertisement.h"
 #include "client.h"
 #include "collection.h"
+#include "dp.h"
 #include "expect_error.h"
 #include "ferry/minisign.h"
 #include "ferry/policy.h"
 #include "ferry/sqlite.h"
+#include "ferry/token.h"
 #include "policy_builder.h"
 #include "release.h"
 #include "rfc.h"
@@ -20,6 +23,7 @@
 #include "sqlite_advertisement_store.h"
 #include "sqlite_client_store.h"
 #include "sqlite_collection_store.h"
+#include "sqlite_dp_store.h"
 #include "sqlite_policy_store.h"
 #include "sqlite_release_store.h"
 #include "sqlite_rfc_store.h"
@@ -418,4 +422,192 @@ BOOST_FIXTURE_TEST_CASE(AFullInventoryIsAppliedAsChanges, Site) {
     BOOST_TEST(shown.facts[0].key == "hw.memory_mb");
     BOOST_TEST(shown.facts[0].number.value_or(0) == 16384.0);
     BOOST_TEST(shown.inventory_seq == 3);
+}
+
+namespace {
+
+std::int64_t changelog_count(sql::Database& db, const std::string& action) {
+    sql::Statement row = db.prepare("SELECT count(*) FROM changelog WHERE action = ?");
+    row.bind(1, action);
+    row.step();
+    return row.column_int64(0);
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(DistributionPointsServingACollectionAreItsMembersSources, Site) {
+    SqliteDpStore dp_store(db);
+    DpService dps(dp_store, clock);
+    const auto near = enrol("ws-near", "Debian", 8192, {});
+    const auto far = enrol("ws-far", "Debian", 1024, {});
+    collection("branch", std::string("hw.memory_mb >= 4096"));
+    dps.add(root, "edge-b");
+    dps.add(root, "edge-a");
+    const Principal edge_a{"dp:edge-a", Role::DistributionPoint};
+    const Principal edge_b{"dp:edge-b", Role::DistributionPoint};
+    dps.report(edge_b, "http://10.0.0.2:8080", "{}");
+    dps.report(edge_a, "https://10.0.0.1:8443", R"({"objects": 3})");
+    BOOST_TEST(builder.build_dirty(now).issued == 2);
+    auto sources_of = [&](const Client& c) {
+        return verify_policy(policy_of(c), site_key.public_key(), c.uid, {}, now).sources;
+    };
+    auto version_of = [&](const Client& c) { return policy_store.by_uid(c.uid)->version; };
+    BOOST_TEST(sources_of(near).empty());
+    BOOST_TEST(policy_of(near).json.find("sources") == std::string::npos);
+
+    // Assigned: the members' policies name both, in DP name order; others are untouched.
+    dps.assign(root, "edge-b", "branch");
+    dps.assign(root, "edge-a", "branch");
+    BOOST_TEST(builder.build_dirty(now).issued == 1);
+    BOOST_TEST(sources_of(near) ==
+               (std::vector<std::string>{"https://10.0.0.1:8443", "http://10.0.0.2:8080"}));
+    BOOST_TEST(sources_of(far).empty());
+    BOOST_TEST(dps.show(vera, "edge-a").collection == "branch");
+
+    // A heartbeat with the same address changes nothing; a new address re-issues.
+    const auto before = version_of(near);
+    dps.report(edge_a, "https://10.0.0.1:8443", R"({"objects": 4})");
+    BOOST_TEST(builder.build_dirty(now).examined == 0);
+    BOOST_TEST(dps.show(vera, "edge-a").report == R"({"objects": 4})");
+    dps.report(edge_a, "https://dp-a.example:8443", "{}");
+    BOOST_TEST(builder.build_dirty(now).issued == 1);
+    BOOST_TEST(version_of(near) == before + 1);
+    BOOST_TEST(sources_of(near).front() == "https://dp-a.example:8443");
+
+    // Membership: a client that joins the collection gets the sources.
+    Inventory grown;
+    grown.seq = 2;
+    grown.facts = {{"os.name", "Debian", std::nullopt}, {"hw.memory_mb", "", 8192.0}};
+    clients.report_inventory(clients.show(root, far.uid), grown);
+    collections.refresh_client(far.id);
+    BOOST_TEST(builder.build_dirty(now).issued == 1);
+    BOOST_TEST(sources_of(far).size() == 2u);
+
+    // Two DPs at one address: named once.
+    dps.report(edge_b, "https://dp-a.example:8443", "{}");
+    builder.build_dirty(now);
+    BOOST_TEST(sources_of(near) == std::vector<std::string>{"https://dp-a.example:8443"});
+
+    // Unassigned and revoked DPs leave the policies; no sources, no field.
+    dps.assign(root, "edge-a", "");
+    dps.revoke(root, "edge-b");
+    BOOST_TEST(builder.build_dirty(now).issued == 2);
+    BOOST_TEST(sources_of(near).empty());
+    BOOST_TEST(policy_of(far).json.find("sources") == std::string::npos);
+
+    // Logged: each new address (not each heartbeat), each assignment.
+    BOOST_TEST(changelog_count(db, "dp.url") == 4);
+    BOOST_TEST(changelog_count(db, "dp.assign") == 3);
+}
+
+BOOST_FIXTURE_TEST_CASE(DistributionPointRoutesCheckRolesAndInput, Site) {
+    SqliteDpStore dp_store(db);
+    DpService dps(dp_store, clock);
+    collection("branch", std::string("has os.name"));
+    dps.add(root, "edge");
+    const Principal edge{"dp:edge", Role::DistributionPoint};
+
+    // Only the DP reports itself, with an address every agent accepts.
+    expect_error([&] { dps.report(root, "http://a:1", "{}"); }, ErrorCode::Forbidden,
+                 "only a distribution point reports itself");
+    for (const char* bad : {"ftp://a", "http://", "http://a b", "a:80"})
+        expect_error([&] { dps.report(edge, bad, "{}"); }, ErrorCode::InvalidInput,
+                     "field \"url\"");
+    const auto registered = dps.report(edge, "http://127.0.0.1:9000", "{}");
+    BOOST_TEST(registered.schedule.empty());
+    BOOST_TEST(!registered.replica);
+    BOOST_TEST(*registered.last_seen_at == now);
+
+    // Admin only: assign, schedule, replica; a DP cannot configure itself.
+    for (const Principal& who : {rita, vera, edge}) {
+        expect_error([&] { dps.assign(who, "edge", "branch"); }, ErrorCode::Forbidden,
+                     "may not assign distribution points");
+        expect_error([&] { dps.set_schedule(who, "edge", "default 1MiB/s"); }, ErrorCode::Forbidden,
+                     "may not schedule distribution points");
+        expect_error([&] { dps.set_replica(who, "edge", true); }, ErrorCode::Forbidden,
+                     "may not configure distribution points");
+    }
+    expect_error([&] { dps.list(edge); }, ErrorCode::Forbidden, "may not read distribution points");
+    expect_error([&] { dps.assign(root, "edge", "nope"); }, ErrorCode::NotFound,
+                 "no collection nope");
+    expect_error([&] { dps.assign(root, "ghost", "branch"); }, ErrorCode::NotFound,
+                 "no active distribution point ghost");
+    expect_error([&] { dps.set_schedule(root, "edge", "Mon-Fri 08:00-18:00 fast"); },
+                 ErrorCode::InvalidInput, "field \"schedule\": ");
+    expect_error([&] { dps.set_schedule(root, "edge", "default 1MiB/s\x01"); },
+                 ErrorCode::InvalidInput, "printable");
+    expect_error([&] { dps.set_schedule(root, "edge", std::string(1025, 'a')); },
+                 ErrorCode::InvalidInput, "at most 1024");
+
+    // What the admin set comes back in the DP's next heartbeat answer.
+    const std::string schedule = "Mon-Fri 08:00-18:00 2MiB/s; default unlimited";
+    dps.set_schedule(root, "edge", schedule);
+    dps.set_replica(root, "edge", true);
+    const auto answer = dps.report(edge, "http://127.0.0.1:9000", "{}");
+    BOOST_TEST(answer.schedule == schedule);
+    BOOST_TEST(answer.replica);
+    BOOST_TEST(changelog_count(db, "dp.schedule") == 1);
+    BOOST_TEST(changelog_count(db, "dp.replica") == 1);
+    BOOST_TEST(changelog_count(db, "dp.url") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(TheFeedCarriesEveryClientsTokenDigestAndState, Site) {
+    const auto guarded = clients.create_secret(root, "guarded", true, std::nullopt, 0);
+    const Enrolment e = clients.enrol(guarded, "ws-1");
+    clients.approve(root, e.client.uid);
+    clients.revoke(root, e.client.uid);
+    sql::Statement rows =
+        db.prepare("SELECT detail FROM feed WHERE kind = 'client' AND subject = ? ORDER BY seq");
+    rows.bind(1, e.client.uid);
+    const std::string digest = token_digest(e.token);
+    for (const char* state : {"pending", "active", "revoked"}) {
+        BOOST_REQUIRE(rows.step());
+        BOOST_TEST(rows.column_text(0) == digest + " " + state);
+    }
+    BOOST_TEST(!rows.step());
+    // Every registered package version is on the feed as a library object, with its size.
+    sql::Statement library =
+        db.prepare("SELECT subject, detail FROM feed WHERE kind = 'object' ORDER BY seq");
+    BOOST_REQUIRE(library.step());
+    BOOST_TEST(library.column_text(0) == std::string(64, 'a'));
+    BOOST_TEST(library.column_text(1) == "library 10");
+}
+
+BOOST_AUTO_TEST_CASE(AnOlderSiteGainsFeedEntriesForItsClientsAndLibrary) {
+    // A site database from before distribution points: its clients, a package and a policy
+    // on the feed. The migrations give every client and every package version a feed entry.
+    const auto& all = site_migrations();
+    std::size_t dp_migration = 0;
+    while (dp_migration < all.size() &&
+           all[dp_migration].description.rfind("distribution points", 0) != 0)
+        ++dp_migration;
+    BOOST_REQUIRE(dp_migration < all.size());
+    test::TempDir dir;
+    sql::Database db(dir / "site.db");
+    db.migrate(std::vector<sql::Migration>(all.begin(), all.begin() + dp_migration));
+    db.exec(
+        "INSERT INTO client (uid, hostname, token_digest, state, enrolled_at) VALUES "
+        "('cl_0000000000000001', 'a', 'd1', 'active', 1), "
+        "('cl_0000000000000002', 'b', 'd2', 'revoked', 1);"
+        "INSERT INTO publisher (name, public_key, packages, created_at) VALUES ('p', 'k', "
+        "'[\"*\"]', 1);"
+        "INSERT INTO package_version (name, version, object_id, size, signature, publisher_id, "
+        "manifest, registered_by, registered_at) VALUES ('hello', '1.0', '" +
+        std::string(64, 'b') +
+        "', 42, 's', 1, '{}', 'p', 1);"
+        "INSERT INTO feed (kind, subject, at) VALUES ('policy', 'cl_0000000000000001', 1);");
+    db.migrate(all);
+    sql::Statement rows = db.prepare("SELECT seq, kind, subject, detail FROM feed ORDER BY seq");
+    std::vector<std::string> feed;
+    while (rows.step()) {
+        feed.push_back(std::to_string(rows.column_int64(0)) + " " + rows.column_text(1) + " " +
+                       rows.column_text(2) +
+                       (rows.column_is_null(3) ? std::string() : " " + rows.column_text(3)));
+    }
+    BOOST_TEST(feed == (std::vector<std::string>{
+                           "1 policy cl_0000000000000001",
+                           "2 client cl_0000000000000001 d1 active",
+                           "3 client cl_0000000000000002 d2 revoked",
+                           "4 object " + std::string(64, 'b') + " library 42",
+                       }));
 }

@@ -164,3 +164,94 @@ BOOST_AUTO_TEST_CASE(MalformedPolicyFieldsAreNamed) {
     expect_error([&] { Policy::parse(json, "policy"); }, ErrorCode::InvalidInput,
                  "field \"advertisements[0].action\": must be install or uninstall");
 }
+
+// The distribution points an agent fetches from are part of what the site signs (issue 5).
+BOOST_AUTO_TEST_CASE(SourcesAreSignedAndRoundTrip) {
+    Site site;
+    Policy with = site.policy(3);
+    with.sources = {"http://dp-a.example:8080", "https://10.0.0.7:8443/ferry"};
+    const SignedPolicy s = sign_policy(with, site.key);
+    // Canonical: keys in order, "sources" between "publishers" and "version".
+    const auto publishers = s.json.find("\"publishers\"");
+    const auto sources = s.json.find("\"sources\": [");
+    BOOST_TEST_REQUIRE(sources != std::string::npos, s.json);
+    BOOST_TEST(sources < s.json.find("\"http://dp-a.example:8080\""));
+    BOOST_TEST(s.json.find("\"http://dp-a.example:8080\"") <
+               s.json.find("\"https://10.0.0.7:8443/ferry\""));
+    BOOST_TEST(publishers < sources);
+    BOOST_TEST(sources < s.json.rfind("\"version\""));
+    const Policy p = verify_policy(s, site.pub, "client-1", {}, kNow);
+    BOOST_TEST(p.sources == with.sources);
+    BOOST_TEST(p.to_json() == s.json);
+    BOOST_TEST(Policy::parse(s.json, "policy").to_json() == s.json);
+
+    // A DP cannot add itself: any edit of the list breaks the site's signature.
+    SignedPolicy forged = s;
+    forged.json.replace(forged.json.find("dp-a.example"), 12, "evil.example");
+    expect_error([&] { verify_policy(forged, site.pub, "client-1", {}, kNow); },
+                 ErrorCode::VerificationFailed, "not signed by the site key");
+}
+
+BOOST_AUTO_TEST_CASE(PoliciesWithoutSourcesKeepTheirBytesAndStillParse) {
+    Site site;
+    // No sources: no "sources" key at all, so a policy reads as an older site wrote it, and a
+    // policy signed by an older site (without the field) verifies.
+    const SignedPolicy old_style = sign_policy(site.policy(2), site.key);
+    BOOST_TEST(old_style.json.find("sources") == std::string::npos, old_style.json);
+    const Policy p = verify_policy(old_style, site.pub, "client-1", {}, kNow);
+    BOOST_TEST(p.sources.empty());
+    BOOST_TEST(p.to_json() == old_style.json);
+    // Written by hand, as a pre-DP site wrote them: no sources, and an explicit empty list.
+    std::string json = old_style.json;
+    BOOST_TEST(Policy::parse(json, "policy").sources.empty());
+    json.insert(json.rfind("\"version\""), "\"sources\": [], ");
+    BOOST_TEST(Policy::parse(json, "policy").sources.empty());
+}
+
+BOOST_AUTO_TEST_CASE(BadSourcesAreRefusedNamingTheEntry) {
+    Site site;
+    const std::string base = site.policy(1).to_json();
+    auto with_sources = [&](const std::string& list) {
+        std::string json = base;
+        json.insert(json.rfind("\"version\""), "\"sources\": " + list + ", ");
+        return json;
+    };
+    BOOST_TEST(
+        Policy::parse(with_sources(R"(["http://a:1", "https://b"])"), "policy").sources.size() ==
+        2u);
+    expect_error([&] { Policy::parse(with_sources(R"(["ftp://dp.example"])"), "policy"); },
+                 ErrorCode::InvalidInput,
+                 "field \"sources\"[0]: \"ftp://dp.example\" is not an http:// or https:// URL");
+    expect_error([&] { Policy::parse(with_sources(R"(["http://ok", "http://"])"), "policy"); },
+                 ErrorCode::InvalidInput, "field \"sources\"[1]");
+    expect_error([&] { Policy::parse(with_sources(R"(["http://a b"])"), "policy"); },
+                 ErrorCode::InvalidInput, "is not an http:// or https:// URL");
+    expect_error([&] { Policy::parse(with_sources(R"([""])"), "policy"); }, ErrorCode::InvalidInput,
+                 "is not an http:// or https:// URL");
+    expect_error([&] { Policy::parse(with_sources(R"([7])"), "policy"); }, ErrorCode::InvalidInput,
+                 "field \"sources\"[0]: must be a string");
+    expect_error([&] { Policy::parse(with_sources(R"("http://a")"), "policy"); },
+                 ErrorCode::InvalidInput, "field \"sources\"");
+    const std::string long_url = "http://" + std::string(250, 'a');  // 257 bytes
+    expect_error([&] { Policy::parse(with_sources("[\"" + long_url + "\"]"), "policy"); },
+                 ErrorCode::InvalidInput, "at most 256 printable bytes");
+    std::string seventeen = "[";
+    for (int i = 0; i < 17; ++i)
+        seventeen += (i ? ", " : "") + std::string("\"http://dp-") + std::to_string(i) + "\"";
+    seventeen += "]";
+    expect_error([&] { Policy::parse(with_sources(seventeen), "policy"); }, ErrorCode::InvalidInput,
+                 "field \"sources\": at most 16 items");
+    seventeen.erase(seventeen.rfind(", "), std::string::npos);  // sixteen: fine
+    BOOST_TEST(Policy::parse(with_sources(seventeen + "]"), "policy").sources.size() == 16u);
+}
+
+BOOST_AUTO_TEST_CASE(SourceUrlsAreHttpOrHttpsWithoutSpaces) {
+    for (const char* good :
+         {"http://a", "https://dp.example:8443", "http://[::1]:80/x", "https://10.0.0.1/base/"})
+        BOOST_TEST(is_source_url(good), good);
+    for (const char* bad : {"", "http://", "https://", "HTTP://a", "ftp://a", "http:/a",
+                            "http://a b", "http://a\tb", "http://a\nb", "dp.example:80"})
+        BOOST_TEST(!is_source_url(bad), bad);
+    BOOST_TEST(is_source_url("http://" + std::string(249, 'a')));   // 256 bytes
+    BOOST_TEST(!is_source_url("http://" + std::string(250, 'a')));  // 257
+}

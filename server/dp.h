@@ -50,6 +50,8 @@ class DpStore {
                               const ChangeLogEntry& entry) = 0;
     virtual void set_replica(const std::string& name, bool replica,
                              const ChangeLogEntry& entry) = 0;
+    // Whether the (active) DP `name` serves the client: a member of its assigned collection.
+    virtual bool serves(const std::string& name, std::int64_t client_id) = 0;
 };
 
 class DpService {

@@ -18,13 +18,17 @@ ApiAnswer feed_api(sql::Database& db, const Principal& caller, const std::string
     const std::int64_t after = query_integer(query, "after", 0, 0, INT64_MAX / 2);
     const int limit = static_cast<int>(query_integer(query, "limit", 1000, 1, 10000));
     // A distribution point sees the policies of the clients it serves (its assigned
-    // collection), and every client's token digest (a client may move to it at any time).
+    // collection), the clients that left it (policy entries with a detail, see the schema's
+    // "distribution points learn which clients left them"), and every client's token digest (a
+    // client may move to it at any time).
     const bool dp = caller.role == Role::DistributionPoint && caller.name.rfind("dp:", 0) == 0;
     sql::Statement rows = db.prepare(
         dp ? "SELECT f.seq, f.kind, f.subject, f.at, f.detail FROM feed f WHERE f.seq > ?1 AND "
-             "(f.kind != 'policy' OR EXISTS (SELECT 1 FROM client c JOIN collection_member m ON "
-             "m.client_id = c.id JOIN dp d ON d.collection_id = m.collection_id WHERE c.uid = "
-             "f.subject AND d.name = ?3 AND d.revoked_at IS NULL)) ORDER BY f.seq LIMIT ?2"
+             "(f.kind != 'policy' OR (f.detail IS NULL AND EXISTS (SELECT 1 FROM client c JOIN "
+             "collection_member m ON m.client_id = c.id JOIN dp d ON d.collection_id = "
+             "m.collection_id WHERE c.uid = f.subject AND d.name = ?3 AND d.revoked_at IS NULL)) "
+             "OR f.detail = 'dp ' || ?3 OR f.detail = (SELECT 'left ' || d.collection_id FROM dp "
+             "d WHERE d.name = ?3 AND d.revoked_at IS NULL)) ORDER BY f.seq LIMIT ?2"
            : "SELECT seq, kind, subject, at, detail FROM feed WHERE seq > ?1 ORDER BY seq LIMIT "
              "?2");
     rows.bind(1, after).bind(2, limit);

@@ -317,6 +317,28 @@ CREATE TRIGGER package_on_feed AFTER INSERT ON package_version BEGIN
             'library ' || NEW.size);
 END;
 )sql"},
+        {"distribution points learn which clients left them",
+         R"sql(
+-- A policy entry with a detail tells a distribution point to ask again for a client it may no
+-- longer serve: 'left C' when the client left collection C (shown to the DPs serving C), 'dp
+-- NAME' when DP NAME was given another collection (shown to NAME). The DP asks the site for the
+-- policy, which it no longer gets (404), and drops it: the client's next poll there falls back
+-- to the site, and so to the policy that names its new sources.
+CREATE TRIGGER member_left_dp AFTER DELETE ON collection_member
+WHEN EXISTS (SELECT 1 FROM dp WHERE dp.collection_id = OLD.collection_id
+             AND dp.revoked_at IS NULL) BEGIN
+    INSERT INTO feed (kind, subject, at, detail)
+    SELECT 'policy', uid, CAST(strftime('%s', 'now') AS INTEGER), 'left ' || OLD.collection_id
+    FROM client WHERE id = OLD.client_id;
+END;
+CREATE TRIGGER dp_reassigned AFTER UPDATE OF collection_id ON dp
+WHEN OLD.collection_id IS NOT NULL AND OLD.collection_id IS NOT NEW.collection_id BEGIN
+    INSERT INTO feed (kind, subject, at, detail)
+    SELECT 'policy', c.uid, CAST(strftime('%s', 'now') AS INTEGER), 'dp ' || NEW.name
+    FROM collection_member m JOIN client c ON c.id = m.client_id
+    WHERE m.collection_id = OLD.collection_id;
+END;
+)sql"},
     };
     return migrations;
 }

@@ -456,14 +456,22 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
             if (authorization.rfind("Bearer client_", 0) == 0) {
                 ClientService::require_self(service.authenticate(authorization), parts[0], true);
             } else {
-                UserService::require(authenticate(db, request), Permission::ReadContent,
-                                     "read client policies");
+                const Principal caller = authenticate(db, request);
+                UserService::require(caller, Permission::ReadContent, "read client policies");
                 const auto client = store.find(parts[0], false);
                 if (!client)
                     throw Error(ErrorCode::NotFound, "no client " + parts[0].substr(0, 40));
                 if (client->state != "active")
                     throw Error(ErrorCode::Conflict, "client " + client->uid + " is " +
                                                          client->state + "; it has no policy");
+                // A DP holds the policies of the clients it serves, and drops the others on
+                // this answer (server/dp_replicator.cpp).
+                if (caller.role == Role::DistributionPoint &&
+                    !SqliteDpStore(db).serves(DpService::require_dp(caller, "serves policies"),
+                                              client->id))
+                    throw Error(ErrorCode::NotFound, "client " + client->uid +
+                                                         " is not served by distribution point " +
+                                                         caller.name.substr(3));
             }
             return serve_policy(request, response, db, parts[0]);
         }

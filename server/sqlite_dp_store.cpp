@@ -103,6 +103,14 @@ std::optional<DistributionPoint> SqliteDpStore::find_active(const std::string& t
     return dp;
 }
 
+bool SqliteDpStore::serves(const std::string& name, std::int64_t client_id) {
+    auto row = db_.cached(
+        "SELECT 1 FROM dp JOIN collection_member m ON m.collection_id = dp.collection_id WHERE "
+        "dp.name = ?1 AND dp.revoked_at IS NULL AND m.client_id = ?2");
+    row->bind(1, name).bind(2, client_id);
+    return row->step();
+}
+
 std::optional<DistributionPoint> SqliteDpStore::find(const std::string& name) {
     sql::Statement row = db_.prepare(std::string(kColumns) + "WHERE dp.name = ?");
     row.bind(1, name);

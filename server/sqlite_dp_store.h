@@ -23,6 +23,7 @@ class SqliteDpStore : public DpStore {
     void set_schedule(const std::string& name, const std::string& schedule,
                       const ChangeLogEntry& entry) override;
     void set_replica(const std::string& name, bool replica, const ChangeLogEntry& entry) override;
+    bool serves(const std::string& name, std::int64_t client_id) override;
 
   private:
     sql::Database& db_;

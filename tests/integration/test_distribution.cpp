@@ -391,6 +391,57 @@ BOOST_FIXTURE_TEST_CASE(ASecondTierDistributionPointServesThroughTheFirst, Topol
     BOOST_TEST(contains(report, "installed: 1"), report);
 }
 
+// The DP drops what it no longer serves, so a client that moved away is not held on its last
+// policy there: the DP answers 404, the agent asks the site, and the site's policy no longer
+// names the DP.
+BOOST_FIXTURE_TEST_CASE(ClientsThatLeaveADistributionPointAreDroppedThere, Topology) {
+    advertise({"hello@1.0", "--collection", "pilot", "--mandatory"});
+    wait_for_dp_in_policy();
+    auto dp_holds_policy = [&] {
+        sql::Database db(dir / "dp/dp.db");
+        auto row = db.prepare("SELECT count(*) FROM policy WHERE client_id = ?1");
+        row.bind(1, client_id);
+        row.step();
+        return row.column_int64(0) > 0;
+    };
+    auto wait_until_dropped = [&] {
+        for (int i = 0; i < 100 && dp_holds_policy(); ++i) std::this_thread::sleep_for(100ms);
+        BOOST_TEST_REQUIRE(!dp_holds_policy());
+    };
+    auto agent_policy_names_dp = [&] {
+        agent({"run", "--once"});
+        sql::Database db(dir / "agent/state/agent.db");
+        auto row = db.prepare("SELECT json FROM policy");
+        return row.step() && contains(row.column_text(0), dp_url);
+    };
+
+    // The client leaves the collection the DP serves.
+    BOOST_TEST_REQUIRE(
+        ctl({"collection", "create", "nobody", "--pilot", "--query", "hostname == \"nobody\""},
+            rita)
+            .exit_code == 0);
+    const auto left = ctl(
+        {"collection", "update", "pilot", "--pilot", "--query", "hostname == \"nobody\""}, rita);
+    BOOST_TEST_REQUIRE(left.exit_code == 0, left.err);
+    wait_until_dropped();
+    bool named = true;
+    for (int i = 0; i < 50 && named; ++i) named = agent_policy_names_dp();
+    BOOST_TEST(!named);
+
+    // Back in, the DP fetches it again; then the DP is given another collection.
+    BOOST_TEST_REQUIRE(
+        ctl({"collection", "update", "pilot", "--pilot", "--members", client_id}, rita).exit_code ==
+        0);
+    for (int i = 0; i < 100 && !dp_holds_policy(); ++i) std::this_thread::sleep_for(100ms);
+    BOOST_TEST_REQUIRE(dp_holds_policy());
+    BOOST_TEST_REQUIRE(ctl({"dp", "assign", "edge", "--collection", "nobody"}, admin).exit_code ==
+                       0);
+    wait_until_dropped();
+    named = true;
+    for (int i = 0; i < 50 && named; ++i) named = agent_policy_names_dp();
+    BOOST_TEST(!named);
+}
+
 BOOST_FIXTURE_TEST_CASE(ServingClientsKeepsToTheConfiguredLimit, Topology) {
     // 2 MiB/s for all clients together: 6 MiB take about three seconds, never much less.
     dp->signal(SIGTERM);

@@ -413,8 +413,13 @@ BOOST_FIXTURE_TEST_CASE(AssigningADpSignsItsUrlIntoTheMembersPolicies, DpSite) {
     BOOST_TEST_REQUIRE(heartbeat(dp, R"({"url": "http://127.0.0.1:18081"})").status == 200);
     BOOST_TEST(policy_when(member, "http://127.0.0.1:18081").sources ==
                (std::vector<std::string>{"https://127.0.0.2:8443", "http://127.0.0.1:18081"}));
-    // Not a member: no sources.
+    // Not a member: no sources, and the DP may not read its policy (it would hold a copy).
     BOOST_TEST(policy_when(other, "sources", true).sources.empty());
+    BOOST_TEST(http(port, "GET", "/api/v1/clients/" + member.id + "/policy", dp).status == 200);
+    const auto refused = http(port, "GET", "/api/v1/clients/" + other.id + "/policy", dp);
+    BOOST_TEST(refused.status == 404, refused.body);
+    BOOST_TEST(contains(refused.body, "is not served by distribution point edge"), refused.body);
+    BOOST_TEST(http(port, "GET", "/api/v1/clients/" + other.id + "/policy", vera).status == 200);
 
     // Cleared (the API takes null): the member's policy no longer names it.
     BOOST_TEST(
@@ -422,6 +427,19 @@ BOOST_FIXTURE_TEST_CASE(AssigningADpSignsItsUrlIntoTheMembersPolicies, DpSite) {
         200);
     BOOST_TEST(ctl({"dp", "assign", "edge", "--none"}, token).exit_code == 0);
     BOOST_TEST(policy_when(member, "sources", true).sources.empty());
+    BOOST_TEST(http(port, "GET", "/api/v1/clients/" + member.id + "/policy", dp).status == 404);
+    // The feed tells edge to ask again for the member it served (the "dp edge" entry); the
+    // entries of the member's policy from while edge served it are no longer edge's business.
+    const auto feed = json::parse_object(http(port, "GET", "/api/v1/feed", dp).body, "feed");
+    int told = 0;
+    const auto entries = feed->getArray("entries");
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+        const auto e = entries->getObject(static_cast<unsigned>(i));
+        if (e->getValue<std::string>("kind") == "policy" &&
+            e->getValue<std::string>("subject") == member.id)
+            ++told;
+    }
+    BOOST_TEST(told == 1);
     BOOST_TEST(logged("dp.assign") == 4);
     const auto unknown = ctl({"dp", "assign", "edge", "--collection", "nope"}, token);
     BOOST_TEST(unknown.exit_code == 2);

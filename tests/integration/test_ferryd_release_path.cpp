@@ -477,6 +477,12 @@ BOOST_FIXTURE_TEST_CASE(DistributionPointTokensReadContentOnly, Library) {
     const auto feed = http(port, "GET", "/api/v1/feed?after=0", dp);
     BOOST_TEST(feed.status == 200);
     BOOST_TEST(contains(feed.body, ws.id), feed.body);
+    // The policies of the clients it serves only.
+    BOOST_TEST(http(port, "GET", "/api/v1/clients/" + ws.id + "/policy", dp).status == 404);
+    BOOST_TEST_REQUIRE(
+        ctl({"collection", "create", "branch", "--members", ws.id}, rita).exit_code == 0);
+    BOOST_TEST_REQUIRE(
+        ctl({"dp", "assign", "branch-1", "--collection", "branch"}, token).exit_code == 0);
     BOOST_TEST(http(port, "GET", "/api/v1/clients/" + ws.id + "/policy", dp).status == 200);
     // Nothing else: not the library's metadata, not clients, not users.
     BOOST_TEST(http(port, "GET", "/api/v1/releases", dp).status == 403);

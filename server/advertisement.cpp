@@ -78,17 +78,19 @@ Advertisement AdvertisementService::create(const Principal& who, const NewAdvert
                                              " is carried by several releases; name one "
                                              "with \"release\"");
     const auto& [reference, state] = candidates.front();
-    const bool allowed = target.pilot
-                             ? (state == "testing" || state == "ready" || state == "deploying")
-                             : (state == "ready" || state == "deploying");
+    // A rollout passes the gates wave by wave: here its first wave, the others when they start.
+    const bool pilot = request.rollout ? request.rollout->waves.front().pilot : target.pilot;
+    const bool allowed = pilot ? (state == "testing" || state == "ready" || state == "deploying")
+                               : (state == "ready" || state == "deploying");
     if (!allowed) {
-        throw Error(ErrorCode::Conflict,
-                    reference + " is " + state + "; " +
-                        (target.pilot ? "a pilot collection needs the release testing, ready or "
-                                        "deploying"
-                                      : "collection " + request.collection +
-                                            " is production: the release must be ready (readiness "
-                                            "review passed) or deploying"));
+        throw Error(
+            ErrorCode::Conflict,
+            reference + " is " + state + "; " +
+                (pilot ? "a pilot collection needs the release testing, ready or "
+                         "deploying"
+                       : (request.rollout ? "the first wave" : "collection " + request.collection) +
+                             " is production: the release must be ready (readiness "
+                             "review passed) or deploying"));
     }
     Advertisement ad;
     ad.package = request.package;
@@ -104,7 +106,8 @@ Advertisement AdvertisementService::create(const Principal& who, const NewAdvert
     ad.windows = request.windows;
     ad.created_by = who.name;
     ad.created_at = now;
-    const bool start_deploying = !target.pilot && state == "ready";
+    // A rollout moves the release when its first production wave starts (RolloutService).
+    const bool start_deploying = !request.rollout && !target.pilot && state == "ready";
     std::vector<ChangeLogEntry> entries = {{now, who.name, "advertisement.create", package, "",
                                             ad.action + " on " + ad.collection +
                                                 (target.pilot ? " (pilot)" : "") + ", " +
@@ -112,8 +115,10 @@ Advertisement AdvertisementService::create(const Principal& who, const NewAdvert
     if (start_deploying)
         entries.push_back({now, who.name, "release.transition", reference, "ready",
                            "deploying: first production advertisement"});
+    if (request.rollout)
+        entries.front().after += ", in " + std::to_string(request.rollout->waves.size()) + " waves";
     ad.id = store_.create(ad, target.package_version_id, target.collection_id, start_deploying,
-                          entries);
+                          request.rollout ? &*request.rollout : nullptr, entries);
     return ad;
 }
 
@@ -134,6 +139,10 @@ Advertisement AdvertisementService::change_state(const Principal& who, std::int6
     UserService::require(who, Permission::Advertise, "halt, resume or cancel advertisements");
     Advertisement ad = show(who, id);
     const std::string number = advertisement_number(id);
+    if (ad.rollout_id != 0)
+        throw Error(ErrorCode::Conflict, number + " is deployed by " +
+                                             rollout_number(ad.rollout_id) +
+                                             ": halt, resume or cancel the rollout");
     const bool allowed = (to == "halted" && ad.state == "active") ||
                          (to == "active" && ad.state == "halted") ||
                          (to == "cancelled" && ad.state != "cancelled");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "client.h"
+#include "rollout.h"
 #include "user_service.h"
 
 namespace ferry::server {
@@ -32,6 +33,7 @@ struct Advertisement {
     std::string state = "active";  // active | halted | cancelled
     std::string created_by;
     std::int64_t created_at = 0;
+    std::int64_t rollout_id = 0;  // 0: everyone in the collection at once; else its waves
 };
 
 std::string advertisement_number(std::int64_t id);  // 7 -> "ADV-0007"
@@ -80,10 +82,12 @@ class AdvertisementStore {
     // Error(NotFound) naming the package or the collection.
     virtual AdvertisementTarget target(const std::string& package, const std::string& version,
                                        const std::string& collection) = 0;
-    // Adds it, marks the collection's members for a policy rebuild, queues its object on the
-    // feed, moves the release to deploying when `start_deploying`, and logs — together.
+    // Adds it (with its rollout and waves when `rollout` is given), marks the collection's
+    // members for a policy rebuild, queues its object on the feed, moves the release to
+    // deploying when `start_deploying`, and logs — together.
     virtual std::int64_t create(const Advertisement& ad, std::int64_t package_version_id,
                                 std::int64_t collection_id, bool start_deploying,
+                                const RolloutPlan* rollout,
                                 const std::vector<ChangeLogEntry>& entries) = 0;
     virtual std::optional<Advertisement> find(std::int64_t id) = 0;
     virtual std::vector<Advertisement> list() = 0;
@@ -109,6 +113,9 @@ struct NewAdvertisement {
     int postpone_max = 0;
     std::int64_t postpone_max_delay_s = 0;
     std::vector<std::string> windows;
+    // In waves (resolved by RolloutService::resolve); the gates then apply to the first wave,
+    // and each later wave passes them when it starts.
+    std::optional<RolloutPlan> rollout;
 };
 
 constexpr std::size_t kMaxStatusBatch = 1000;

@@ -8,6 +8,33 @@
 #include "release.h"
 
 namespace ferry::server {
+
+std::vector<std::string> advertisement_fields() {
+    return {"package",   "collection",   "release",
+            "action",    "available_at", "deadline",
+            "mandatory", "postpone_max", "postpone_max_delay",
+            "windows"};
+}
+
+NewAdvertisement read_new_advertisement(json::FieldReader& in) {
+    NewAdvertisement request;
+    const ReleasePackage package = parse_package_ref(in.string("package", true, 200), "package");
+    request.package = package.name;
+    request.version = package.version;
+    request.collection = in.string("collection", true, 64);
+    if (in.has("release")) request.release = in.string("release", true, 32);
+    if (in.has("action")) request.action = in.string("action", true, 16);
+    constexpr std::int64_t kYear3000 = 32'503'680'000;
+    if (in.has("available_at"))
+        request.available_at = in.integer("available_at", true, 0, kYear3000);
+    if (in.has("deadline")) request.deadline = in.integer("deadline", true, 0, kYear3000);
+    request.mandatory = in.boolean("mandatory", false);
+    request.postpone_max = static_cast<int>(in.integer("postpone_max", false, 0, 100));
+    request.postpone_max_delay_s = in.integer("postpone_max_delay", false, 0, 365 * 86400);
+    request.windows = in.strings("windows", false, 20, 64);
+    return request;
+}
+
 namespace {
 
 Poco::JSON::Object advertisement_json(const Advertisement& ad) {
@@ -28,6 +55,7 @@ Poco::JSON::Object advertisement_json(const Advertisement& ad) {
     o.set("state", ad.state);
     o.set("created_by", ad.created_by);
     o.set("created_at", ad.created_at);
+    if (ad.rollout_id != 0) o.set("rollout", rollout_number(ad.rollout_id));
     return o;
 }
 
@@ -41,24 +69,8 @@ std::int64_t advertisement_id(const std::string& text) {
 
 NewAdvertisement new_advertisement(const std::string& body) {
     json::FieldReader in(json::parse_object(body, "request body", 200), "request body");
-    in.allow_only({"package", "collection", "release", "action", "available_at", "deadline",
-                   "mandatory", "postpone_max", "postpone_max_delay", "windows"});
-    NewAdvertisement request;
-    const ReleasePackage package = parse_package_ref(in.string("package", true, 200), "package");
-    request.package = package.name;
-    request.version = package.version;
-    request.collection = in.string("collection", true, 64);
-    if (in.has("release")) request.release = in.string("release", true, 32);
-    if (in.has("action")) request.action = in.string("action", true, 16);
-    constexpr std::int64_t kYear3000 = 32'503'680'000;
-    if (in.has("available_at"))
-        request.available_at = in.integer("available_at", true, 0, kYear3000);
-    if (in.has("deadline")) request.deadline = in.integer("deadline", true, 0, kYear3000);
-    request.mandatory = in.boolean("mandatory", false);
-    request.postpone_max = static_cast<int>(in.integer("postpone_max", false, 0, 100));
-    request.postpone_max_delay_s = in.integer("postpone_max_delay", false, 0, 365 * 86400);
-    request.windows = in.strings("windows", false, 20, 64);
-    return request;
+    in.allow_only(advertisement_fields());
+    return read_new_advertisement(in);
 }
 
 Poco::JSON::Object report_json(const std::string& id, const StatusReport& report) {

@@ -15,8 +15,13 @@
 
 #include "advertisement.h"
 #include "api_answer.h"
+#include "ferry/json.h"
 
 namespace ferry::server {
+
+// The fields of a new advertisement in a request body, and reading them (shared with rollouts).
+std::vector<std::string> advertisement_fields();
+NewAdvertisement read_new_advertisement(json::FieldReader& in);
 
 ApiAnswer advertisements_api(AdvertisementService& ads, const Principal& caller,
                              const std::string& method, const std::vector<std::string>& parts,

@@ -11,8 +11,10 @@
 #include "ferry/secure_buffer.h"
 #include "ferry/sqlite.h"
 #include "policy_builder.h"
+#include "rollout.h"
 #include "sqlite_collection_store.h"
 #include "sqlite_policy_store.h"
+#include "sqlite_rollout_store.h"
 
 namespace ferry::server {
 namespace {
@@ -67,6 +69,11 @@ void PolicyWorker::run() {
                 SqliteCollectionStore collections(*db);
                 CollectionService(collections, now_seconds).refresh_all();
                 next_refresh = now + kCollectionRefreshSeconds;
+            }
+            {
+                // Rollouts first: a wave that starts now is in the policies built below.
+                SqliteRolloutStore rollouts(*db);
+                RolloutService(rollouts, now_seconds).tick();
             }
             SqlitePolicyStore store(*db);
             PolicyBuilder builder(store, key);

@@ -339,6 +339,55 @@ WHEN OLD.collection_id IS NOT NULL AND OLD.collection_id IS NOT NEW.collection_i
     WHERE m.collection_id = OLD.collection_id;
 END;
 )sql"},
+        {"rollouts: advertisements in waves",
+         R"sql(
+CREATE TABLE rollout (
+    id                INTEGER PRIMARY KEY,
+    advertisement_id  INTEGER NOT NULL UNIQUE REFERENCES advertisement(id),
+    success_threshold INTEGER NOT NULL CHECK (success_threshold BETWEEN 1 AND 100),
+    error_threshold   INTEGER NOT NULL CHECK (error_threshold BETWEEN 0 AND 100),
+    sign_off          INTEGER NOT NULL,
+    current_wave      INTEGER NOT NULL,  -- the last started wave, -1 before the first
+    state             TEXT NOT NULL CHECK (state IN ('active', 'halted', 'cancelled',
+                                                     'completed')),
+    reason            TEXT NOT NULL,
+    created_by        TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    completed_at      INTEGER
+);
+CREATE TABLE rollout_wave (
+    rollout_id      INTEGER NOT NULL REFERENCES rollout(id),
+    number          INTEGER NOT NULL,  -- 0-based
+    collection_id   INTEGER REFERENCES collection(id),  -- NULL: a percentage wave
+    percent         INTEGER NOT NULL,
+    pilot           INTEGER NOT NULL,
+    started_at      INTEGER,
+    completed_at    INTEGER,
+    failed_accepted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (rollout_id, number)
+) WITHOUT ROWID;
+-- Every client of the target collection, in the wave it was placed in (it stays there).
+CREATE TABLE rollout_client (
+    rollout_id INTEGER NOT NULL REFERENCES rollout(id),
+    client_id  INTEGER NOT NULL REFERENCES client(id),
+    wave       INTEGER NOT NULL,
+    placed_at  INTEGER NOT NULL,
+    PRIMARY KEY (rollout_id, client_id)
+) WITHOUT ROWID;
+CREATE INDEX rollout_client_wave ON rollout_client (rollout_id, wave);
+-- Progress over time: one row per wave whenever a rollout's counts changed.
+CREATE TABLE rollout_sample (
+    rollout_id  INTEGER NOT NULL REFERENCES rollout(id),
+    at          INTEGER NOT NULL,
+    wave        INTEGER NOT NULL,
+    members     INTEGER NOT NULL,
+    succeeded   INTEGER NOT NULL,
+    failed      INTEGER NOT NULL,
+    in_progress INTEGER NOT NULL
+);
+CREATE INDEX rollout_sample_at ON rollout_sample (rollout_id, at);
+CREATE INDEX client_advertisement_client ON client_advertisement (client_id);
+)sql"},
     };
     return migrations;
 }

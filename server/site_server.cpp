@@ -30,6 +30,7 @@
 #include "object_api.h"
 #include "release_api.h"
 #include "rfc_api.h"
+#include "rollout_api.h"
 #include "site_gauges.h"
 #include "site_schema.h"
 #include "sqlite_advertisement_store.h"
@@ -40,6 +41,7 @@
 #include "sqlite_policy_store.h"
 #include "sqlite_release_store.h"
 #include "sqlite_rfc_store.h"
+#include "sqlite_rollout_store.h"
 #include "sqlite_user_store.h"
 #include "user_api.h"
 #include "user_service.h"
@@ -247,6 +249,23 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                         AdvertisementService service(store, wall_clock());
                         return advertisements_api(service, caller, request.getMethod(), parts,
                                                   body);
+                    });
+            } else if (path == "/api/v1/rollouts" || path.rfind("/api/v1/rollouts/", 0) == 0) {
+                const auto parts = segments_after(path, "/api/v1/rollouts");
+                route = parts.empty() ? "/api/v1/rollouts"
+                        : parts.size() == 1
+                            ? "/api/v1/rollouts/{id}"
+                            : "/api/v1/rollouts/{id}/" +
+                                  action_label(parts[1],
+                                               {"halt", "resume", "cancel", "advance", "report"});
+                json_resource(
+                    request, response,
+                    [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                        SqliteAdvertisementStore ad_store(db);
+                        AdvertisementService ads(ad_store, wall_clock());
+                        SqliteRolloutStore store(db);
+                        RolloutService service(store, wall_clock());
+                        return rollouts_api(service, ads, caller, request.getMethod(), parts, body);
                     });
             } else if (path == "/api/v1/dps/relay") {
                 route = "/api/v1/dps/relay";

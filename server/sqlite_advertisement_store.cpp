@@ -66,6 +66,7 @@ AdvertisementTarget SqliteAdvertisementStore::target(const std::string& package,
 std::int64_t SqliteAdvertisementStore::create(const Advertisement& ad,
                                               std::int64_t package_version_id,
                                               std::int64_t collection_id, bool start_deploying,
+                                              const RolloutPlan* rollout,
                                               const std::vector<ChangeLogEntry>& entries) {
     sql::Transaction transaction(db_);
     sql::Statement release = db_.prepare("SELECT id FROM release WHERE reference = ?");
@@ -90,6 +91,35 @@ std::int64_t SqliteAdvertisementStore::create(const Advertisement& ad,
         .bind(12, ad.created_at)
         .run();
     const std::int64_t id = db_.last_insert_rowid();
+    std::string in_waves;
+    if (rollout) {
+        db_.prepare(
+               "INSERT INTO rollout (advertisement_id, success_threshold, error_threshold, "
+               "sign_off, current_wave, state, reason, created_by, created_at) VALUES (?, ?, ?, ?, "
+               "-1, 'active', '', ?, ?)")
+            .bind(1, id)
+            .bind(2, rollout->success_threshold)
+            .bind(3, rollout->error_threshold)
+            .bind(4, rollout->sign_off ? 1 : 0)
+            .bind(5, ad.created_by)
+            .bind(6, ad.created_at)
+            .run();
+        const std::int64_t rollout_id = db_.last_insert_rowid();
+        in_waves = " (" + rollout_number(rollout_id) + ")";
+        sql::Statement wave = db_.prepare(
+            "INSERT INTO rollout_wave (rollout_id, number, collection_id, percent, pilot) VALUES "
+            "(?, ?, ?, ?, ?)");
+        for (std::size_t i = 0; i < rollout->waves.size(); ++i) {
+            const WavePlan& plan = rollout->waves[i];
+            wave.bind(1, rollout_id).bind(2, static_cast<std::int64_t>(i));
+            if (plan.collection.empty())
+                wave.bind_null(3);
+            else
+                wave.bind(3, plan.collection_id);
+            wave.bind(4, plan.percent).bind(5, plan.pilot ? 1 : 0).run();
+            wave.reset();
+        }
+    }
     if (start_deploying) {
         db_.prepare(
                "UPDATE release SET state = 'deploying', updated_at = ? WHERE id = ? AND state = "
@@ -108,7 +138,7 @@ std::int64_t SqliteAdvertisementStore::create(const Advertisement& ad,
     for (const auto& entry : entries) {
         ChangeLogEntry logged = entry;
         if (logged.action == "advertisement.create")
-            logged.subject = advertisement_number(id) + " " + entry.subject;
+            logged.subject = advertisement_number(id) + in_waves + " " + entry.subject;
         append_changelog(db_, logged);
     }
     transaction.commit();
@@ -120,9 +150,9 @@ std::vector<Advertisement> SqliteAdvertisementStore::select(const std::string& w
     sql::Statement rows = db_.prepare(
         "SELECT a.id, p.name, p.version, r.reference, c.name, a.action, a.available_at, "
         "a.deadline, a.mandatory, a.postpone_max, a.postpone_max_delay, a.windows, a.state, "
-        "a.created_by, a.created_at FROM advertisement a JOIN package_version p ON p.id = "
-        "a.package_version_id JOIN release r ON r.id = a.release_id JOIN collection c ON c.id = "
-        "a.collection_id " +
+        "a.created_by, a.created_at, coalesce(ro.id, 0) FROM advertisement a JOIN package_version "
+        "p ON p.id = a.package_version_id JOIN release r ON r.id = a.release_id JOIN collection c "
+        "ON c.id = a.collection_id LEFT JOIN rollout ro ON ro.advertisement_id = a.id " +
         where + " ORDER BY a.id");
     if (id) rows.bind(1, *id);
     std::vector<Advertisement> out;
@@ -143,6 +173,7 @@ std::vector<Advertisement> SqliteAdvertisementStore::select(const std::string& w
         ad.state = rows.column_text(12);
         ad.created_by = rows.column_text(13);
         ad.created_at = rows.column_int64(14);
+        ad.rollout_id = rows.column_int64(15);
         out.push_back(std::move(ad));
     }
     return out;

@@ -13,6 +13,7 @@ class SqliteAdvertisementStore : public AdvertisementStore {
                                const std::string& collection) override;
     std::int64_t create(const Advertisement& ad, std::int64_t package_version_id,
                         std::int64_t collection_id, bool start_deploying,
+                        const RolloutPlan* rollout,
                         const std::vector<ChangeLogEntry>& entries) override;
     std::optional<Advertisement> find(std::int64_t id) override;
     std::vector<Advertisement> list() override;

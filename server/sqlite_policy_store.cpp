@@ -3,6 +3,8 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
+#include <map>
+
 #include "advertisement.h"
 
 namespace ferry::server {
@@ -89,20 +91,37 @@ std::vector<std::string> SqlitePolicyStore::sources_for(std::int64_t client_id) 
     return urls;
 }
 
+namespace {
+
+int priority_rank(const std::string& priority) {
+    if (priority == "critical") return 3;
+    if (priority == "high") return 2;
+    if (priority == "medium") return 1;
+    return 0;
+}
+
+}  // namespace
+
 std::vector<PolicyAdvertisement> SqlitePolicyStore::advertisements_for(std::int64_t client_id) {
-    // Prepared once per store: the builder asks this for every client of a batch.
+    // Prepared once per store: the builder asks this for every client of a batch. An
+    // advertisement in a rollout reaches a client once the client's wave has started.
     if (!advertisements_)
         advertisements_ = db_.prepare(
             "SELECT a.id, p.name, p.version, p.object_id, p.size, p.signature, a.action, "
             "a.available_at, a.deadline, a.mandatory, a.postpone_max, a.postpone_max_delay, "
-            "a.windows, a.state FROM collection_member m JOIN advertisement a ON a.collection_id = "
-            "m.collection_id JOIN package_version p ON p.id = a.package_version_id WHERE "
-            "m.client_id "
-            "= ? AND a.state != 'cancelled' ORDER BY a.id");
+            "a.windows, a.state, r.priority FROM collection_member m JOIN advertisement a ON "
+            "a.collection_id = m.collection_id JOIN package_version p ON p.id = "
+            "a.package_version_id JOIN release r ON r.id = a.release_id LEFT JOIN rollout ro ON "
+            "ro.advertisement_id = a.id WHERE m.client_id = ?1 AND a.state != 'cancelled' AND "
+            "(ro.id IS NULL OR EXISTS (SELECT 1 FROM rollout_client rc WHERE rc.rollout_id = "
+            "ro.id AND rc.client_id = ?1 AND rc.wave <= ro.current_wave)) ORDER BY a.id");
     sql::Statement& rows = *advertisements_;
     rows.reset();
     rows.bind(1, client_id);
+    // One advertisement per package (docs/operations.md, "Overlapping advertisements"): the
+    // one whose release has the higher priority, then the newer one.
     std::vector<PolicyAdvertisement> out;
+    std::map<std::string, std::pair<int, std::size_t>> chosen;  // package -> (rank, index)
     while (rows.step()) {
         PolicyAdvertisement ad;
         ad.id = advertisement_number(rows.column_int64(0));
@@ -119,8 +138,17 @@ std::vector<PolicyAdvertisement> SqlitePolicyStore::advertisements_for(std::int6
         ad.postpone_max_delay_s = rows.column_int64(11);
         ad.windows = json_strings(rows.column_text(12));
         ad.rollout_state = rows.column_text(13);
-        out.push_back(std::move(ad));
+        const int rank = priority_rank(rows.column_text(14));
+        const auto it = chosen.find(ad.package);
+        if (it == chosen.end()) {
+            chosen[ad.package] = {rank, out.size()};
+            out.push_back(std::move(ad));
+        } else if (rank >= it->second.first) {  // rows come oldest first: ties go to the newer
+            out[it->second.second] = std::move(ad);
+            it->second.first = rank;
+        }
     }
+    rows.reset();
     return out;
 }
 

@@ -1,0 +1,25 @@
+// Rollouts over HTTP (docs/api.md, "Rollouts"):
+//   GET  /api/v1/rollouts                        any user role
+//   POST /api/v1/rollouts {an advertisement's fields, waves: ["pilot", "25%", …],
+//        success_threshold?, error_threshold?, sign_off?}   admin, release-manager
+//   GET  /api/v1/rollouts/RO-N                   any user role: waves and their progress
+//   POST /api/v1/rollouts/RO-N/halt | resume | cancel | advance {reason?}
+//                                                admin, release-manager
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "advertisement.h"
+#include "api_answer.h"
+#include "rollout.h"
+
+namespace ferry::server {
+
+ApiAnswer rollouts_api(RolloutService& rollouts, AdvertisementService& ads, const Principal& caller,
+                       const std::string& method, const std::vector<std::string>& parts,
+                       const std::string& body);
+
+Poco::JSON::Object rollout_json(const Rollout& rollout);
+
+}  // namespace ferry::server

@@ -29,6 +29,10 @@ int release_command(const ApiClient& api, int argc, char** argv, int first);
 int client_command(const ApiClient& api, int argc, char** argv, int first);
 int secret_command(const ApiClient& api, int argc, char** argv, int first);
 int collection_command(const ApiClient& api, int argc, char** argv, int first);
+// The options of `advertise` (also taken by `rollout create`) and the request they make.
+std::vector<OptionSpec> advertisement_options();
+Poco::JSON::Object advertisement_request(const CommandLine& args);
+int rollout_command(const ApiClient& api, int argc, char** argv, int first);
 int advertise_command(const ApiClient& api, int argc, char** argv, int first);
 int advertisement_command(const ApiClient& api, int argc, char** argv, int first);
 int dp_command(const ApiClient& api, int argc, char** argv, int first);

@@ -166,19 +166,15 @@ int collection_command(const ApiClient& api, int argc, char** argv, int first) {
     throw UsageError("unknown collection subcommand \"" + sub + "\"");
 }
 
-int advertise_command(const ApiClient& api, int argc, char** argv, int first) {
-    const CommandLine args(argc, argv, first,
-                           {{"--collection", "", true},
-                            {"--release", "", true},
-                            {"--action", "", true},
-                            {"--available", "", true},
-                            {"--deadline", "", true},
-                            {"--mandatory", "", false},
-                            {"--postpone-max", "", true},
-                            {"--postpone-delay", "", true},
-                            {"--window", "", true},
-                            {"--json", "", false}},
-                           1);
+std::vector<OptionSpec> advertisement_options() {
+    return {{"--collection", "", true},   {"--release", "", true},
+            {"--action", "", true},       {"--available", "", true},
+            {"--deadline", "", true},     {"--mandatory", "", false},
+            {"--postpone-max", "", true}, {"--postpone-delay", "", true},
+            {"--window", "", true},       {"--json", "", false}};
+}
+
+Poco::JSON::Object advertisement_request(const CommandLine& args) {
     Poco::JSON::Object request;
     request.set("package", args.positional()[0]);
     request.set("collection", args.required("--collection"));
@@ -200,7 +196,12 @@ int advertise_command(const ApiClient& api, int argc, char** argv, int first) {
         if (!rest.empty()) windows.push_back(rest);
     }
     request.set("windows", array_of(windows));
-    const auto answer = api.post("/api/v1/advertisements", body_of(request));
+    return request;
+}
+
+int advertise_command(const ApiClient& api, int argc, char** argv, int first) {
+    const CommandLine args(argc, argv, first, advertisement_options(), 1);
+    const auto answer = api.post("/api/v1/advertisements", body_of(advertisement_request(args)));
     if (args.flag("--json")) return std::cout << json_text(answer), 0;
     print_advertisement(answer);
     return 0;

@@ -72,6 +72,13 @@ const char* kUsage =
     "                 T: now, +2h, +1d, YYYY-MM-DDTHH:MMZ or unix seconds\n"
     "  advertisement list [--json] | show ID | halt ID | resume ID | cancel ID [--reason R]\n"
     "  advertisement status ID [--json]   counts per state and per-client detail\n"
+    "  rollout create NAME@VERSION --collection C --waves W,… [--success PCT] [--error PCT]\n"
+    "                 [--sign-off] [advertise's options]   in waves: a collection name or a\n"
+    "                 cumulative percentage of C (\"pilots,10%,50%\"; a last 100% is added)\n"
+    "  rollout list [--json] | show ID [--json]   waves with progress bars\n"
+    "  rollout halt|resume|cancel|advance ID [--reason R]   advance: start the next wave\n"
+    "  rollout watch ID [--interval S] [--timeout S]   follow it live; exit 0 when completed,\n"
+    "                 1 when halted or cancelled\n"
     "  dp add NAME [--json] | list [--json] | show NAME [--json] | revoke NAME   distribution\n"
     "                 points; add prints the DP's token once; list and show: its URL, last\n"
     "                 contact, collection, objects, bytes, queue, lag, throughput, schedule\n"
@@ -408,6 +415,7 @@ int main(int argc, char** argv) {
             {"collection", ferry::ctl::collection_command},
             {"advertise", ferry::ctl::advertise_command},
             {"advertisement", ferry::ctl::advertisement_command},
+            {"rollout", ferry::ctl::rollout_command},
             {"dp", ferry::ctl::dp_command}};
         const auto known = commands.find(command);
         if (command != "user" && command != "rfc" && command != "publisher" &&

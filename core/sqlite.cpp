@@ -292,14 +292,25 @@ int Statement::column_count() const { return sqlite3_column_count(stmt_); }
 
 // ---- Transaction ----
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+// Inside another transaction a Transaction is a savepoint, so a store's change can be part of
+// a larger one (a release backout creates advertisements through their own store).
+Transaction::Transaction(Database& db)
+    : db_(db), nested_(sqlite3_get_autocommit(db.handle()) == 0) {
+    db_.exec(nested_ ? "SAVEPOINT ferry_nested" : "BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
-    if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (done_) return;
+    if (nested_) {
+        sqlite3_exec(db_.handle(), "ROLLBACK TO ferry_nested", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_.handle(), "RELEASE ferry_nested", nullptr, nullptr, nullptr);
+    } else {
+        sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
 }
 
 void Transaction::commit() {
-    db_.exec("COMMIT");
+    db_.exec(nested_ ? "RELEASE ferry_nested" : "COMMIT");
     done_ = true;
 }
 

@@ -144,6 +144,51 @@ int release_command(const ApiClient& api, int argc, char** argv, int first) {
         return show_or_json(
             args, api.post(release_path(args.positional()[0]) + "/transition", body_of(request)));
     }
+    if (sub == "backout") {
+        const CommandLine args(argc, argv, first + 1,
+                               {{"--reason", "", true},
+                                {"--waves", "", true},
+                                {"--success", "", true},
+                                {"--error", "", true},
+                                {"--sign-off", "", false},
+                                {"--json", "", false}},
+                               1);
+        if (args.help()) return 0;
+        Poco::JSON::Object request;
+        request.set("reason", args.required("--reason"));
+        if (auto spec = args.value("--waves")) {
+            Poco::JSON::Array waves;
+            for (const auto& wave : split_commas(*spec)) waves.add(wave);
+            request.set("waves", waves);
+        }
+        for (const auto& [option, field] :
+             {std::pair<const char*, const char*>{"--success", "success_threshold"},
+              {"--error", "error_threshold"}}) {
+            const auto value = args.value(option);
+            if (!value) continue;
+            if (value->empty() || value->size() > 3 ||
+                value->find_first_not_of("0123456789") != std::string::npos)
+                throw UsageError(std::string(option) + " takes a percentage, 0 to 100");
+            request.set(field, std::stoi(*value));
+        }
+        if (args.flag("--sign-off")) request.set("sign_off", true);
+        const auto answer =
+            api.post(release_path(args.positional()[0]) + "/backout", body_of(request));
+        if (args.flag("--json")) return std::cout << json_text(answer), 0;
+        const auto rollouts = answer->getArray("rollouts");
+        std::cout << text_of(answer, "release") << " is backed out: " << text_of(answer, "clients")
+                  << " client(s) return to what they had before, in " << rollouts->size()
+                  << " rollout(s)\n";
+        for (std::size_t i = 0; i < rollouts->size(); ++i) {
+            const auto r = rollouts->getObject(static_cast<unsigned>(i));
+            std::cout << "  " << text_of(r, "id") << "  " << text_of(r, "action") << " "
+                      << text_of(r, "package") << " on " << text_of(r, "collection") << "\n";
+        }
+        if (rollouts->size() > 0)
+            std::cout << "follow them with: ferryctl rollout watch "
+                      << text_of(rollouts->getObject(0), "id") << "\n";
+        return 0;
+    }
     throw UsageError("unknown release subcommand \"" + sub + "\"");
 }
 

@@ -226,6 +226,11 @@ Release ReleaseService::transition(const Principal& who, const std::string& refe
         throw Error(ErrorCode::InvalidInput,
                     "field \"state\": \"" + target.substr(0, 40) + "\" is not a release state");
     check_text(reason, "reason", 4000, one_of(target, {"suspended", "cancelled", "backed-out"}));
+    if (target == "backed-out")
+        throw Error(ErrorCode::Conflict,
+                    "a release is backed out with POST /api/v1/releases/" + reference +
+                        "/backout (ferryctl release backout " + reference +
+                        " --reason …): it returns every client to its previous version");
     Release release = find(reference);
     const std::string missing = missing_for(release, target);
     if (!missing.empty()) {

@@ -32,6 +32,7 @@ bool one_of(const std::string& value, std::initializer_list<const char*> options
 
 // Why `wave` may not start while the release is in `release_state`, or "".
 std::string gate(const Rollout& rollout, int wave, const std::string& release_state) {
+    if (rollout.backout) return "";  // undoing a release goes on whatever state it is in
     const bool pilot = rollout.waves[static_cast<std::size_t>(wave)].plan.pilot;
     if (pilot ? one_of(release_state, {"testing", "ready", "deploying", "deployed"})
               : one_of(release_state, {"ready", "deploying", "deployed"}))
@@ -237,7 +238,7 @@ Rollout RolloutService::change(const Principal& who, std::int64_t id, const std:
                         (to == "halted"   ? "an active rollout can be halted"
                          : to == "active" ? "a halted rollout can be resumed"
                                           : "an active or halted rollout can be cancelled"));
-    if (to == "active") {
+    if (to == "active" && !rollout.backout) {
         const std::string release_state = store_.release_state(rollout.release);
         if (!one_of(release_state, {"testing", "ready", "deploying", "deployed"}))
             throw Error(ErrorCode::Conflict,

@@ -71,6 +71,7 @@ struct Rollout {
     std::string release;     // REL-…
     std::string collection;  // the target
     std::int64_t collection_id = 0;
+    bool backout = false;  // part of a release's backout: no release gates apply
     int success_threshold = 95;
     int error_threshold = 10;
     bool sign_off = false;

@@ -46,6 +46,7 @@ Poco::JSON::Object rollout_json(const Rollout& r) {
     o.set("success_threshold", r.success_threshold);
     o.set("error_threshold", r.error_threshold);
     o.set("sign_off", r.sign_off);
+    if (r.backout) o.set("backout", true);
     o.set("current_wave", r.current_wave + 1);  // 1-based; 0 before the first starts
     o.set("created_by", r.created_by);
     o.set("created_at", r.created_at);

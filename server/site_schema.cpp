@@ -387,6 +387,9 @@ CREATE TABLE rollout_sample (
 );
 CREATE INDEX rollout_sample_at ON rollout_sample (rollout_id, at);
 CREATE INDEX client_advertisement_client ON client_advertisement (client_id);
+-- A backout's advertisements: each returns the clients that installed `backout_of` to what
+-- they had before (docs/operations.md, "Backing a release out").
+ALTER TABLE advertisement ADD COLUMN backout_of INTEGER REFERENCES advertisement(id);
 )sql"},
     };
     return migrations;

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "advertisement_api.h"
+#include "backout_api.h"
 #include "client_api.h"
 #include "collection.h"
 #include "collection_api.h"
@@ -34,6 +35,7 @@
 #include "site_gauges.h"
 #include "site_schema.h"
 #include "sqlite_advertisement_store.h"
+#include "sqlite_backout_store.h"
 #include "sqlite_client_store.h"
 #include "sqlite_collection_store.h"
 #include "sqlite_dp_store.h"
@@ -202,11 +204,11 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                 rfcs(request, response, parts);
             } else if (path == "/api/v1/releases" || path.rfind("/api/v1/releases/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/releases");
-                route = parts.empty() ? "/api/v1/releases"
-                        : parts.size() == 1
-                            ? "/api/v1/releases/{ref}"
-                            : "/api/v1/releases/{ref}/" +
-                                  action_label(parts[1], {"packages", "transition", "review"});
+                route = parts.empty()       ? "/api/v1/releases"
+                        : parts.size() == 1 ? "/api/v1/releases/{ref}"
+                                            : "/api/v1/releases/{ref}/" +
+                                                  action_label(parts[1], {"packages", "transition",
+                                                                          "review", "backout"});
                 releases(request, response, parts);
             } else if (path == "/api/v1/changelog") {
                 route = "/api/v1/changelog";
@@ -660,12 +662,20 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
 
     void releases(HTTPServerRequest& request, HTTPServerResponse& response,
                   const std::vector<std::string>& parts) {
-        json_resource(request, response,
-                      [&](sql::Database& db, const Principal& caller, const std::string& body) {
-                          SqliteReleaseStore store(db);
-                          ReleaseService service(store, wall_clock());
-                          return releases_api(service, caller, request.getMethod(), parts, body);
-                      });
+        json_resource(
+            request, response,
+            [&](sql::Database& db, const Principal& caller, const std::string& body) {
+                if (parts.size() == 2 && parts[1] == "backout" && request.getMethod() == "POST") {
+                    SqliteBackoutStore store(db);
+                    SqliteRolloutStore rollout_store(db);
+                    BackoutService backouts(store, rollout_store, wall_clock());
+                    RolloutService rollouts(rollout_store, wall_clock());
+                    return backout_api(backouts, rollouts, caller, parts[0], body);
+                }
+                SqliteReleaseStore store(db);
+                ReleaseService service(store, wall_clock());
+                return releases_api(service, caller, request.getMethod(), parts, body);
+            });
     }
 
     void users(HTTPServerRequest& request, HTTPServerResponse& response,

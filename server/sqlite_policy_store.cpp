@@ -109,7 +109,9 @@ std::vector<PolicyAdvertisement> SqlitePolicyStore::advertisements_for(std::int6
         advertisements_ = db_.prepare(
             "SELECT a.id, p.name, p.version, p.object_id, p.size, p.signature, a.action, "
             "a.available_at, a.deadline, a.mandatory, a.postpone_max, a.postpone_max_delay, "
-            "a.windows, a.state, r.priority FROM collection_member m JOIN advertisement a ON "
+            "a.windows, a.state, r.priority, a.backout_of IS NOT NULL FROM collection_member m "
+            "JOIN "
+            "advertisement a ON "
             "a.collection_id = m.collection_id JOIN package_version p ON p.id = "
             "a.package_version_id JOIN release r ON r.id = a.release_id LEFT JOIN rollout ro ON "
             "ro.advertisement_id = a.id WHERE m.client_id = ?1 AND a.state != 'cancelled' AND "
@@ -118,8 +120,8 @@ std::vector<PolicyAdvertisement> SqlitePolicyStore::advertisements_for(std::int6
     sql::Statement& rows = *advertisements_;
     rows.reset();
     rows.bind(1, client_id);
-    // One advertisement per package (docs/operations.md, "Overlapping advertisements"): the
-    // one whose release has the higher priority, then the newer one.
+    // One advertisement per package (docs/operations.md, "Overlapping advertisements"): a
+    // backout's, else the one whose release has the higher priority, then the newer one.
     std::vector<PolicyAdvertisement> out;
     std::map<std::string, std::pair<int, std::size_t>> chosen;  // package -> (rank, index)
     while (rows.step()) {
@@ -138,7 +140,8 @@ std::vector<PolicyAdvertisement> SqlitePolicyStore::advertisements_for(std::int6
         ad.postpone_max_delay_s = rows.column_int64(11);
         ad.windows = json_strings(rows.column_text(12));
         ad.rollout_state = rows.column_text(13);
-        const int rank = priority_rank(rows.column_text(14));
+        // A backout undoes its release everywhere: it comes before any priority.
+        const int rank = rows.column_int64(15) != 0 ? 10 : priority_rank(rows.column_text(14));
         const auto it = chosen.find(ad.package);
         if (it == chosen.end()) {
             chosen[ad.package] = {rank, out.size()};

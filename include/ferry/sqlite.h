@@ -139,6 +139,7 @@ class Database {
 
 // BEGIN IMMEDIATE … COMMIT, rolled back if destroyed before commit() (an exception, an early
 // return). IMMEDIATE takes the write lock at the start, so two writers never deadlock halfway.
+// Inside an open transaction it is a savepoint: committed or rolled back with the outer one.
 class Transaction {
   public:
     explicit Transaction(Database& db);
@@ -150,6 +151,7 @@ class Transaction {
 
   private:
     Database& db_;
+    bool nested_;  // a savepoint inside an open transaction
     bool done_ = false;
 };
 

@@ -135,17 +135,18 @@ struct Fleet : RunningSite {
         args.push_back("--json");
         return parsed(run_ctl(args, rita).out)->getValue<std::string>("id");
     }
-    void pass_readiness_review() {
+    void pass_readiness_review(const std::string& release) {
         for (int item : {1, 2, 3, 4, 5, 8})
-            run_ctl({"release", "review", ref, std::to_string(item), "--go"}, rita);
+            run_ctl({"release", "review", release, std::to_string(item), "--go"}, rita);
         for (int item : {6, 11})
-            run_ctl({"release", "review", ref, std::to_string(item), "--go"}, carl);
+            run_ctl({"release", "review", release, std::to_string(item), "--go"}, carl);
         for (int item : {7, 9, 10})
-            run_ctl({"release", "review", ref, std::to_string(item), "--go"}, token);
-        run_ctl({"release", "transition", ref, "ready"}, rita);
+            run_ctl({"release", "review", release, std::to_string(item), "--go"}, token);
+        run_ctl({"release", "transition", release, "ready"}, rita);
     }
-    std::string release_state() {
-        return parsed(run_ctl({"release", "show", ref, "--json"}, rita).out)
+    std::string release_state(const std::string& release = "") {
+        return parsed(run_ctl({"release", "show", release.empty() ? ref : release, "--json"}, rita)
+                          .out)
             ->getValue<std::string>("state");
     }
     std::string dp_policy(const std::string& client) const {
@@ -201,7 +202,7 @@ BOOST_FIXTURE_TEST_CASE(WavesAdvanceOnEvidenceAndFailuresHaltThroughTheDp, Fleet
     BOOST_TEST(current(1, "broken").empty());  // never reached production
 
     // The readiness review: the production waves start, and hello completes.
-    pass_readiness_review();
+    pass_readiness_review(ref);
     r = cycle_until(hello, [](const Poco::JSON::Object::Ptr& r) {
         return r->getValue<std::string>("state") == "completed";
     });
@@ -226,4 +227,53 @@ BOOST_FIXTURE_TEST_CASE(WavesAdvanceOnEvidenceAndFailuresHaltThroughTheDp, Fleet
     const auto refused = ctl({"rollout", "halt", hello}, rita);
     BOOST_TEST(refused.exit_code == 1);
     BOOST_TEST(contains(refused.err, "only an active rollout can be halted"), refused.err);
+}
+
+BOOST_FIXTURE_TEST_CASE(ABackoutReturnsEveryAgentToThePreviousVersion, Fleet) {
+    // hello 1.0 on every agent (the first release), then 1.1 in waves (a second release).
+    pass_readiness_review(ref);
+    run_ctl({"advertise", "hello@1.0", "--collection", "fleet", "--mandatory"}, rita);
+    for (int round = 0; round < 100; ++round) {
+        bool all = true;
+        for (int i = 0; i < 4; ++i) all = all && current(i, "hello") == "1.0";
+        if (all) break;
+        for (int i = 0; i < 4; ++i) agent(i, {"run", "--once"});
+    }
+    for (int i = 0; i < 4; ++i) BOOST_TEST_REQUIRE(current(i, "hello") == "1.0");
+    run_ctl({"rfc", "create", "--title", "hello 1.1"}, rita);
+    run_ctl({"rfc", "approve", "RFC-0002"}, carl);
+    const auto created = run_ctl({"release", "create", "--title", "hello 1.1", "--rfc", "RFC-0002",
+                                  "--package", "hello@1.1"},
+                                 rita);
+    const std::string fix = created.out.substr(created.out.find("REL-"), 13);
+    run_ctl({"release", "transition", fix, "building"}, rita);
+    run_ctl({"release", "transition", fix, "testing"}, rita);
+    pass_readiness_review(fix);
+    const std::string update = create({"hello@1.1", "--collection", "fleet", "--waves",
+                                       "pilots,50%", "--mandatory", "--success", "100"});
+    cycle_until(update, [](const Poco::JSON::Object::Ptr& r) {
+        return r->getValue<std::string>("state") == "completed";
+    });
+    for (int i = 0; i < 4; ++i) BOOST_TEST(current(i, "hello") == "1.1");
+    BOOST_TEST(release_state(fix) == "deployed");
+
+    // One command: every agent returns to 1.0, in the waves the update went out in.
+    const auto refused = ctl({"release", "backout", fix, "--reason", "short"}, rita);
+    BOOST_TEST(refused.exit_code == 2, refused.err);
+    BOOST_TEST(contains(refused.err, "field \"reason\""), refused.err);
+    const auto backout =
+        ctl({"release", "backout", fix, "--reason", "1.1 breaks the settings"}, rita);
+    BOOST_TEST_REQUIRE(backout.exit_code == 0, backout.err);
+    BOOST_TEST(contains(backout.out, "4 client(s) return to what they had before, in 1 rollout(s)"),
+               backout.out);
+    const std::string back = backout.out.substr(backout.out.find("RO-"), 7);
+    auto r = cycle_until(back, [](const Poco::JSON::Object::Ptr& r) {
+        return r->getValue<std::string>("state") == "completed";
+    });
+    BOOST_TEST(r->getArray("waves")->size() == 3u);
+    for (int i = 0; i < 4; ++i) BOOST_TEST(current(i, "hello") == "1.0");
+    BOOST_TEST(release_state(fix) == "backed-out");
+    const auto changelog = run_ctl({"changelog"}, rita).out;
+    BOOST_TEST(contains(changelog, "backed-out: 1.1 breaks the settings"), changelog);
+    BOOST_TEST(rollout(update)->getValue<std::string>("state") == "completed");
 }

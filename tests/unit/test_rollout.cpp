@@ -6,9 +6,11 @@
 #include <boost/test/unit_test.hpp>
 #include <set>
 
+#include "backout.h"
 #include "deployment_site.h"
 #include "expect_error.h"
 #include "rollout.h"
+#include "sqlite_backout_store.h"
 #include "sqlite_rollout_store.h"
 
 using namespace ferry;
@@ -301,4 +303,94 @@ BOOST_FIXTURE_TEST_CASE(OneAdvertisementPerPackageByPriorityThenAge, Rollouts) {
     // The critical release wins over the newer medium one.
     BOOST_TEST(ids(fleet[0]) == std::vector<std::string>{advertisement_number(urgent.id)});
     BOOST_TEST(newest.id > urgent.id);
+}
+
+BOOST_FIXTURE_TEST_CASE(ABackoutReturnsEveryClientToItsPreviousVersionInWaves, Rollouts) {
+    // hello 1.0 everywhere but on ws-19 (release one), then hello 1.1 in waves (release two).
+    release_to("ready");
+    collection("most", "os.name == \"Debian\" and hostname != \"ws-19\"");
+    const auto old_ad = ads.create(rita, hello_on("most"));
+    for (int i = 0; i < 19; ++i) {
+        Rollout fake;
+        fake.advertisement_id = old_ad.id;
+        report(fleet[static_cast<std::size_t>(i)], fake, "installed");
+    }
+    db.prepare(
+          "INSERT INTO package_version (name, version, object_id, size, signature, publisher_id, "
+          "manifest, registered_by, registered_at) SELECT 'hello', '1.1', ?, 10, signature, 1, "
+          "'{}', 'p', 1 FROM package_version WHERE version = '1.0'")
+        .bind(1, std::string(64, 'b'))
+        .run();
+    SqliteRfcStore rfc_store(db);
+    RfcService rfcs(rfc_store, clock);
+    const auto rfc = rfcs.submit(rita, {"fix", "", "", "low", std::nullopt}).id;
+    rfcs.approve(Principal{"carl", Role::Cab}, rfc, "");
+    const std::string second =
+        releases.create(rita, {"fix", "", "high", {rfc}, {{"hello", "1.1"}}}).reference;
+    for (const char* state : {"building", "testing"}) releases.transition(rita, second, state, "");
+    for (const auto& item : readiness_checklist())
+        releases.review(Principal{"s", item.signer}, second, item.number, "go", "");
+    releases.transition(rita, second, "ready", "");
+    RolloutPlan plan;
+    plan.waves = {parse_wave("pilots", "w"), parse_wave("50%", "w")};
+    plan.success_threshold = 50;
+    NewAdvertisement request = hello_on("fleet");
+    request.version = "1.1";
+    Rollout r = tick(rollouts.create(rita, ads, request, plan).id);
+    for (int wave = 1; wave <= 3; ++wave) {
+        for (const auto& client : in_wave(r, wave)) report(client, r, "installed");
+        r = tick(r.id);
+    }
+    BOOST_TEST(r.state == "completed");
+    BOOST_TEST(releases.show(vera, second).state == "deployed");
+
+    SqliteBackoutStore backout_store(db);
+    BackoutService backouts(backout_store, rollout_store, clock);
+    expect_error([&] { backouts.backout(vera, second, "the new version crashes", std::nullopt); },
+                 ErrorCode::Forbidden, "");
+    expect_error([&] { backouts.backout(rita, second, "bad", std::nullopt); },
+                 ErrorCode::InvalidInput, "field \"reason\"");
+
+    const auto result = backouts.backout(rita, second, "1.1 corrupts the settings", std::nullopt);
+    BOOST_TEST(result.clients == 20);
+    BOOST_TEST_REQUIRE(result.rollouts.size() == 2u);  // back to 1.0 (19), uninstall (ws-19)
+    BOOST_TEST(releases.show(vera, second).state == "backed-out");
+    BOOST_TEST(ads.show(vera, r.advertisement_id).state == "cancelled");
+    Rollout back = rollouts.show(vera, result.rollouts[0]);
+    Rollout remove = rollouts.show(vera, result.rollouts[1]);
+    if (back.action == "uninstall") std::swap(back, remove);
+    expect_error([&] { backouts.backout(rita, second, "once more, to be sure", std::nullopt); },
+                 ErrorCode::Conflict,
+                 second + " is backed-out; only a deploying or deployed release can be backed out");
+    BOOST_TEST(back.backout);
+    BOOST_TEST(back.version == "1.0");
+    BOOST_TEST(back.action == "install");
+    BOOST_TEST(remove.action == "uninstall");
+    BOOST_TEST(remove.version == "1.1");
+    BOOST_TEST(back.waves.size() == 3u);  // the original's waves: pilots, 50%, 100%
+    BOOST_TEST(back.waves[0].plan.collection == "pilots");
+    BOOST_TEST(back.success_threshold == 50);
+    BOOST_TEST(collections.members(vera, remove.collection, 10) ==
+               std::vector<std::string>{fleet[19].uid});
+
+    // In waves like the original, the release gates aside (it is backed out).
+    Rollout b = tick(back.id);
+    BOOST_TEST(b.current_wave == 0);
+    BOOST_TEST(advertised_to(fleet[0], b));  // a pilot: back to 1.0 first
+    BOOST_TEST_REQUIRE(!in_wave(b, 2).empty());
+    BOOST_TEST(!advertised_to(in_wave(b, 2).front(), b));  // its wave has not started
+    for (int wave = 1; wave <= 3; ++wave) {
+        for (const auto& client : in_wave(b, wave)) report(client, b, "installed");
+        b = tick(b.id);
+    }
+    BOOST_TEST(b.state == "completed");
+    BOOST_TEST(releases.show(vera, second).state == "backed-out");  // it stays backed out
+    const Rollout u = tick(remove.id);
+    BOOST_TEST(advertised_to(fleet[19], u));
+    auto logged = db.prepare(
+        "SELECT after FROM changelog WHERE action = 'release.transition' AND subject = ? ORDER BY "
+        "id DESC LIMIT 1");
+    logged.bind(1, second);
+    BOOST_TEST_REQUIRE(logged.step());
+    BOOST_TEST(logged.column_text(0) == "backed-out: 1.1 corrupts the settings");
 }

@@ -151,6 +151,37 @@ BOOST_AUTO_TEST_CASE(TransactionRollsBackUnlessCommitted) {
     BOOST_TEST(count(db, "package") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(ANestedTransactionIsPartOfTheOuterOne) {
+    test::TempDir dir;
+    Database db(dir / "site.db");
+    db.migrate(kSchema);
+    {
+        Transaction outer(db);
+        db.prepare("INSERT INTO package (name) VALUES ('a')").run();
+        {
+            Transaction inner(db);  // rolled back alone: the outer one goes on
+            db.prepare("INSERT INTO package (name) VALUES ('b')").run();
+        }
+        {
+            Transaction inner(db);
+            db.prepare("INSERT INTO package (name) VALUES ('c')").run();
+            inner.commit();
+        }
+        BOOST_TEST(count(db, "package") == 2);
+    }  // the outer one is not committed: nothing stays
+    BOOST_TEST(count(db, "package") == 0);
+    {
+        Transaction outer(db);
+        {
+            Transaction inner(db);
+            db.prepare("INSERT INTO package (name) VALUES ('d')").run();
+            inner.commit();
+        }
+        outer.commit();
+    }
+    BOOST_TEST(count(db, "package") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(ConcurrentWritersWaitInsteadOfFailing) {
     test::TempDir dir;
     { Database(dir / "site.db").migrate(kSchema); }

@@ -78,6 +78,8 @@ const char* kUsage =
     "                 [--sign-off] [advertise's options]   in waves: a collection name or a\n"
     "                 cumulative percentage of C (\"pilots,10%,50%\"; a last 100% is added)\n"
     "  rollout list [--json] | show ID [--json]   waves with progress bars\n"
+    "  rollout report ID [--json]   states per wave, failures by exit code with the last log\n"
+    "                 line, the DPs serving it, progress over time\n"
     "  rollout halt|resume|cancel|advance ID [--reason R]   advance: start the next wave\n"
     "  rollout watch ID [--interval S] [--timeout S]   follow it live; exit 0 when completed,\n"
     "                 1 when halted or cancelled\n"

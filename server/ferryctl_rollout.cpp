@@ -68,6 +68,92 @@ void print_rollout(const Poco::JSON::Object::Ptr& r) {
                 rows);
 }
 
+std::string hhmmss(std::int64_t at) {
+    const std::time_t t = static_cast<std::time_t>(at);
+    char text[24];
+    std::strftime(text, sizeof text, "%m-%d %H:%M:%SZ", std::gmtime(&t));
+    return text;
+}
+
+std::string last_line(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    const auto nl = text.rfind('\n');
+    return (nl == std::string::npos ? text : text.substr(nl + 1)).substr(0, 70);
+}
+
+void print_report(const Poco::JSON::Object::Ptr& report) {
+    print_rollout(report->getObject("rollout"));
+    std::cout << "\nstates per wave\n";
+    std::vector<std::vector<std::string>> rows;
+    const auto waves = report->getArray("waves");
+    for (std::size_t i = 0; i < waves->size(); ++i) {
+        const auto w = waves->getObject(static_cast<unsigned>(i));
+        std::string states;
+        for (const auto& [state, count] : *w->getObject("states"))
+            states += (states.empty() ? "" : ", ") + state + " " + count.convert<std::string>();
+        rows.push_back({text_of(w, "number"), states.empty() ? "-" : states});
+    }
+    print_table({"WAVE", "STATES"}, rows);
+    const auto failures = report->getArray("failures");
+    std::cout << "\nfailures by exit code\n";
+    rows.clear();
+    for (std::size_t i = 0; i < failures->size(); ++i) {
+        const auto f = failures->getObject(static_cast<unsigned>(i));
+        std::string hosts;
+        const auto names = f->getArray("hostnames");
+        for (std::size_t j = 0; j < names->size(); ++j)
+            hosts += (j ? "," : "") + names->getElement<std::string>(static_cast<unsigned>(j));
+        rows.push_back({text_of(f, "state"), f->has("exit_code") ? text_of(f, "exit_code") : "-",
+                        text_of(f, "clients"), last_line(text_of(f, "log_tail")), hosts});
+    }
+    if (rows.empty())
+        std::cout << "  none\n";
+    else
+        print_table({"STATE", "EXIT", "CLIENTS", "LAST LOG LINE", "HOSTS"}, rows);
+    const auto dps = report->getArray("dps");
+    if (dps->size() > 0) {
+        std::cout << "\ndistribution points\n";
+        rows.clear();
+        for (std::size_t i = 0; i < dps->size(); ++i) {
+            const auto d = dps->getObject(static_cast<unsigned>(i));
+            const auto c = d->getObject("clients");
+            rows.push_back({text_of(d, "name"),
+                            d->has("last_seen_at") ? hhmmss(number_of(d, "last_seen_at")) : "never",
+                            d->has("lag") ? text_of(d, "lag") + " s" : "-",
+                            d->getValue<bool>("synced_since_created") ? "yes" : "not yet",
+                            progress_bar(number_of(c, "members"), number_of(c, "succeeded"),
+                                         number_of(c, "failed"), number_of(c, "in_progress"), 20),
+                            text_of(c, "members")});
+        }
+        print_table(
+            {"DP", "LAST CONTACT", "LAG", "SYNCED SINCE THE ADVERTISEMENT", "PROGRESS", "CLIENTS"},
+            rows);
+    }
+    const auto history = report->getArray("history");
+    std::cout << "\nprogress over time (all waves)\n";
+    rows.clear();
+    const std::size_t first = history->size() > 15 ? history->size() - 15 : 0;
+    for (std::size_t i = first; i < history->size(); ++i) {
+        const auto h = history->getObject(static_cast<unsigned>(i));
+        std::int64_t members = 0, ok = 0, failed = 0, busy = 0;
+        const auto ws = h->getArray("waves");
+        for (std::size_t j = 0; j < ws->size(); ++j) {
+            const auto w = ws->getObject(static_cast<unsigned>(j));
+            members += number_of(w, "members");
+            ok += number_of(w, "succeeded");
+            failed += number_of(w, "failed");
+            busy += number_of(w, "in_progress");
+        }
+        rows.push_back({hhmmss(number_of(h, "at")), progress_bar(members, ok, failed, busy),
+                        std::to_string(ok), std::to_string(failed), std::to_string(busy),
+                        std::to_string(members)});
+    }
+    if (rows.empty())
+        std::cout << "  nothing yet\n";
+    else
+        print_table({"AT (UTC)", "PROGRESS", "OK", "FAILED", "BUSY", "CLIENTS"}, rows);
+}
+
 // One line for watch: the time, the state, the current wave and the totals.
 std::string watch_line(const Poco::JSON::Object::Ptr& r) {
     const auto t = r->getObject("totals");
@@ -124,8 +210,8 @@ int watch(const ApiClient& api, const CommandLine& args) {
 int rollout_command(const ApiClient& api, int argc, char** argv, int first) {
     if (first >= argc)
         throw UsageError(
-            "rollout needs a subcommand: create, list, show, halt, resume, cancel, advance or "
-            "watch");
+            "rollout needs a subcommand: create, list, show, report, halt, resume, cancel, "
+            "advance or watch");
     const std::string sub = argv[first];
     if (sub == "create") {
         auto options = advertisement_options();
@@ -190,6 +276,13 @@ int rollout_command(const ApiClient& api, int argc, char** argv, int first) {
             api.post(rollout_path(args.positional()[0]) + "/" + sub, body_of(request));
         if (args.flag("--json")) return std::cout << json_text(answer), 0;
         print_rollout(answer);
+        return 0;
+    }
+    if (sub == "report") {
+        const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, 1);
+        const auto answer = api.get(rollout_path(args.positional()[0]) + "/report");
+        if (args.flag("--json")) return std::cout << json_text(answer), 0;
+        print_report(answer);
         return 0;
     }
     if (sub == "watch") {

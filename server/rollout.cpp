@@ -218,6 +218,10 @@ Rollout RolloutService::show(const Principal& reader, std::int64_t id) {
     return rollout;
 }
 
+RolloutReport RolloutService::report(const Principal& reader, std::int64_t id) {
+    return store_.report(show(reader, id));
+}
+
 std::vector<Rollout> RolloutService::list(const Principal& reader) {
     UserService::require(reader, Permission::ReadSite, "read rollouts");
     return store_.list();

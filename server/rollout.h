@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -106,6 +107,34 @@ struct RolloutStep {
 };
 RolloutStep next_step(const Rollout& rollout, const std::string& release_state);
 
+// What `rollout report` shows beyond the rollout itself.
+struct FailureGroup {  // failures with the same state and exit code
+    std::string state;
+    std::optional<std::int64_t> exit_code;
+    std::int64_t clients = 0;
+    std::string log_tail;                // of the latest one
+    std::vector<std::string> hostnames;  // the first few
+};
+struct ProgressPoint {  // every wave's progress at a moment
+    std::int64_t at = 0;
+    std::vector<WaveProgress> waves;
+};
+struct DpStanding {  // a distribution point serving some of the rollout's clients
+    std::string name;
+    std::string url;
+    std::optional<std::int64_t> last_seen_at;
+    std::optional<std::int64_t> lag;
+    bool synced_since_created = false;  // its last full sync is later than the advertisement
+    WaveProgress clients;               // its clients in the rollout (members: all of them)
+};
+struct RolloutReport {
+    Rollout rollout;
+    std::vector<std::map<std::string, std::int64_t>> states;  // per wave: state -> clients
+    std::vector<FailureGroup> failures;
+    std::vector<ProgressPoint> history;
+    std::vector<DpStanding> dps;
+};
+
 // A client of the target collection not yet placed in a wave, with the wave collections it is
 // a member of.
 struct UnplacedClient {
@@ -153,6 +182,8 @@ class RolloutStore {
     // One sample of every wave's progress for the report's history, unless nothing changed
     // since the last one.
     virtual void sample(const Rollout& rollout, std::int64_t at) = 0;
+    // Counts per state, failures grouped, the history, and the DPs (docs/api.md).
+    virtual RolloutReport report(const Rollout& rollout) = 0;
 };
 
 class RolloutService {
@@ -168,6 +199,7 @@ class RolloutService {
     Rollout create(const Principal& who, AdvertisementService& ads, NewAdvertisement request,
                    RolloutPlan plan);
     Rollout show(const Principal& reader, std::int64_t id);
+    RolloutReport report(const Principal& reader, std::int64_t id);
     std::vector<Rollout> list(const Principal& reader);
     // halt (active), resume (halted), cancel (active or halted), advance (active: starts the
     // next wave whatever the thresholds say, but not past the release gate).

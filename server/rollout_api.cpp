@@ -88,6 +88,66 @@ Poco::JSON::Object rollout_json(const Rollout& r) {
     return o;
 }
 
+Poco::JSON::Object progress_json(const WaveProgress& p) {
+    Poco::JSON::Object o;
+    o.set("members", p.members);
+    o.set("succeeded", p.succeeded);
+    o.set("failed", p.failed);
+    o.set("in_progress", p.in_progress);
+    return o;
+}
+
+Poco::JSON::Object report_json(const RolloutReport& report) {
+    Poco::JSON::Object o;
+    o.set("rollout", rollout_json(report.rollout));
+    Poco::JSON::Array states;
+    for (std::size_t i = 0; i < report.states.size(); ++i) {
+        Poco::JSON::Object wave;
+        wave.set("number", static_cast<int>(i) + 1);
+        Poco::JSON::Object counts;
+        for (const auto& [state, count] : report.states[i]) counts.set(state, count);
+        wave.set("states", counts);
+        states.add(wave);
+    }
+    o.set("waves", states);
+    Poco::JSON::Array failures;
+    for (const auto& f : report.failures) {
+        Poco::JSON::Object g;
+        g.set("state", f.state);
+        if (f.exit_code) g.set("exit_code", *f.exit_code);
+        g.set("clients", f.clients);
+        g.set("log_tail", f.log_tail);
+        Poco::JSON::Array names;
+        for (const auto& name : f.hostnames) names.add(name);
+        g.set("hostnames", names);
+        failures.add(g);
+    }
+    o.set("failures", failures);
+    Poco::JSON::Array history;
+    for (const auto& point : report.history) {
+        Poco::JSON::Object h;
+        h.set("at", point.at);
+        Poco::JSON::Array waves;
+        for (const auto& p : point.waves) waves.add(progress_json(p));
+        h.set("waves", waves);
+        history.add(h);
+    }
+    o.set("history", history);
+    Poco::JSON::Array dps;
+    for (const auto& dp : report.dps) {
+        Poco::JSON::Object d;
+        d.set("name", dp.name);
+        d.set("url", dp.url);
+        if (dp.last_seen_at) d.set("last_seen_at", *dp.last_seen_at);
+        if (dp.lag) d.set("lag", *dp.lag);
+        d.set("synced_since_created", dp.synced_since_created);
+        d.set("clients", progress_json(dp.clients));
+        dps.add(d);
+    }
+    o.set("dps", dps);
+    return o;
+}
+
 ApiAnswer rollouts_api(RolloutService& rollouts, AdvertisementService& ads, const Principal& caller,
                        const std::string& method, const std::vector<std::string>& parts,
                        const std::string& body) {
@@ -119,6 +179,8 @@ ApiAnswer rollouts_api(RolloutService& rollouts, AdvertisementService& ads, cons
     }
     if (parts.size() == 1 && method == "GET")
         return json_answer(200, rollout_json(rollouts.show(caller, rollout_id(parts[0]))));
+    if (parts.size() == 2 && method == "GET" && parts[1] == "report")
+        return json_answer(200, report_json(rollouts.report(caller, rollout_id(parts[0]))));
     if (parts.size() == 2 && method == "POST") {
         const std::int64_t id = rollout_id(parts[0]);
         const std::string& verb = parts[1];

@@ -3,6 +3,8 @@
 //   POST /api/v1/rollouts {an advertisement's fields, waves: ["pilot", "25%", …],
 //        success_threshold?, error_threshold?, sign_off?}   admin, release-manager
 //   GET  /api/v1/rollouts/RO-N                   any user role: waves and their progress
+//   GET  /api/v1/rollouts/RO-N/report            any user role: states per wave, failures
+//                                                grouped, progress over time, the DPs
 //   POST /api/v1/rollouts/RO-N/halt | resume | cancel | advance {reason?}
 //                                                admin, release-manager
 #pragma once
@@ -21,5 +23,6 @@ ApiAnswer rollouts_api(RolloutService& rollouts, AdvertisementService& ads, cons
                        const std::string& body);
 
 Poco::JSON::Object rollout_json(const Rollout& rollout);
+Poco::JSON::Object report_json(const RolloutReport& report);
 
 }  // namespace ferry::server

@@ -334,4 +334,93 @@ void SqliteRolloutStore::sample(const Rollout& rollout, std::int64_t at) {
     transaction.commit();
 }
 
+RolloutReport SqliteRolloutStore::report(const Rollout& rollout) {
+    RolloutReport report;
+    report.rollout = rollout;
+    report.states.resize(rollout.waves.size());
+    const std::string success = rollout.action == "uninstall" ? "uninstalled" : "installed";
+    {
+        sql::Statement rows = db_.prepare(
+            "SELECT rc.wave, coalesce(ca.state, 'not reported'), count(*) FROM rollout_client rc "
+            "JOIN collection_member m ON m.client_id = rc.client_id AND m.collection_id = ?1 LEFT "
+            "JOIN client_advertisement ca ON ca.advertisement_id = ?2 AND ca.client_id = "
+            "rc.client_id WHERE rc.rollout_id = ?3 GROUP BY 1, 2");
+        rows.bind(1, rollout.collection_id).bind(2, rollout.advertisement_id).bind(3, rollout.id);
+        while (rows.step()) {
+            const auto wave = static_cast<std::size_t>(rows.column_int64(0));
+            if (wave < report.states.size())
+                report.states[wave][rows.column_text(1)] = rows.column_int64(2);
+        }
+    }
+    {
+        // Failures grouped by state and exit code, with the latest log tail and a few names.
+        sql::Statement rows = db_.prepare(
+            "SELECT ca.state, ca.exit_code, count(*), (SELECT l.log_tail FROM client_advertisement "
+            "l WHERE l.advertisement_id = ?1 AND l.state = ca.state AND l.exit_code IS "
+            "ca.exit_code ORDER BY l.at DESC LIMIT 1), group_concat(c.hostname, char(10)) FROM "
+            "client_advertisement ca JOIN client c ON c.id = ca.client_id WHERE "
+            "ca.advertisement_id = ?1 AND ca.state IN ('failed', 'rolled-back', 'refused') GROUP "
+            "BY ca.state, ca.exit_code ORDER BY count(*) DESC LIMIT 50");
+        rows.bind(1, rollout.advertisement_id);
+        while (rows.step()) {
+            FailureGroup group;
+            group.state = rows.column_text(0);
+            if (!rows.column_is_null(1)) group.exit_code = rows.column_int64(1);
+            group.clients = rows.column_int64(2);
+            if (!rows.column_is_null(3)) group.log_tail = rows.column_text(3);
+            std::string names = rows.column_is_null(4) ? "" : rows.column_text(4);
+            for (std::size_t start = 0; start < names.size() && group.hostnames.size() < 10;) {
+                const auto end = names.find('\n', start);
+                group.hostnames.push_back(names.substr(start, end - start));
+                if (end == std::string::npos) break;
+                start = end + 1;
+            }
+            report.failures.push_back(std::move(group));
+        }
+    }
+    {
+        sql::Statement rows = db_.prepare(
+            "SELECT at, wave, members, succeeded, failed, in_progress FROM rollout_sample WHERE "
+            "rollout_id = ? ORDER BY at, wave LIMIT 100000");
+        rows.bind(1, rollout.id);
+        while (rows.step()) {
+            const std::int64_t at = rows.column_int64(0);
+            if (report.history.empty() || report.history.back().at != at)
+                report.history.push_back({at, {}});
+            report.history.back().waves.push_back({rows.column_int64(2), rows.column_int64(3),
+                                                   rows.column_int64(4), rows.column_int64(5)});
+        }
+    }
+    {
+        // The DPs whose collection holds clients of the rollout, with how those clients stand.
+        sql::Statement rows = db_.prepare(
+            "SELECT d.name, coalesce(d.url, ''), d.last_seen_at, json_extract(d.report, '$.lag'), "
+            "a.created_at, count(*), sum(ca.state = ?4), sum(ca.state IN ('failed', "
+            "'rolled-back', 'refused')), sum(ca.state IS NOT NULL AND ca.state != ?4 AND ca.state "
+            "NOT IN ('failed', 'rolled-back', 'refused')) FROM rollout_client rc JOIN "
+            "collection_member m ON m.client_id = rc.client_id JOIN dp d ON d.collection_id = "
+            "m.collection_id AND d.revoked_at IS NULL JOIN advertisement a ON a.id = ?2 LEFT JOIN "
+            "client_advertisement ca ON ca.advertisement_id = ?2 AND ca.client_id = rc.client_id "
+            "WHERE rc.rollout_id = ?1 AND rc.client_id IN (SELECT client_id FROM "
+            "collection_member WHERE collection_id = ?3) GROUP BY d.name ORDER BY d.name");
+        rows.bind(1, rollout.id)
+            .bind(2, rollout.advertisement_id)
+            .bind(3, rollout.collection_id)
+            .bind(4, success);
+        while (rows.step()) {
+            DpStanding dp;
+            dp.name = rows.column_text(0);
+            dp.url = rows.column_text(1);
+            if (!rows.column_is_null(2)) dp.last_seen_at = rows.column_int64(2);
+            if (!rows.column_is_null(3)) dp.lag = rows.column_int64(3);
+            dp.synced_since_created =
+                dp.last_seen_at && dp.lag && *dp.last_seen_at - *dp.lag >= rows.column_int64(4);
+            dp.clients = {rows.column_int64(5), rows.column_int64(6), rows.column_int64(7),
+                          rows.column_int64(8)};
+            report.dps.push_back(std::move(dp));
+        }
+    }
+    return report;
+}
+
 }  // namespace ferry::server

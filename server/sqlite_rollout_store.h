@@ -28,6 +28,7 @@ class SqliteRolloutStore : public RolloutStore {
                    const std::vector<ChangeLogEntry>& entries) override;
     bool release_has_unfinished(const std::string& reference, std::int64_t except_rollout) override;
     void sample(const Rollout& rollout, std::int64_t at) override;
+    RolloutReport report(const Rollout& rollout) override;
 
   private:
     std::vector<Rollout> select(const std::string& where, std::int64_t key);

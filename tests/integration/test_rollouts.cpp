@@ -200,6 +200,19 @@ BOOST_FIXTURE_TEST_CASE(WavesAdvanceOnEvidenceAndFailuresHaltThroughTheDp, Fleet
         agent(0, {"run", "--once"});
     BOOST_TEST(contains(agent_policy(), "\"rollout_state\": \"halted\""), agent_policy());
     BOOST_TEST(current(1, "broken").empty());  // never reached production
+    // The report groups the failure by its exit code, with the log's last line and the host.
+    const auto report = run_ctl({"rollout", "report", broken}, rita).out;
+    BOOST_TEST(contains(report, "rolled-back  1"), report);
+    BOOST_TEST(contains(report, "ws-0"), report);
+    BOOST_TEST(contains(report, "edge"), report);
+    BOOST_TEST(contains(report, "progress over time"), report);
+    const auto json = parsed(run_ctl({"rollout", "report", broken, "--json"}, rita).out);
+    const auto failure = json->getArray("failures")->getObject(0);
+    BOOST_TEST(failure->getValue<std::string>("state") == "rolled-back");
+    BOOST_TEST(failure->getValue<int>("exit_code") == 1);
+    BOOST_TEST(contains(failure->getValue<std::string>("log_tail"), "check"),
+               failure->getValue<std::string>("log_tail"));
+    BOOST_TEST(json->getArray("history")->size() >= 1u);
 
     // The readiness review: the production waves start, and hello completes.
     pass_readiness_review(ref);

@@ -78,4 +78,17 @@ void print_table(const std::vector<std::string>& header,
     for (const auto& row : rows) print_row(row);
 }
 
+// [####xx++....]: succeeded #, failed x, in progress +, not reported yet .
+std::string progress_bar(std::int64_t members, std::int64_t succeeded, std::int64_t failed,
+                         std::int64_t in_progress, int width) {
+    if (members <= 0) return "[" + std::string(static_cast<std::size_t>(width), ' ') + "]";
+    auto cells = [&](std::int64_t n) {
+        return static_cast<std::size_t>((n * width + members / 2) / members);
+    };
+    std::string bar = std::string(cells(succeeded), '#') + std::string(cells(failed), 'x') +
+                      std::string(cells(in_progress), '+');
+    bar.resize(static_cast<std::size_t>(width), '.');
+    return "[" + bar + "]";
+}
+
 }  // namespace ferry::ctl

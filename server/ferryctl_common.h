@@ -25,6 +25,10 @@ std::string utc_time(const std::string& unix_seconds);
 void print_table(const std::vector<std::string>& header,
                  const std::vector<std::vector<std::string>>& rows);
 
+// [####xx++....]: of `members`, succeeded #, failed x, in progress +, not reported yet .
+std::string progress_bar(std::int64_t members, std::int64_t succeeded, std::int64_t failed,
+                         std::int64_t in_progress, int width = 30);
+
 int release_command(const ApiClient& api, int argc, char** argv, int first);
 int client_command(const ApiClient& api, int argc, char** argv, int first);
 int secret_command(const ApiClient& api, int argc, char** argv, int first);

@@ -55,6 +55,8 @@ const char* kUsage =
     "  release transition REF STATE [--reason R]   building, testing, ready, deploying, "
     "deployed,\n"
     "                 closed (--reason: the post-deployment review), suspended, cancelled\n"
+    "  release report REF [--json]   what its deployment did: per advertisement, counts, waves,\n"
+    "                 failures by exit code; kept with the post-deployment review on closing\n"
     "  release backout REF --reason R [--waves W,…] [--success PCT] [--error PCT] [--sign-off]\n"
     "                 every client that installed the release returns to its previous version\n"
     "                 (or uninstalls), in the original rollouts' waves unless given\n"

@@ -25,6 +25,14 @@ void print_release(const Poco::JSON::Object::Ptr& r) {
     std::cout << "  RFCs: " << rfcs << "\n  packages: " << packages << "\n";
     if (!text_of(r, "closing_review").empty())
         std::cout << "  post-deployment review: " << text_of(r, "closing_review") << "\n";
+    if (const auto results = r->getObject("closing_results"))
+        std::cout << "  results when closed: " << text_of(results, "succeeded") << " succeeded, "
+                  << text_of(results, "failed") << " failed, " << text_of(results, "rolled_back")
+                  << " rolled back"
+                  << (results->has("duration_s")
+                          ? ", deployed in " + text_of(results, "duration_s") + " s"
+                          : std::string())
+                  << " (ferryctl release report " << text_of(r, "reference") << ")\n";
     std::cout << "  readiness review:\n";
     const auto items = r->getArray("readiness");
     for (std::size_t i = 0; items && i < items->size(); ++i) {
@@ -54,6 +62,62 @@ int show_or_json(const CommandLine& args, const Poco::JSON::Object::Ptr& release
     else
         print_release(release);
     return 0;
+}
+
+std::int64_t count_of(const Poco::JSON::Object::Ptr& o, const std::string& field) {
+    return o && o->has(field) ? o->getValue<Poco::Int64>(field) : 0;
+}
+
+// What the release's deployment did: per advertisement, its counts, its waves and failures.
+void print_report(const Poco::JSON::Object::Ptr& report) {
+    std::cout << text_of(report, "release") << "  " << text_of(report, "state") << "\n  "
+              << text_of(report, "succeeded") << " succeeded, " << text_of(report, "failed")
+              << " failed, " << text_of(report, "rolled_back") << " rolled back";
+    if (report->has("started_at"))
+        std::cout << "; started " << utc_time(text_of(report, "started_at"));
+    if (report->has("finished_at"))
+        std::cout << ", finished " << utc_time(text_of(report, "finished_at")) << " ("
+                  << text_of(report, "duration_s") << " s)";
+    std::cout << "\n";
+    const auto ads = report->getArray("advertisements");
+    for (std::size_t i = 0; i < ads->size(); ++i) {
+        const auto a = ads->getObject(static_cast<unsigned>(i));
+        std::string counts;
+        for (const auto& [state, n] : *a->getObject("counts"))
+            counts += (counts.empty() ? "" : ", ") + state + " " + n.convert<std::string>();
+        std::cout << "\n"
+                  << text_of(a, "advertisement") << "  " << text_of(a, "action") << " "
+                  << text_of(a, "package") << " on " << text_of(a, "collection") << " ("
+                  << text_of(a, "state") << "), " << text_of(a, "targeted")
+                  << " targeted: " << (counts.empty() ? "nothing reported" : counts) << "\n";
+        const auto rollout_report = a->getObject("rollout");
+        if (!rollout_report) continue;
+        const auto rollout = rollout_report->getObject("rollout");
+        std::vector<std::vector<std::string>> rows;
+        const auto waves = rollout->getArray("waves");
+        for (std::size_t w = 0; w < waves->size(); ++w) {
+            const auto wave = waves->getObject(static_cast<unsigned>(w));
+            rows.push_back(
+                {text_of(rollout, "id") + " wave " + text_of(wave, "number"),
+                 text_of(wave, "state"),
+                 progress_bar(count_of(wave, "members"), count_of(wave, "succeeded"),
+                              count_of(wave, "failed"), count_of(wave, "in_progress"), 20),
+                 text_of(wave, "succeeded") + "/" + text_of(wave, "members"),
+                 text_of(wave, "failed")});
+        }
+        print_table({"WAVE", "STATE", "PROGRESS", "OK", "FAILED"}, rows);
+        const auto failures = rollout_report->getArray("failures");
+        for (std::size_t f = 0; f < failures->size(); ++f) {
+            const auto g = failures->getObject(static_cast<unsigned>(f));
+            std::string tail = text_of(g, "log_tail");
+            while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+            if (const auto nl = tail.rfind('\n'); nl != std::string::npos)
+                tail = tail.substr(nl + 1);
+            std::cout << "  " << text_of(g, "clients") << " " << text_of(g, "state")
+                      << (g->has("exit_code") ? " (exit " + text_of(g, "exit_code") + ")" : "")
+                      << ": " << tail.substr(0, 80) << "\n";
+        }
+    }
 }
 
 }  // namespace
@@ -143,6 +207,14 @@ int release_command(const ApiClient& api, int argc, char** argv, int first) {
         request.set("reason", args.value("--reason").value_or(""));
         return show_or_json(
             args, api.post(release_path(args.positional()[0]) + "/transition", body_of(request)));
+    }
+    if (sub == "report") {
+        const CommandLine args(argc, argv, first + 1, {{"--json", "", false}}, 1);
+        if (args.help()) return 0;
+        const auto answer = api.get(release_path(args.positional()[0]) + "/report");
+        if (args.flag("--json")) return std::cout << json_text(answer), 0;
+        print_report(answer);
+        return 0;
     }
     if (sub == "backout") {
         const CommandLine args(argc, argv, first + 1,

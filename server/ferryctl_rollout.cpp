@@ -18,19 +18,6 @@ std::int64_t number_of(const Poco::JSON::Object::Ptr& o, const std::string& fiel
     return o->has(field) ? o->getValue<Poco::Int64>(field) : 0;
 }
 
-// [####xx++....]: succeeded #, failed x, in progress +, not reported yet .
-std::string progress_bar(std::int64_t members, std::int64_t succeeded, std::int64_t failed,
-                         std::int64_t in_progress, int width = 30) {
-    if (members <= 0) return "[" + std::string(static_cast<std::size_t>(width), ' ') + "]";
-    auto cells = [&](std::int64_t n) {
-        return static_cast<std::size_t>((n * width + members / 2) / members);
-    };
-    std::string bar = std::string(cells(succeeded), '#') + std::string(cells(failed), 'x') +
-                      std::string(cells(in_progress), '+');
-    bar.resize(static_cast<std::size_t>(width), '.');
-    return "[" + bar + "]";
-}
-
 std::string wave_target(const Poco::JSON::Object::Ptr& w) {
     const std::string target =
         w->has("collection") ? text_of(w, "collection") : text_of(w, "percent") + "%";

@@ -244,7 +244,10 @@ Release ReleaseService::transition(const Principal& who, const std::string& refe
     const std::string before = release.state;
     release.suspended_from = target == "suspended" ? before : "";
     release.state = target;
-    if (target == "closed") release.closing_review = reason;
+    if (target == "closed") {
+        release.closing_review = reason;
+        if (results_) release.closing_results = results_(release.reference);
+    }
     release.updated_at = clock_();
     store_.update(
         release, before,

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,9 +49,10 @@ struct Release {
     std::string description;
     std::string priority = "medium";  // low | medium | high | critical
     std::string state = "planning";
-    std::string suspended_from;  // the state a suspended release returns to
-    int review_round = 1;        // a no-go starts a new round
-    std::string closing_review;  // the post-deployment review, required to close
+    std::string suspended_from;   // the state a suspended release returns to
+    int review_round = 1;         // a no-go starts a new round
+    std::string closing_review;   // the post-deployment review, required to close
+    std::string closing_results;  // the deployment's results when it closed (JSON)
     std::string created_by;
     std::int64_t created_at = 0;
     std::int64_t updated_at = 0;
@@ -99,7 +101,10 @@ ReleasePackage parse_package_ref(const std::string& text, const std::string& fie
 
 class ReleaseService {
   public:
-    ReleaseService(ReleaseStore& store, Clock clock) : store_(store), clock_(std::move(clock)) {}
+    // The deployment's results (server/release_report.h) as JSON, kept when a release closes.
+    using ResultsProvider = std::function<std::string(const std::string& reference)>;
+    ReleaseService(ReleaseStore& store, Clock clock, ResultsProvider results = nullptr)
+        : store_(store), clock_(std::move(clock)), results_(std::move(results)) {}
 
     // Release managers and admins. Every RFC must be approved, every package registered and
     // not retired.
@@ -128,6 +133,7 @@ class ReleaseService {
     std::string missing_for(const Release& release, const std::string& target);
     ReleaseStore& store_;
     Clock clock_;
+    ResultsProvider results_;
 };
 
 bool is_release_state(const std::string& state);

@@ -2,6 +2,7 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 
 #include "ferry/error.h"
 #include "ferry/json.h"
@@ -46,6 +47,8 @@ Poco::JSON::Object release_json(const Release& r) {
     if (!r.suspended_from.empty()) o.set("suspended_from", r.suspended_from);
     o.set("review_round", r.review_round);
     if (!r.closing_review.empty()) o.set("closing_review", r.closing_review);
+    if (!r.closing_results.empty())
+        o.set("closing_results", Poco::JSON::Parser().parse(r.closing_results));
     o.set("created_by", r.created_by);
     o.set("created_at", r.created_at);
     o.set("updated_at", r.updated_at);

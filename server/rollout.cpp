@@ -374,7 +374,8 @@ int RolloutService::tick() {
             placed.reserve(unplaced.size());
             for (const auto& client : unplaced)
                 placed.emplace_back(
-                    client.client_id, wave_for(id, client.uid, plans, [&](std::int64_t collection) {
+                    client.client_id,
+                    wave_for(rollout->bucket_seed, client.uid, plans, [&](std::int64_t collection) {
                         return std::find(client.collections.begin(), client.collections.end(),
                                          collection) != client.collections.end();
                     }));

@@ -73,6 +73,9 @@ struct Rollout {
     std::string collection;  // the target
     std::int64_t collection_id = 0;
     bool backout = false;  // part of a release's backout: no release gates apply
+    // What places clients in percentage waves: the rollout's id, or for a backout the
+    // original's, so that each client is backed out in the wave it was deployed in.
+    std::int64_t bucket_seed = 0;
     int success_threshold = 95;
     int error_threshold = 10;
     bool sign_off = false;

@@ -390,6 +390,8 @@ CREATE INDEX client_advertisement_client ON client_advertisement (client_id);
 -- A backout's advertisements: each returns the clients that installed `backout_of` to what
 -- they had before (docs/operations.md, "Backing a release out").
 ALTER TABLE advertisement ADD COLUMN backout_of INTEGER REFERENCES advertisement(id);
+-- The deployment's results as they stood when the release was closed (JSON).
+ALTER TABLE release ADD COLUMN closing_results TEXT NOT NULL DEFAULT '';
 )sql"},
     };
     return migrations;

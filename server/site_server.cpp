@@ -30,6 +30,7 @@
 #include "listen_socket.h"
 #include "object_api.h"
 #include "release_api.h"
+#include "release_report.h"
 #include "rfc_api.h"
 #include "rollout_api.h"
 #include "site_gauges.h"
@@ -204,11 +205,12 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                 rfcs(request, response, parts);
             } else if (path == "/api/v1/releases" || path.rfind("/api/v1/releases/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/releases");
-                route = parts.empty()       ? "/api/v1/releases"
-                        : parts.size() == 1 ? "/api/v1/releases/{ref}"
-                                            : "/api/v1/releases/{ref}/" +
-                                                  action_label(parts[1], {"packages", "transition",
-                                                                          "review", "backout"});
+                route = parts.empty() ? "/api/v1/releases"
+                        : parts.size() == 1
+                            ? "/api/v1/releases/{ref}"
+                            : "/api/v1/releases/{ref}/" +
+                                  action_label(parts[1], {"packages", "transition", "review",
+                                                          "backout", "report"});
                 releases(request, response, parts);
             } else if (path == "/api/v1/changelog") {
                 route = "/api/v1/changelog";
@@ -672,8 +674,21 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                     RolloutService rollouts(rollout_store, wall_clock());
                     return backout_api(backouts, rollouts, caller, parts[0], body);
                 }
+                // A release's results: shown by its report, kept when it closes.
+                SqliteAdvertisementStore ad_store(db);
+                SqliteRolloutStore rollout_store(db);
+                ReleaseReporter reporter(ad_store, rollout_store);
                 SqliteReleaseStore store(db);
-                ReleaseService service(store, wall_clock());
+                ReleaseService service(store, wall_clock(), [&](const std::string& reference) {
+                    const Release release = service.show(caller, reference);
+                    return release_report_json(reporter.report(caller, reference, release.state));
+                });
+                if (parts.size() == 2 && parts[1] == "report" && request.getMethod() == "GET") {
+                    const Release release = service.show(caller, parts[0]);
+                    return ApiAnswer{200, release_report_json(reporter.report(
+                                              caller, release.reference, release.state)) +
+                                              "\n"};
+                }
                 return releases_api(service, caller, request.getMethod(), parts, body);
             });
     }

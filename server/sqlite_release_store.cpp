@@ -11,7 +11,7 @@ namespace {
 
 const char* kColumns =
     "SELECT id, reference, title, description, priority, state, suspended_from, review_round, "
-    "closing_review, created_by, created_at, updated_at FROM release ";
+    "closing_review, created_by, created_at, updated_at, closing_results FROM release ";
 
 Release read_release(const sql::Statement& row) {
     Release r;
@@ -27,6 +27,7 @@ Release read_release(const sql::Statement& row) {
     r.created_by = row.column_text(9);
     r.created_at = row.column_int64(10);
     r.updated_at = row.column_int64(11);
+    r.closing_results = row.column_text(12);
     return r;
 }
 
@@ -163,14 +164,15 @@ void SqliteReleaseStore::update(const Release& release, const std::string& expec
     sql::Transaction transaction(db_);
     db_.prepare(
            "UPDATE release SET state = ?, suspended_from = ?, review_round = ?, closing_review = "
-           "?, updated_at = ? WHERE id = ? AND state = ?")
+           "?, updated_at = ?, closing_results = ? WHERE id = ? AND state = ?")
         .bind(1, release.state)
         .bind(2, release.suspended_from)
         .bind(3, release.review_round)
         .bind(4, release.closing_review)
         .bind(5, release.updated_at)
-        .bind(6, release.id)
-        .bind(7, expected_state)
+        .bind(6, release.closing_results)
+        .bind(7, release.id)
+        .bind(8, expected_state)
         .run();
     if (db_.changes() == 0)
         throw Error(ErrorCode::Conflict, release.reference + " changed meanwhile; read it again");

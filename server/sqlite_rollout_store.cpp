@@ -32,7 +32,8 @@ std::vector<Rollout> SqliteRolloutStore::select(const std::string& where, std::i
         "SELECT ro.id, ro.advertisement_id, p.name, p.version, a.action, r.reference, c.name, "
         "a.collection_id, ro.success_threshold, ro.error_threshold, ro.sign_off, ro.current_wave, "
         "ro.state, ro.reason, ro.created_by, ro.created_at, ro.completed_at, a.backout_of IS NOT "
-        "NULL FROM rollout ro JOIN "
+        "NULL, coalesce((SELECT o.id FROM rollout o WHERE o.advertisement_id = a.backout_of), "
+        "ro.id) FROM rollout ro JOIN "
         "advertisement a ON a.id = ro.advertisement_id JOIN package_version p ON p.id = "
         "a.package_version_id JOIN release r ON r.id = a.release_id JOIN collection c ON c.id = "
         "a.collection_id " +
@@ -59,6 +60,7 @@ std::vector<Rollout> SqliteRolloutStore::select(const std::string& where, std::i
         r.created_at = rows.column_int64(15);
         if (!rows.column_is_null(16)) r.completed_at = rows.column_int64(16);
         r.backout = rows.column_int64(17) != 0;
+        r.bucket_seed = rows.column_int64(18);
         out.push_back(std::move(r));
     }
     rows.reset();

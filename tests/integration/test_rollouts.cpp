@@ -240,6 +240,22 @@ BOOST_FIXTURE_TEST_CASE(WavesAdvanceOnEvidenceAndFailuresHaltThroughTheDp, Fleet
     const auto refused = ctl({"rollout", "halt", hello}, rita);
     BOOST_TEST(refused.exit_code == 1);
     BOOST_TEST(contains(refused.err, "only an active rollout can be halted"), refused.err);
+
+    // Closing needs the post-deployment review; the results are kept with it.
+    run_ctl({"release", "transition", ref, "deployed"}, rita);
+    const auto short_review = ctl({"release", "transition", ref, "closed", "--reason", "ok"}, rita);
+    BOOST_TEST(short_review.exit_code == 2, short_review.err);
+    BOOST_TEST(contains(short_review.err, "post-deployment review"), short_review.err);
+    run_ctl({"release", "transition", ref, "closed", "--reason",
+             "hello went out in three waves; broken was halted by its pilot and replaced"},
+            rita);
+    const auto closed = parsed(run_ctl({"release", "show", ref, "--json"}, rita).out);
+    const auto results = closed->getObject("closing_results");
+    BOOST_TEST_REQUIRE(!results.isNull());
+    BOOST_TEST(results->getValue<int>("succeeded") == 5);
+    BOOST_TEST(results->getValue<int>("rolled_back") == 1);
+    BOOST_TEST(contains(run_ctl({"release", "show", ref}, rita).out,
+                        "results when closed: 5 succeeded, 0 failed, 1 rolled back"));
 }
 
 BOOST_FIXTURE_TEST_CASE(ABackoutReturnsEveryAgentToThePreviousVersion, Fleet) {
@@ -284,9 +300,19 @@ BOOST_FIXTURE_TEST_CASE(ABackoutReturnsEveryAgentToThePreviousVersion, Fleet) {
         return r->getValue<std::string>("state") == "completed";
     });
     BOOST_TEST(r->getArray("waves")->size() == 3u);
+    // Each agent is backed out in the wave it was updated in.
+    const auto original = rollout(update)->getArray("waves");
+    const auto backed = r->getArray("waves");
+    for (unsigned w = 0; w < 3; ++w)
+        BOOST_TEST(backed->getObject(w)->getValue<int>("members") ==
+                   original->getObject(w)->getValue<int>("members"));
     for (int i = 0; i < 4; ++i) BOOST_TEST(current(i, "hello") == "1.0");
     BOOST_TEST(release_state(fix) == "backed-out");
     const auto changelog = run_ctl({"changelog"}, rita).out;
     BOOST_TEST(contains(changelog, "backed-out: 1.1 breaks the settings"), changelog);
     BOOST_TEST(rollout(update)->getValue<std::string>("state") == "completed");
+    const auto report = run_ctl({"release", "report", fix}, rita).out;
+    BOOST_TEST(contains(report, fix + "  backed-out"), report);
+    BOOST_TEST(contains(report, "install hello@1.0 on backout-adv-0002-1"), report);
+    BOOST_TEST(contains(report, "[####################]"), report);
 }

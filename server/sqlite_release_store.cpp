@@ -151,6 +151,17 @@ void SqliteReleaseStore::stop_advertisements(const Release& release) {
            "a.release_id = ? AND a.state IN ('active', 'halted'))")
         .bind(1, release.id)
         .run();
+    // Their rollouts follow: a suspended release's are halted (resumed by hand once it is back),
+    // a cancelled one's end.
+    db_.prepare(suspended ? "UPDATE rollout SET state = 'halted', reason = ?2 WHERE state = "
+                            "'active' AND advertisement_id IN (SELECT id FROM advertisement "
+                            "WHERE release_id = ?1)"
+                          : "UPDATE rollout SET state = 'cancelled', reason = ?2 WHERE state IN "
+                            "('active', 'halted') AND advertisement_id IN (SELECT id FROM "
+                            "advertisement WHERE release_id = ?1)")
+        .bind(1, release.id)
+        .bind(2, release.reference + " is " + release.state)
+        .run();
     db_.prepare(suspended ? "UPDATE advertisement SET state = 'halted' WHERE release_id = ? AND "
                             "state = 'active'"
                           : "UPDATE advertisement SET state = 'cancelled' WHERE release_id = ? "

@@ -394,3 +394,21 @@ BOOST_FIXTURE_TEST_CASE(ABackoutReturnsEveryClientToItsPreviousVersionInWaves, R
     BOOST_TEST_REQUIRE(logged.step());
     BOOST_TEST(logged.column_text(0) == "backed-out: 1.1 corrupts the settings");
 }
+
+BOOST_FIXTURE_TEST_CASE(SuspendingTheReleaseHaltsItsRolloutsUntilItIsBack, Rollouts) {
+    release_to("ready");
+    Rollout r = tick(start({"pilots"}).id);
+    const std::string ref = releases.list(vera).front().reference;
+    const std::string before = releases.show(vera, ref).state;
+    releases.transition(rita, ref, "suspended", "an emergency change first");
+    r = tick(r.id);
+    BOOST_TEST(r.state == "halted");
+    BOOST_TEST(r.reason == ref + " is suspended");
+    BOOST_TEST(advertised_to(fleet[0], r, "halted"));
+    expect_error([&] { rollouts.resume(rita, r.id, ""); }, ErrorCode::Conflict,
+                 "cannot resume: " + ref + " is suspended");
+    releases.transition(rita, ref, before, "");
+    r = rollouts.resume(rita, r.id, "the emergency is over");
+    BOOST_TEST(r.state == "active");
+    BOOST_TEST(advertised_to(fleet[0], r, "active"));
+}

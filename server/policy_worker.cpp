@@ -55,6 +55,7 @@ void PolicyWorker::run() {
     sql::OpenOptions options;
     options.create = false;
     std::int64_t next_refresh = 0;
+    auto next_rollouts = std::chrono::steady_clock::now();
     std::unique_ptr<sql::Database> db;
     for (;;) {
         {
@@ -70,8 +71,10 @@ void PolicyWorker::run() {
                 CollectionService(collections, now_seconds).refresh_all();
                 next_refresh = now + kCollectionRefreshSeconds;
             }
-            {
-                // Rollouts first: a wave that starts now is in the policies built below.
+            if (std::chrono::steady_clock::now() >= next_rollouts) {
+                // Rollouts first, once a second (each reads every wave's counts): a wave that
+                // starts now is in the policies built below.
+                next_rollouts = std::chrono::steady_clock::now() + std::chrono::seconds(1);
                 SqliteRolloutStore rollouts(*db);
                 RolloutService(rollouts, now_seconds).tick();
             }

@@ -14,19 +14,9 @@ ApiAnswer backout_api(BackoutService& backouts, RolloutService& rollouts, const 
     in.allow_only({"reason", "waves", "success_threshold", "error_threshold", "sign_off"});
     const std::string reason = in.string("reason", true, 4000);
     std::optional<RolloutPlan> plan;
-    if (in.has("waves") || in.has("success_threshold") || in.has("error_threshold") ||
-        in.has("sign_off")) {
+    if (has_rollout_plan(in)) {
         plan.emplace();
-        const auto waves = in.strings("waves", false, 20, 64);
-        for (std::size_t i = 0; i < waves.size(); ++i)
-            plan->waves.push_back(
-                parse_wave(waves[i], "field \"waves\"[" + std::to_string(i) + "]"));
-        if (in.has("success_threshold"))
-            plan->success_threshold =
-                static_cast<int>(in.integer("success_threshold", true, 1, 100));
-        if (in.has("error_threshold"))
-            plan->error_threshold = static_cast<int>(in.integer("error_threshold", true, 0, 100));
-        plan->sign_off = in.boolean("sign_off", false);
+        read_rollout_plan(in, *plan);
     }
     const BackoutResult result = backouts.backout(caller, reference, reason, plan);
     Poco::JSON::Object out;

@@ -36,6 +36,10 @@ int collection_command(const ApiClient& api, int argc, char** argv, int first);
 // The options of `advertise` (also taken by `rollout create`) and the request they make.
 std::vector<OptionSpec> advertisement_options();
 Poco::JSON::Object advertisement_request(const CommandLine& args);
+// --waves W,… --success PCT --error PCT --sign-off (rollout create, release backout): the
+// options, and the request fields they set (only those given).
+std::vector<OptionSpec> rollout_plan_options();
+void set_rollout_plan(Poco::JSON::Object& request, const CommandLine& args);
 int rollout_command(const ApiClient& api, int argc, char** argv, int first);
 int advertise_command(const ApiClient& api, int argc, char** argv, int first);
 int advertisement_command(const ApiClient& api, int argc, char** argv, int first);

@@ -217,33 +217,13 @@ int release_command(const ApiClient& api, int argc, char** argv, int first) {
         return 0;
     }
     if (sub == "backout") {
-        const CommandLine args(argc, argv, first + 1,
-                               {{"--reason", "", true},
-                                {"--waves", "", true},
-                                {"--success", "", true},
-                                {"--error", "", true},
-                                {"--sign-off", "", false},
-                                {"--json", "", false}},
-                               1);
+        auto options = rollout_plan_options();
+        options.insert(options.end(), {{"--reason", "", true}, {"--json", "", false}});
+        const CommandLine args(argc, argv, first + 1, options, 1);
         if (args.help()) return 0;
         Poco::JSON::Object request;
         request.set("reason", args.required("--reason"));
-        if (auto spec = args.value("--waves")) {
-            Poco::JSON::Array waves;
-            for (const auto& wave : split_commas(*spec)) waves.add(wave);
-            request.set("waves", waves);
-        }
-        for (const auto& [option, field] :
-             {std::pair<const char*, const char*>{"--success", "success_threshold"},
-              {"--error", "error_threshold"}}) {
-            const auto value = args.value(option);
-            if (!value) continue;
-            if (value->empty() || value->size() > 3 ||
-                value->find_first_not_of("0123456789") != std::string::npos)
-                throw UsageError(std::string(option) + " takes a percentage, 0 to 100");
-            request.set(field, std::stoi(*value));
-        }
-        if (args.flag("--sign-off")) request.set("sign_off", true);
+        set_rollout_plan(request, args);
         const auto answer =
             api.post(release_path(args.positional()[0]) + "/backout", body_of(request));
         if (args.flag("--json")) return std::cout << json_text(answer), 0;

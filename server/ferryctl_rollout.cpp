@@ -194,6 +194,32 @@ int watch(const ApiClient& api, const CommandLine& args) {
 
 }  // namespace
 
+std::vector<OptionSpec> rollout_plan_options() {
+    return {{"--waves", "", true},
+            {"--success", "", true},
+            {"--error", "", true},
+            {"--sign-off", "", false}};
+}
+
+void set_rollout_plan(Poco::JSON::Object& request, const CommandLine& args) {
+    if (auto spec = args.value("--waves")) {
+        Poco::JSON::Array waves;
+        for (const auto& wave : split_commas(*spec)) waves.add(wave);
+        request.set("waves", waves);
+    }
+    for (const auto& [option, field] :
+         {std::pair<const char*, const char*>{"--success", "success_threshold"},
+          {"--error", "error_threshold"}}) {
+        const auto value = args.value(option);
+        if (!value) continue;
+        if (value->empty() || value->size() > 3 ||
+            value->find_first_not_of("0123456789") != std::string::npos)
+            throw UsageError(std::string(option) + " takes a percentage, 0 to 100");
+        request.set(field, std::stoi(*value));
+    }
+    if (args.flag("--sign-off")) request.set("sign_off", true);
+}
+
 int rollout_command(const ApiClient& api, int argc, char** argv, int first) {
     if (first >= argc)
         throw UsageError(
@@ -202,27 +228,11 @@ int rollout_command(const ApiClient& api, int argc, char** argv, int first) {
     const std::string sub = argv[first];
     if (sub == "create") {
         auto options = advertisement_options();
-        options.insert(options.end(), {{"--waves", "", true},
-                                       {"--success", "", true},
-                                       {"--error", "", true},
-                                       {"--sign-off", "", false}});
+        const auto plan_options = rollout_plan_options();
+        options.insert(options.end(), plan_options.begin(), plan_options.end());
         const CommandLine args(argc, argv, first + 1, options, 1);
         Poco::JSON::Object request = advertisement_request(args);
-        Poco::JSON::Array waves;
-        if (auto spec = args.value("--waves"))
-            for (const auto& wave : split_commas(*spec)) waves.add(wave);
-        request.set("waves", waves);
-        for (const auto& [option, field] :
-             {std::pair<const char*, const char*>{"--success", "success_threshold"},
-              {"--error", "error_threshold"}}) {
-            const auto value = args.value(option);
-            if (!value) continue;
-            if (value->empty() || value->size() > 3 ||
-                value->find_first_not_of("0123456789") != std::string::npos)
-                throw UsageError(std::string(option) + " takes a percentage, 0 to 100");
-            request.set(field, std::stoi(*value));
-        }
-        request.set("sign_off", args.flag("--sign-off"));
+        set_rollout_plan(request, args);
         const auto answer = api.post("/api/v1/rollouts", body_of(request));
         if (args.flag("--json")) return std::cout << json_text(answer), 0;
         print_rollout(answer);

@@ -33,6 +33,22 @@ std::string reason_of(const std::string& body) {
 
 }  // namespace
 
+void read_rollout_plan(json::FieldReader& in, RolloutPlan& plan) {
+    const auto waves = in.strings("waves", false, 20, 64);
+    for (std::size_t i = 0; i < waves.size(); ++i)
+        plan.waves.push_back(parse_wave(waves[i], "field \"waves\"[" + std::to_string(i) + "]"));
+    if (in.has("success_threshold"))
+        plan.success_threshold = static_cast<int>(in.integer("success_threshold", true, 1, 100));
+    if (in.has("error_threshold"))
+        plan.error_threshold = static_cast<int>(in.integer("error_threshold", true, 0, 100));
+    plan.sign_off = in.boolean("sign_off", false);
+}
+
+bool has_rollout_plan(const json::FieldReader& in) {
+    return in.has("waves") || in.has("success_threshold") || in.has("error_threshold") ||
+           in.has("sign_off");
+}
+
 Poco::JSON::Object rollout_json(const Rollout& r) {
     Poco::JSON::Object o;
     o.set("id", rollout_number(r.id));
@@ -165,16 +181,7 @@ ApiAnswer rollouts_api(RolloutService& rollouts, AdvertisementService& ads, cons
         in.allow_only(fields);
         NewAdvertisement request = read_new_advertisement(in);
         RolloutPlan plan;
-        const auto waves = in.strings("waves", false, 20, 64);
-        for (std::size_t i = 0; i < waves.size(); ++i)
-            plan.waves.push_back(
-                parse_wave(waves[i], "field \"waves\"[" + std::to_string(i) + "]"));
-        if (in.has("success_threshold"))
-            plan.success_threshold =
-                static_cast<int>(in.integer("success_threshold", true, 1, 100));
-        if (in.has("error_threshold"))
-            plan.error_threshold = static_cast<int>(in.integer("error_threshold", true, 0, 100));
-        plan.sign_off = in.boolean("sign_off", false);
+        read_rollout_plan(in, plan);
         return json_answer(201, rollout_json(rollouts.create(caller, ads, request, plan)));
     }
     if (parts.size() == 1 && method == "GET")

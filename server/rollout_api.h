@@ -14,6 +14,7 @@
 
 #include "advertisement.h"
 #include "api_answer.h"
+#include "ferry/json.h"
 #include "rollout.h"
 
 namespace ferry::server {
@@ -23,6 +24,11 @@ ApiAnswer rollouts_api(RolloutService& rollouts, AdvertisementService& ads, cons
                        const std::string& body);
 
 Poco::JSON::Object rollout_json(const Rollout& rollout);
+// The plan fields of a request body (waves, success_threshold, error_threshold, sign_off) into
+// `plan`, keeping its defaults for what is absent. Errors name the field.
+void read_rollout_plan(json::FieldReader& in, RolloutPlan& plan);
+// Whether the body has any of them.
+bool has_rollout_plan(const json::FieldReader& in);
 Poco::JSON::Object report_json(const RolloutReport& report);
 
 }  // namespace ferry::server

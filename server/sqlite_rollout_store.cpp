@@ -17,6 +17,17 @@ void log_all(sql::Database& db, const std::vector<ChangeLogEntry>& entries) {
     for (const auto& entry : entries) append_changelog(db, entry);
 }
 
+// The release follows its rollouts: ready -> deploying, deploying -> deployed.
+void move_release(sql::Database& db, const std::string& reference, const char* from, const char* to,
+                  std::int64_t at) {
+    db.prepare("UPDATE release SET state = ?, updated_at = ? WHERE reference = ? AND state = ?")
+        .bind(1, to)
+        .bind(2, at)
+        .bind(3, reference)
+        .bind(4, from)
+        .run();
+}
+
 }  // namespace
 
 std::optional<std::pair<std::int64_t, bool>> SqliteRolloutStore::collection(
@@ -204,13 +215,7 @@ bool SqliteRolloutStore::start_wave(const Rollout& rollout, int wave, std::int64
         .bind(1, rollout.id)
         .bind(2, wave)
         .run();
-    if (release_to_deploying)
-        db_.prepare(
-               "UPDATE release SET state = 'deploying', updated_at = ? WHERE reference = ? AND "
-               "state = 'ready'")
-            .bind(1, at)
-            .bind(2, rollout.release)
-            .run();
+    if (release_to_deploying) move_release(db_, rollout.release, "ready", "deploying", at);
     log_all(db_, entries);
     transaction.commit();
     return true;
@@ -262,13 +267,7 @@ bool SqliteRolloutStore::set_state(const Rollout& rollout, const std::string& fr
             accept.reset();
         }
     }
-    if (release_to_deployed)
-        db_.prepare(
-               "UPDATE release SET state = 'deployed', updated_at = ? WHERE reference = ? AND "
-               "state = 'deploying'")
-            .bind(1, at)
-            .bind(2, rollout.release)
-            .run();
+    if (release_to_deployed) move_release(db_, rollout.release, "deploying", "deployed", at);
     log_all(db_, entries);
     transaction.commit();
     return true;

@@ -29,7 +29,7 @@ const std::string kScript = std::string(FERRY_SOURCE_DIR) + "/scripts/run.sh";
 
 std::vector<std::string> demo_command(const std::string& out) {
     return {"/usr/bin/env", std::string("FERRY_DEMO_BUILD=") + FERRY_BINARY_DIR,
-            "FERRY_DEMO_OUT=" + out, "bash", kScript};
+            "FERRY_DEMO_OUT=" + out, "FERRY_DEMO_AGENTS=6", "bash", kScript};
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {

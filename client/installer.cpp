@@ -165,6 +165,12 @@ void Installer::undo_install(const JournalEntry& entry, bool rerun_previous_hook
         drop_current(entry.package);
     }
     if (entry.to_version != entry.from_version) remove_version_dir(entry.package, entry.to_version);
+    if (entry.from_version.empty()) {
+        // Nothing was installed before: the package's own directory goes too, if nothing else
+        // is in it (a kept version would be).
+        std::error_code ec;
+        fs::remove(paths_.package_dir(entry.package), ec);
+    }
 }
 
 Outcome Installer::install(const InstallRequest& request) {

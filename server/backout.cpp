@@ -76,6 +76,8 @@ BackoutResult BackoutService::backout(const Principal& who, const std::string& r
          std::to_string(result.clients) + " client(s) to return, in " +
              std::to_string(groups.size()) + " backout advertisement(s)"}};
     result.rollouts = store_.apply(reference, *state, groups, who.name, now, entries);
+    RolloutService engine(rollouts_, clock_);
+    for (const std::int64_t id : result.rollouts) engine.tick_one(id);  // placed, first wave on
     return result;
 }
 

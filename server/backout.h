@@ -3,7 +3,7 @@
 // it had before — the last other version of that package it reported installed — or uninstalls
 // the package where it had none. The release's own advertisements are cancelled (nobody new
 // installs), and for each of them and each version to return to, a backout advertisement goes
-// to a static collection of exactly those clients ("backout-ADV-N-K"), mandatory and at once, in
+// to a static collection of exactly those clients ("backout-adv-nnnn-k", e.g. backout-adv-0002-1), mandatory and at once, in
 // the waves and thresholds of the original rollout (or of the request), without release gates.
 // The release ends backed-out, with the reason, in the same transaction.
 #pragma once

@@ -15,9 +15,12 @@
 namespace ferry::server {
 
 std::string init_dp(const std::string& dir, const std::string& listen, const std::string& parent,
-                    const std::string& token) {
+                    const std::string& token, int sync_interval_s) {
     SiteConfig config;
     config.role = "dp";
+    if (sync_interval_s < 1 || sync_interval_s > 3600)
+        throw Error(ErrorCode::InvalidInput, "--sync-interval must be 1 to 3600 seconds");
+    config.sync_interval_s = sync_interval_s;
     parse_listen_address(listen, "--listen", config.listen_host, config.listen_port);
     if (parent.rfind("http://", 0) != 0 && parent.rfind("https://", 0) != 0)
         throw Error(ErrorCode::InvalidInput, "--parent must be an http:// or https:// URL");

@@ -9,6 +9,6 @@ namespace ferry::server {
 // parent that `token` is a distribution point's token there (Error(Unauthenticated) naming
 // the parent otherwise; Error(Io) when the parent cannot be reached). Returns the config path.
 std::string init_dp(const std::string& dir, const std::string& listen, const std::string& parent,
-                    const std::string& token);
+                    const std::string& token, int sync_interval_s = 5);
 
 }  // namespace ferry::server

@@ -36,6 +36,7 @@ namespace {
 const char* kUsage =
     "usage: ferryd init --role site --dir DIR [--listen HOST:PORT]\n"
     "       ferryd init --role dp --dir DIR --parent URL --token T [--listen HOST:PORT]\n"
+    "                   [--sync-interval SECONDS]   how often it pulls its parent (default 5)\n"
     "       ferryd --config DIR/ferryd.ini\n"
     "       ferryd backup --config DIR/ferryd.ini --to BACKUP_DIR [--json]\n"
     "       ferryd restore --from BACKUP_DIR --dir NEW_DIR [--listen HOST:PORT]\n"
@@ -61,7 +62,7 @@ int exit_code_for(ferry::ErrorCode code) {
 }
 
 int run_init(int argc, char** argv) {
-    std::string role, dir, listen = "127.0.0.1:8470", parent, token;
+    std::string role, dir, listen = "127.0.0.1:8470", parent, token, sync_interval = "5";
     for (int i = 2; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -79,6 +80,8 @@ int run_init(int argc, char** argv) {
             parent = value();
         else if (arg == "--token")
             token = value();
+        else if (arg == "--sync-interval")
+            sync_interval = value();
         else if (arg == "--help" || arg == "-h") {
             std::cout << kUsage;
             return 0;
@@ -95,7 +98,12 @@ int run_init(int argc, char** argv) {
         if (parent.empty() || token.empty())
             throw ferry::Error(ferry::ErrorCode::InvalidInput,
                                "--role dp needs --parent URL and --token T (ferryctl dp add)");
-        const std::string config_path = ferry::server::init_dp(dir, listen, parent, token);
+        if (sync_interval.empty() || sync_interval.size() > 4 ||
+            sync_interval.find_first_not_of("0123456789") != std::string::npos)
+            throw ferry::Error(ferry::ErrorCode::InvalidInput,
+                               "--sync-interval must be 1 to 3600 seconds");
+        const std::string config_path =
+            ferry::server::init_dp(dir, listen, parent, token, std::stoi(sync_interval));
         std::cout << "distribution point initialised: " << config_path << "\n"
                   << "parent: " << parent << "\n"
                   << "start it with: ferryd --config " << config_path << "\n";

@@ -198,6 +198,12 @@ Rollout RolloutService::create(const Principal& who, AdvertisementService& ads,
     request.rollout = resolve(std::move(plan), target->second);
     const Advertisement ad = ads.create(who, request);
     auto rollout = store_.find_by_advertisement(ad.id);
+    if (rollout) {
+        // Placed and, gates permitting, its first wave started before the answer: what the
+        // caller sees is where it stands, not an empty plan.
+        tick_one(rollout->id);
+        rollout = store_.find(rollout->id);
+    }
     if (!rollout)
         throw Error(ErrorCode::Internal,
                     "the rollout of " + advertisement_number(ad.id) + " was not stored");
@@ -363,27 +369,30 @@ int RolloutService::step(std::int64_t id) {
 
 int RolloutService::tick() {
     int taken = 0;
-    for (const std::int64_t id : store_.live()) {
-        const auto rollout = store_.find(id);
-        if (!rollout) continue;
-        const auto unplaced = store_.unplaced(*rollout);
-        if (!unplaced.empty()) {
-            std::vector<WavePlan> plans;
-            for (const auto& wave : rollout->waves) plans.push_back(wave.plan);
-            std::vector<std::pair<std::int64_t, int>> placed;
-            placed.reserve(unplaced.size());
-            for (const auto& client : unplaced)
-                placed.emplace_back(
-                    client.client_id,
-                    wave_for(rollout->bucket_seed, client.uid, plans, [&](std::int64_t collection) {
-                        return std::find(client.collections.begin(), client.collections.end(),
-                                         collection) != client.collections.end();
-                    }));
-            store_.place(*rollout, placed, clock_());
-        }
-        taken += step(id);
-        if (const auto now_state = store_.find(id)) store_.sample(*now_state, clock_());
+    for (const std::int64_t id : store_.live()) taken += tick_one(id);
+    return taken;
+}
+
+int RolloutService::tick_one(std::int64_t id) {
+    const auto rollout = store_.find(id);
+    if (!rollout) return 0;
+    const auto unplaced = store_.unplaced(*rollout);
+    if (!unplaced.empty()) {
+        std::vector<WavePlan> plans;
+        for (const auto& wave : rollout->waves) plans.push_back(wave.plan);
+        std::vector<std::pair<std::int64_t, int>> placed;
+        placed.reserve(unplaced.size());
+        for (const auto& client : unplaced)
+            placed.emplace_back(
+                client.client_id,
+                wave_for(rollout->bucket_seed, client.uid, plans, [&](std::int64_t collection) {
+                    return std::find(client.collections.begin(), client.collections.end(),
+                                     collection) != client.collections.end();
+                }));
+        store_.place(*rollout, placed, clock_());
     }
+    const int taken = step(id);
+    if (const auto now_state = store_.find(id)) store_.sample(*now_state, clock_());
     return taken;
 }
 

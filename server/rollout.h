@@ -214,6 +214,8 @@ class RolloutService {
     // The engine (ferryd's policy worker, and tests with a fake clock): places new clients and
     // takes every step each unfinished rollout is due. Returns how many steps were taken.
     int tick();
+    // The same for one rollout.
+    int tick_one(std::int64_t id);
 
   private:
     Rollout find(std::int64_t id);

@@ -55,10 +55,8 @@ struct Fleet : RunningSite {
         // The distribution point, serving the whole fleet.
         const auto added = run_ctl({"dp", "add", "edge", "--json"}, token);
         run({FERRYD_BINARY, "init", "--role", "dp", "--dir", dir / "dp", "--parent", server(),
-             "--token", token_in(added.out), "--listen", "127.0.0.1:0"});
-        std::string ini = read_file(dir / "dp/ferryd.ini");
-        ini.replace(ini.find("sync_interval = 5"), 17, "sync_interval = 1");
-        write_file(dir / "dp/ferryd.ini", ini, 0600);
+             "--token", token_in(added.out), "--listen", "127.0.0.1:0", "--sync-interval", "1"});
+        BOOST_TEST(contains(read_file(dir / "dp/ferryd.ini"), "sync_interval = 1"));
         dp = std::make_unique<BackgroundProcess>(
             std::vector<std::string>{FERRYD_BINARY, "--config", dir / "dp/ferryd.ini"});
         const std::string line = dp->wait_for_line("listening on", 10s);

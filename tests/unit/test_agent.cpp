@@ -299,6 +299,15 @@ BOOST_AUTO_TEST_CASE(UninstallAndRollbackKilledAtAnyStepAreConsistent) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(AFailedFirstInstallLeavesNothingBehind) {
+    World w;
+    w.build("solo", "1.0", false);  // its health check fails
+    w.serve_and_cycle(w.envelope(1, {w.advertisement("ADV-0001", "solo-1.0")}));
+    BOOST_TEST(w.state_of("ADV-0001") == "rolled-back");
+    BOOST_TEST(w.current("solo").empty());
+    BOOST_TEST(!path_exists(w.paths.package_dir("solo")));
+}
+
 BOOST_AUTO_TEST_CASE(AFailedHealthCheckRollsBackAndAManualRollbackChecksTheKeptTree) {
     World w;
     w.build("app", "1.0");

@@ -145,7 +145,8 @@ BOOST_FIXTURE_TEST_CASE(WavesAdvanceOnSuccessAndTheReleaseFollows, Rollouts) {
     release_to("testing");
     const Rollout created = start({"pilots", "50%"});
     BOOST_TEST(created.waves.size() == 3u);  // the 100% wave is added
-    BOOST_TEST(created.current_wave == -1);
+    BOOST_TEST(created.current_wave == 0);   // placed and started before the answer
+    BOOST_TEST(created.waves[0].progress.members == 2);
     Rollout r = tick(created.id);
     BOOST_TEST(r.current_wave == 0);
     BOOST_TEST(r.waves[0].progress.members == 2);

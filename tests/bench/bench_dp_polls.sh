@@ -4,8 +4,8 @@
 # minute, without falling behind"), side by side with nginx on the same machine in the same run.
 #
 #   tests/bench/bench_dp_polls.sh [--clients N] [--period S] [--duration S] [--keepalive S]
-#                                 [--change S] [--wrk-duration S] [--connections C]
-#                                 [--build-dir DIR] [--out FILE]
+#                                 [--change S] [--steps R,R…] [--wrk-duration S]
+#                                 [--connections C] [--build-dir DIR] [--out FILE]
 #
 # Builds Ferry in Release (build-bench/ by default, with FERRY_BUILD_BENCH=ON for seed_site and
 # poll_load), then, in a temporary directory, on 127.0.0.1 only:
@@ -22,8 +22,12 @@
 #   d. the same against nginx serving a static file of the same bytes with its own ETag;
 #   e. the same rate over 8 keep-alive connections for --keepalive seconds (default 20; 0: no),
 #      DP and nginx, to show what the connection per poll costs;
-#   f. the most idle polls a second each answers: wrk, keep-alive, --connections (default 64),
-#      2 threads, --wrk-duration seconds (default 15), rotating over 1,000 clients;
+#   e′. higher rates, still a connection per poll, 10 s each (--steps, default 2000,4000 polls
+#      a second; "": none), DP and nginx: where polls start to fail;
+#   f. the most idle polls a second each answers: wrk, keep-alive, --connections (default 16:
+#      the DP serves 16 keep-alive connections at a time, one thread each, and more would only
+#      wait unanswered, which wrk does not count), 2 threads, --wrk-duration seconds (default
+#      15), rotating over 1,000 clients;
 #   g. a change to every client's policy while they poll (--change seconds, default 120; 0: no):
 #      5 s into the same load a second DP reports its address for the collection, so the site
 #      signs every policy again; the DP replicates them while serving, and each client takes its
@@ -33,7 +37,7 @@
 #
 # Needs cmake, a C++ compiler, nginx, wrk, curl, python3 and sqlite3; it installs nothing: when
 # one is missing it says so (apt-get install -y nginx-light wrk curl python3 sqlite3). About
-# 9 minutes and 1 GiB under ${TMPDIR:-/tmp} for 40,000 clients; everything it starts is stopped
+# 10 minutes and 1 GiB under ${TMPDIR:-/tmp} for 40,000 clients; everything it starts is stopped
 # and the directory removed on exit, also on Ctrl-C. Not a timed test: run it by hand
 # (docs/benchmarks.md).
 set -euo pipefail
@@ -46,16 +50,17 @@ duration=120
 keepalive=20
 change=120
 wrk_duration=15
-connections=64
+connections=16
+steps=2000,4000
 build_dir="$repo/build-bench"
 out_file=""
-readonly KEEPALIVE_CONNECTIONS=8 WRK_CLIENTS=1000 POLL_TIMEOUT=10 CHANGE_AT=5
+readonly KEEPALIVE_CONNECTIONS=8 WRK_CLIENTS=1000 POLL_TIMEOUT=10 CHANGE_AT=5 STEP_SECONDS=10
 
 usage() {
     cat <<EOF
 usage: tests/bench/bench_dp_polls.sh [--clients N] [--period S] [--duration S] [--keepalive S]
-                                     [--change S] [--wrk-duration S] [--connections C]
-                                     [--build-dir DIR] [--out FILE]
+                                     [--change S] [--steps R,R…] [--wrk-duration S]
+                                     [--connections C] [--build-dir DIR] [--out FILE]
 
 A site with N clients, a DP serving all of them, and every client polling its policy from the
 DP once per period (open loop, a connection per poll), side by side with nginx.
@@ -65,7 +70,8 @@ DP once per period (open loop, a connection per poll), side by side with nginx.
   --keepalive S      seconds of the same rate over $KEEPALIVE_CONNECTIONS keep-alive connections (default 20; 0: skip)
   --change S         seconds of polling the DP while every policy changes (default 120; 0: skip)
   --wrk-duration S   seconds of each wrk run for the maximum rate (default 15)
-  --connections C    wrk connections (default 64)
+  --steps R,R…       higher rates (polls/s) for $STEP_SECONDS s each, a connection per poll (default 2000,4000; "": none)
+  --connections C    wrk connections (default 16: the DP's threads; more wait unanswered)
   --build-dir DIR    Release build directory (default build-bench in the repository)
   --out FILE         also write the markdown results to FILE
 EOF
@@ -81,6 +87,7 @@ while [[ $# -gt 0 ]]; do
         --duration) [[ $# -ge 2 ]] || die "--duration needs a value"; duration=$2; shift 2 ;;
         --keepalive) [[ $# -ge 2 ]] || die "--keepalive needs a value"; keepalive=$2; shift 2 ;;
         --change) [[ $# -ge 2 ]] || die "--change needs a value"; change=$2; shift 2 ;;
+        --steps) [[ $# -ge 2 ]] || die "--steps needs a value"; steps=$2; shift 2 ;;
         --wrk-duration) [[ $# -ge 2 ]] || die "--wrk-duration needs a value"; wrk_duration=$2; shift 2 ;;
         --connections) [[ $# -ge 2 ]] || die "--connections needs a value"; connections=$2; shift 2 ;;
         --build-dir) [[ $# -ge 2 ]] || die "--build-dir needs a value"; build_dir=$2; shift 2 ;;
@@ -97,6 +104,7 @@ number --change "$change" 0
 (( change == 0 || change > CHANGE_AT )) || die "--change must be more than $CHANGE_AT s (or 0)"
 number --wrk-duration "$wrk_duration" 1
 number --connections "$connections" 2
+[[ "$steps" =~ ^([0-9]+(,[0-9]+)*)?$ ]] || die "--steps: rates in polls a second, separated by commas"
 [[ "$out_file" == "" || "$out_file" == /* ]] || out_file="$PWD/$out_file"
 
 log() { echo "== $(date -u +%H:%M:%S) $*" >&2; }
@@ -348,6 +356,15 @@ if (( keepalive > 0 )); then
     run_polls dp-keep "$dp_port" "$keepalive" "$dp_pid" --connections "$KEEPALIVE_CONNECTIONS"
     run_polls nginx-keep "$nginx_port" "$keepalive" "$(nginx_pids)" --connections "$KEEPALIVE_CONNECTIONS" --etag "$nginx_etag"
 fi
+# e′. The same clients polling faster (a shorter period), to find where a connection per poll
+# stops working: poll_load's failures say how.
+IFS=, read -r -a step_rates <<< "$steps"
+for step in "${step_rates[@]}"; do
+    step_period=$(awk -v n="$clients" -v r="$step" 'BEGIN { printf "%.6f", n / r }')
+    log "e′. $step polls a second, a connection per poll, $STEP_SECONDS s each"
+    run_polls "dp-step-$step" "$dp_port" "$STEP_SECONDS" "$dp_pid" --period "$step_period"
+    run_polls "nginx-step-$step" "$nginx_port" "$STEP_SECONDS" "$(nginx_pids)" --period "$step_period" --etag "$nginx_etag"
+done
 
 # --- f. the maximum idle-poll rate with wrk ---------------------------------------------------
 log "f. the most idle polls a second: wrk, $connections keep-alive connections, $wrk_duration s"
@@ -448,7 +465,7 @@ report=$(cat <<EOF
 $(date -u +%Y-%m-%d). Commit ${commit}${dirty_tree}. Machine: $(nproc) CPUs (${cpu_model}), ${mem} RAM;
 the site, the DP, nginx ${nginx_version}, poll_load and wrk share the CPUs. Load average (1, 5, 15 min) at
 the end: $(cut -d' ' -f1-3 /proc/loadavg).
-Command: \`tests/bench/bench_dp_polls.sh --clients $clients --period $period --duration $duration --keepalive $keepalive --change $change --wrk-duration $wrk_duration --connections $connections\`
+Command: \`tests/bench/bench_dp_polls.sh --clients $clients --period $period --duration $duration --keepalive $keepalive --change $change --steps $steps --wrk-duration $wrk_duration --connections $connections\`
 
 Setup: seeding ${clients} clients ${seed_s} s. The DP, started after \`dp assign\`, held all
 ${clients} current policies after **${replicate_s} s** (sync_interval ${sync_interval} s; policy
@@ -483,6 +500,12 @@ $(row_polls "&nbsp;&nbsp;server CPU (% of one core)" dp-keep nginx-keep server_c
 EOF
 )
 fi
+step_cell() {  # NAME: answered of due, failures, latency, most open, CPU
+    echo "$(value "$1" answered) of $(value "$1" scheduled) answered ($(value "$1" errors) failed: $(value "$1" error_kinds)); p50 / p99 / max $(value "$1" latency_ms_p50) / $(value "$1" latency_ms_p99) / $(value "$1" latency_ms_max) ms; $(value "$1" max_in_flight) open at most; $(server_cpu "$1") CPU"
+}
+for step in "${step_rates[@]}"; do
+    report+=$'\n'"| **${step} polls a second** ($(awk -v s="$step" -v r="$rate" 'BEGIN { printf "%.0f", s / r }')× the rate), a connection per poll, ${STEP_SECONDS} s | $(step_cell "dp-step-$step") | $(step_cell "nginx-step-$step") |"
+done
 if (( change > 0 )); then
     change_counts() { echo "$(value "$1" scheduled) / $(value "$1" answered) / $(value "$1" status_304) / $(value "$1" status_200) / $(value "$1" errors)"; }
     after_change() { awk -v m="$(value dp-change "$1")" 'BEGIN { printf "%.1f s", m / 1000 }'; }

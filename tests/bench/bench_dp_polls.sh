@@ -22,7 +22,7 @@
 #   d. the same against nginx serving a static file of the same bytes with its own ETag;
 #   e. the same rate over 8 keep-alive connections for --keepalive seconds (default 20; 0: no),
 #      DP and nginx, to show what the connection per poll costs;
-#   e′. higher rates, still a connection per poll, 10 s each (--steps, default 2000,4000 polls
+#   e′. higher rates, still a connection per poll, 10 s each (--steps, default 2000,4000,8000 polls
 #      a second; "": none), DP and nginx: where polls start to fail;
 #   f. the most idle polls a second each answers: wrk, keep-alive, --connections (default 16:
 #      the DP serves 16 keep-alive connections at a time, one thread each, and more would only
@@ -51,7 +51,7 @@ keepalive=20
 change=120
 wrk_duration=15
 connections=16
-steps=2000,4000
+steps=2000,4000,8000
 build_dir="$repo/build-bench"
 out_file=""
 readonly KEEPALIVE_CONNECTIONS=8 WRK_CLIENTS=1000 POLL_TIMEOUT=10 CHANGE_AT=5 STEP_SECONDS=10
@@ -70,7 +70,7 @@ DP once per period (open loop, a connection per poll), side by side with nginx.
   --keepalive S      seconds of the same rate over $KEEPALIVE_CONNECTIONS keep-alive connections (default 20; 0: skip)
   --change S         seconds of polling the DP while every policy changes (default 120; 0: skip)
   --wrk-duration S   seconds of each wrk run for the maximum rate (default 15)
-  --steps R,R…       higher rates (polls/s) for $STEP_SECONDS s each, a connection per poll (default 2000,4000; "": none)
+  --steps R,R…       higher rates (polls/s) for $STEP_SECONDS s each, a connection per poll (default 2000,4000,8000; "": none)
   --connections C    wrk connections (default 16: the DP's threads; more wait unanswered)
   --build-dir DIR    Release build directory (default build-bench in the repository)
   --out FILE         also write the markdown results to FILE

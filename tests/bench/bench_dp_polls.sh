@@ -22,8 +22,8 @@
 #   d. the same against nginx serving a static file of the same bytes with its own ETag;
 #   e. the same rate over 8 keep-alive connections for --keepalive seconds (default 20; 0: no),
 #      DP and nginx, to show what the connection per poll costs;
-#   e′. higher rates, still a connection per poll, 10 s each (--steps, default 2000,4000,8000 polls
-#      a second; "": none), DP and nginx: where polls start to fail;
+#   e′. higher rates, still a connection per poll, 10 s each (--steps, default 2000,4000,8000
+#      polls a second; "": none), DP and nginx: where polls start to fail;
 #   f. the most idle polls a second each answers: wrk, keep-alive, --connections (default 16:
 #      the DP serves 16 keep-alive connections at a time, one thread each, and more would only
 #      wait unanswered, which wrk does not count), 2 threads, --wrk-duration seconds (default

@@ -271,11 +271,8 @@ DpNodeServer::DpNodeServer(SiteConfig config)
     DpNodeState migrate(config_.dp_database_path());  // the schema before any request
     serving_.set_rate(rate_or_unlimited(config_.serve_limit));
     Poco::Net::ServerSocket socket = make_listen_socket(config_);
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(static_cast<int>(kMaxThreads));
-    params->setKeepAlive(true);
     server_ = std::make_unique<Poco::Net::HTTPServer>(new DpRouteFactory(config_, pool_, serving_),
-                                                      socket, params);
+                                                      socket, http_server_params(kMaxThreads));
 }
 
 DpNodeServer::~DpNodeServer() { stop(); }

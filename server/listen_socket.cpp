@@ -112,4 +112,14 @@ Poco::Net::ServerSocket make_listen_socket(const SiteConfig& config) {
     return socket;
 }
 
+Poco::Net::HTTPServerParams::Ptr http_server_params(std::size_t threads) {
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(static_cast<int>(threads));
+    params->setMaxQueued(1024);
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(Poco::Timespan(10, 0));
+    params->setTimeout(Poco::Timespan(10, 0));
+    return params;
+}
+
 }  // namespace ferry::server

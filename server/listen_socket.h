@@ -3,7 +3,10 @@
 // one home.
 #pragma once
 
+#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
+
+#include <cstddef>
 
 #include "site_config.h"
 
@@ -20,6 +23,13 @@ namespace ferry::server {
 // address, or a certificate or key that OpenSSL cannot use (naming the file); Error(NotFound) or
 // Error(Io) naming the file when it is missing or unreadable; Error(Io) when it cannot bind.
 Poco::Net::ServerSocket make_listen_socket(const SiteConfig& config);
+
+// How ferryd's HTTP server (site or DP) takes connections: `threads` at once, keep-alive, and a
+// connection that sends nothing for 10 s (a request line, headers, body bytes, or the next
+// request on a kept-alive connection) is dropped, so that idle or trickling connections hold a
+// thread for seconds, not Poco's default minute; up to 1024 accepted connections wait for a
+// thread instead of 64 (past that Poco closes new ones unanswered).
+Poco::Net::HTTPServerParams::Ptr http_server_params(std::size_t threads);
 
 // "https" when the configuration serves TLS, "http" otherwise.
 const char* listen_scheme(const SiteConfig& config);

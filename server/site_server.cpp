@@ -740,11 +740,8 @@ SiteServer::SiteServer(SiteConfig config)
         sql::Database(config_.database_path(), options).migrate(site_migrations());
     }
     Poco::Net::ServerSocket socket = make_listen_socket(config_);
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(static_cast<int>(kMaxThreads));
-    params->setKeepAlive(true);
     server_ = std::make_unique<Poco::Net::HTTPServer>(new RouteFactory(config_, metrics_, pool_),
-                                                      socket, params);
+                                                      socket, http_server_params(kMaxThreads));
 }
 
 SiteServer::~SiteServer() {

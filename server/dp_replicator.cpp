@@ -161,20 +161,31 @@ void DpReplicator::pull_feed(DpNodeState& state) {
 
 void DpReplicator::fetch_policies(DpNodeState& state) {
     const ApiClient parent(config_.parent, token_);
-    for (const auto& client : state.stale_policies(10000)) {
-        if (stopping_) return;
-        const auto raw = parent.get_raw("/api/v1/clients/" + client + "/policy");
-        if (raw.status == 200) {
-            const auto envelope = json::parse_object(raw.body, "policy of " + client);
-            state.put_policy(
-                {client, static_cast<std::uint64_t>(envelope->getValue<Poco::Int64>("version")),
-                 raw.etag, raw.body});
-        } else if (raw.status == 404 || raw.status == 409) {
-            state.put_client_policy_gone(client);  // revoked, pending or unknown: nothing to serve
-        } else if (raw.status != 503) {  // 503: still being built; the next round asks again
-            throw Error(ErrorCode::Io, "the policy of " + client + " from " + config_.parent +
-                                           ": HTTP " + std::to_string(raw.status));
+    // In batches, one after another while each is full and moves something: a whole site's
+    // policies (say after a change to every one) are fetched in one round, not one batch per
+    // sync interval.
+    constexpr std::size_t kBatch = 10000;
+    for (int round = 0; round < 100; ++round) {
+        const auto batch = state.stale_policies(kBatch);
+        std::size_t settled = 0;
+        for (const auto& client : batch) {
+            if (stopping_) return;
+            const auto raw = parent.get_raw("/api/v1/clients/" + client + "/policy");
+            if (raw.status == 200) {
+                const auto envelope = json::parse_object(raw.body, "policy of " + client);
+                state.put_policy(
+                    {client, static_cast<std::uint64_t>(envelope->getValue<Poco::Int64>("version")),
+                     raw.etag, raw.body});
+                ++settled;
+            } else if (raw.status == 404 || raw.status == 409) {
+                state.put_client_policy_gone(client);  // revoked, pending or unknown
+                ++settled;
+            } else if (raw.status != 503) {  // 503: still being built; asked again later
+                throw Error(ErrorCode::Io, "the policy of " + client + " from " + config_.parent +
+                                               ": HTTP " + std::to_string(raw.status));
+            }
         }
+        if (batch.size() < kBatch || settled == 0) return;
     }
 }
 

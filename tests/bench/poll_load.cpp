@@ -5,6 +5,7 @@
 //             [--period 60] [--duration 120] [--connections 0] [--timeout 10] [--seed 1]
 //             [--window 10] [--max-in-flight 8000] [--learn-etags]
 //             [--trigger-at S --trigger COMMAND]
+//             [--match TEXT]... [--seen-out FILE] [--stop-file FILE]
 //
 // FILE has one "UID TOKEN ETAG" line per simulated client. Every client polls once per --period
 // seconds: GET TEMPLATE (with "{uid}" replaced by its uid), "Authorization: Bearer TOKEN" and
@@ -29,6 +30,13 @@
 // agent stores the policy it received. --trigger-at S --trigger COMMAND runs COMMAND (sh -c) S
 // seconds into the schedule without waiting for it, e.g. a change to every client's policy;
 // the 200 answers are then timed from that moment (first_200_ms, last_200_ms).
+//
+// --match TEXT (repeatable) with --seen-out FILE: the first time a client's 200 answer contains
+// TEXT number I (0-based, in the order given), "UID I UNIX_TIME" (wall clock, to the
+// microsecond) is appended to FILE at once (flushed), so that a script can follow who has what
+// while the load runs (tests/bench/bench_rollout.sh: the advertisement, then the halt).
+// --stop-file FILE: once FILE exists (checked every 100 ms), no further poll is started; the
+// run ends when the open ones are answered, and the figures cover the polls that were due.
 //
 // Prints "key=value" lines (counts, percentiles in milliseconds, rates) on stdout, and one line
 // per --window seconds of the schedule on stderr. Exit 0 when it ran (whatever the answers), 2 on
@@ -81,6 +89,9 @@ struct Options {
     bool learn_etags = false;
     double trigger_at = -1;
     std::string trigger;
+    std::vector<std::string> match;
+    std::string seen_out;
+    std::string stop_file;
 };
 
 [[noreturn]] void fail(const std::string& message) {
@@ -133,6 +144,12 @@ Options parse(int argc, char** argv) {
             o.trigger_at = number(arg, value, 0);
         else if (arg == "--trigger")
             o.trigger = value;
+        else if (arg == "--match")
+            o.match.push_back(value);
+        else if (arg == "--seen-out")
+            o.seen_out = value;
+        else if (arg == "--stop-file")
+            o.stop_file = value;
         else if (arg == "--max-in-flight")
             o.max_in_flight = static_cast<int>(number(arg, value, 1));
         else
@@ -140,6 +157,7 @@ Options parse(int argc, char** argv) {
     }
     if (o.port == 0 || o.clients_file.empty()) fail("--port and --clients are required");
     if ((o.trigger_at >= 0) != !o.trigger.empty()) fail("--trigger-at and --trigger go together");
+    if (o.match.empty() != o.seen_out.empty()) fail("--match and --seen-out go together");
     return o;
 }
 
@@ -181,6 +199,11 @@ class Generator {
         epoll_ = epoll_create1(EPOLL_CLOEXEC);
         timer_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         if (epoll_ < 0 || timer_ < 0) fail(std::string("epoll/timerfd: ") + std::strerror(errno));
+        if (!o_.seen_out.empty()) {
+            seen_file_ = std::fopen(o_.seen_out.c_str(), "a");
+            if (!seen_file_) fail("cannot write " + o_.seen_out);
+            seen_.assign(o_.match.size(), std::vector<bool>(requests_.size(), false));
+        }
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.u64 = kTimerTag;
@@ -206,6 +229,7 @@ class Generator {
             std::istringstream fields(line);
             std::string uid, token, etag;
             if (!(fields >> uid >> token >> etag)) continue;
+            uids_.push_back(uid);
             std::string path = o_.path;
             const auto at = path.find("{uid}");
             if (at != std::string::npos) path.replace(at, 5, uid);
@@ -455,6 +479,7 @@ class Generator {
                         const std::size_t client = client_of(static_cast<std::size_t>(c.poll));
                         new_policy_[client] = true;
                         if (o_.learn_etags && !etag.empty()) etags_[client] = etag;
+                        if (seen_file_) record_matches(client, c.in, used);
                     }
                     c.poll = -1;
                     c.in.erase(0, used);
@@ -487,6 +512,23 @@ class Generator {
             if (errno == EINTR) continue;
             return broken(slot, errno == ECONNRESET ? "reset by the server" : "recv", t);
         }
+    }
+
+    // --match: the first 200 of this client whose answer holds each text, with the wall clock.
+    void record_matches(std::size_t client, const std::string& in, std::size_t used) {
+        timespec wall{};
+        bool any = false;
+        for (std::size_t i = 0; i < o_.match.size(); ++i) {
+            if (seen_[i][client]) continue;
+            const auto at = in.find(o_.match[i]);
+            if (at == std::string::npos || at + o_.match[i].size() > used) continue;
+            if (!any) clock_gettime(CLOCK_REALTIME, &wall);
+            any = true;
+            seen_[i][client] = true;
+            std::fprintf(seen_file_, "%s %zu %lld.%06ld\n", uids_[client].c_str(), i,
+                         static_cast<long long>(wall.tv_sec), wall.tv_nsec / 1000);
+        }
+        if (any) std::fflush(seen_file_);
     }
 
     // Polls open too long are errors; drained connections the server left open are closed.
@@ -549,6 +591,9 @@ class Generator {
     Options o_;
     std::vector<std::string> requests_;  // each client's request up to its ETag
     std::vector<std::string> etags_;     // what each client sends in If-None-Match
+    std::vector<std::string> uids_;
+    std::vector<std::vector<bool>> seen_;  // --match: [text][client] seen in a 200
+    std::FILE* seen_file_ = nullptr;
     std::string request_end_;
     std::vector<bool> new_policy_;  // the client got a 200
     std::vector<std::size_t> order_;
@@ -575,7 +620,7 @@ void Generator::run() {
     std::size_t next = 0;             // the next poll to start
     long last_deferred = -1;
     std::int64_t last_sweep = 0;
-    const std::int64_t end = polls_.back().due;
+    std::int64_t end = polls_.back().due;
     const auto limit = static_cast<std::int64_t>(o_.timeout * 1e9);
     if (o_.connections > 0) {
         connections_.resize(static_cast<std::size_t>(o_.connections));
@@ -630,6 +675,11 @@ void Generator::run() {
         if (t - last_sweep > 100000000LL) {
             sweep(t);
             last_sweep = t;
+            if (!o_.stop_file.empty() && next < polls_.size() && next > 0 &&
+                ::access(o_.stop_file.c_str(), F_OK) == 0) {
+                polls_.resize(next);  // the polls not started yet are not part of the run
+                end = polls_.back().due;
+            }
         }
         if (next >= polls_.size() && in_flight_ == 0 && (o_.trigger_at < 0 || triggered_ >= 0))
             break;

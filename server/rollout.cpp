@@ -14,12 +14,17 @@ namespace {
 constexpr int kMaxWaves = 20;
 constexpr int kMaxStepsPerTick = 8;  // complete a wave and start the next in one tick, bounded
 
+// "20%", "33.33%", "5.01%": two decimals at most, so that a share just past a threshold does
+// not read as equal to it.
 std::string percent_of(std::int64_t part, std::int64_t whole) {
-    char text[16];
+    char text[24];
     std::snprintf(
-        text, sizeof text, "%.0f%%",
+        text, sizeof text, "%.2f",
         whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole));
-    return text;
+    std::string out = text;
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
+    return out + "%";
 }
 
 std::string wave_name(int number) { return "wave " + std::to_string(number + 1); }

@@ -289,7 +289,7 @@ void DpNodeServer::start() {
 
 void DpNodeServer::stop() {
     if (replicator_) replicator_->stop();
-    if (server_) server_->stopAll(false);
+    if (server_) stop_http_server(*server_);
 }
 
 std::uint16_t DpNodeServer::port() const { return server_->port(); }

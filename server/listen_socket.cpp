@@ -7,7 +7,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "ferry/atomic_file.h"
 #include "ferry/error.h"
@@ -120,6 +122,19 @@ Poco::Net::HTTPServerParams::Ptr http_server_params(std::size_t threads) {
     params->setKeepAliveTimeout(Poco::Timespan(10, 0));
     params->setTimeout(Poco::Timespan(10, 0));
     return params;
+}
+
+void stop_http_server(Poco::Net::HTTPServer& server) {
+    auto wait_idle = [&](std::chrono::milliseconds limit) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        while (server.currentConnections() > 0 && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return server.currentConnections() == 0;
+    };
+    server.stopAll(false);
+    if (wait_idle(std::chrono::seconds(2))) return;
+    server.stopAll(true);  // abort the connections still open
+    wait_idle(std::chrono::seconds(5));
 }
 
 }  // namespace ferry::server

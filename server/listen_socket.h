@@ -3,6 +3,7 @@
 // one home.
 #pragma once
 
+#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
 
@@ -30,6 +31,12 @@ Poco::Net::ServerSocket make_listen_socket(const SiteConfig& config);
 // thread for seconds, not Poco's default minute; up to 1024 accepted connections wait for a
 // thread instead of 64 (past that Poco closes new ones unanswered).
 Poco::Net::HTTPServerParams::Ptr http_server_params(std::size_t threads);
+
+// Stops accepting, then waits until no request handler runs any more — up to 2 s for requests
+// in flight to end (a kept-alive connection ends after its current request), then aborting the
+// rest and up to 5 s more: what the handlers use (the connection pool, the services) is
+// destroyed right after, and a shutdown must not take long.
+void stop_http_server(Poco::Net::HTTPServer& server);
 
 // "https" when the configuration serves TLS, "http" otherwise.
 const char* listen_scheme(const SiteConfig& config);

@@ -754,7 +754,7 @@ void SiteServer::start() {
 }
 
 void SiteServer::stop() {
-    server_->stopAll(false);
+    stop_http_server(*server_);
     worker_.stop();
 }
 

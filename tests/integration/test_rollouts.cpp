@@ -169,6 +169,39 @@ BOOST_FIXTURE_TEST_CASE(WavesAdvanceOnEvidenceAndFailuresHaltThroughTheDp, Fleet
     const std::string broken = create({"broken@1.0", "--collection", "fleet", "--waves", "pilots",
                                        "--mandatory", "--error", "0"});
 
+    // Every rollout route checks the caller's role and names what is wrong with the input.
+    const std::string vera = user("vera", "viewer");
+    BOOST_TEST(ctl({"rollout", "show", hello}, vera).exit_code == 0);
+    for (const std::string verb : {"halt", "resume", "cancel", "advance"}) {
+        const auto refused = ctl({"rollout", verb, hello}, vera);
+        BOOST_TEST(refused.exit_code == 1, verb);
+        BOOST_TEST(contains(refused.err, "viewer"), refused.err);
+    }
+    BOOST_TEST(ctl({"rollout", "show", hello}, "admin_" + std::string(43, 'A')).exit_code == 1);
+    const auto viewer_backout =
+        ctl({"release", "backout", ref, "--reason", "a viewer may not do this"}, vera);
+    BOOST_TEST(viewer_backout.exit_code == 1, viewer_backout.err);
+    const auto bad_wave = ctl(
+        {"rollout", "create", "hello@1.0", "--collection", "fleet", "--waves", "50%,10%"}, rita);
+    BOOST_TEST(bad_wave.exit_code == 2);
+    BOOST_TEST(contains(bad_wave.err, "field \"waves\"[1]: percentages are cumulative"),
+               bad_wave.err);
+    const auto no_collection = ctl(
+        {"rollout", "create", "hello@1.0", "--collection", "fleet", "--waves", "nowhere"}, rita);
+    BOOST_TEST(no_collection.exit_code == 2);
+    BOOST_TEST(contains(no_collection.err, "no collection nowhere"), no_collection.err);
+    BOOST_TEST(
+        ctl({"rollout", "create", "hello@1.0", "--collection", "fleet", "--error", "x"}, rita)
+            .exit_code == 2);
+    BOOST_TEST(ctl({"rollout", "show", "RO-x"}, rita).exit_code == 2);
+    const auto bad_interval =
+        run_process({FERRYD_BINARY, "init", "--role", "dp", "--dir", dir / "dp-bad", "--parent",
+                     server(), "--token", "dp_x", "--sync-interval", "0"});
+    BOOST_TEST(bad_interval.exit_code == 2);
+    BOOST_TEST(contains(bad_interval.err, "--sync-interval must be 1 to 3600 seconds"),
+               bad_interval.err);
+    BOOST_TEST(!std::filesystem::exists(dir / "dp-bad"));  // nothing written
+
     // The pilot wave while the release is testing: only ws-0 installs; the production waves wait.
     auto r = cycle_until(
         hello, [](const Poco::JSON::Object::Ptr& r) { return wave_state(r, 1) == "complete"; });

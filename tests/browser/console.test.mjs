@@ -194,7 +194,7 @@ async function checkRolloutPage(page, id) {
   await open(page, `#/rollouts/${id}`, `Rollout ${id}`);
   const report = await get(`/rollouts/${id}/report`);
   assert.equal(await rolloutState(page), report.rollout.state, 'data-testid="rollout-state"');
-  const table = page.getByRole('table', { name: 'Waves' });
+  const table = page.getByRole('table', { name: 'Waves', exact: true });
   await table.waitFor({ timeout: WAIT });
   const headers = (await table.getByRole('columnheader').allInnerTexts()).map((h) => h.trim().toLowerCase());
   const column = (pattern) => headers.findIndex((h) => pattern.test(h));
@@ -210,11 +210,12 @@ async function checkRolloutPage(page, id) {
   });
   const seen = [];
   for (const wave of report.rollout.waves) {
-    const bar = table.getByRole('progressbar', { name: `Wave ${wave.number} progress`, exact: true });
+    const barName = { name: `Wave ${wave.number} progress`, exact: true };
+    const bar = table.getByRole('progressbar', barName);
     const now = Number(await bar.getAttribute('aria-valuenow', { timeout: WAIT }));
     const expected = wavePercent(wave);
     assert.ok(closeTo(now, expected), `${id} wave ${wave.number}: aria-valuenow ${now}, the server says ${expected}% (${wave.succeeded} of ${wave.members})`);
-    const row = table.getByRole('row').filter({ has: bar });
+    const row = table.getByRole('row').filter({ has: page.getByRole('progressbar', barName) });
     const cells = await row.evaluate((tr) => [...tr.cells].map((cell) => cell.textContent.trim()));
     for (const [name, index] of Object.entries(columns)) {
       const value = String(wave[name]);
@@ -430,12 +431,12 @@ async function run(browser) {
 
   await check(`at ${NARROW.width}x${NARROW.height} the dashboard and the rollout page do not overflow sideways`, async () => {
     await page.setViewportSize(NARROW);
-    await checkNoOverflow(page, 'the dashboard');
     await screenshot(page, '03-dashboard-420');
+    await checkNoOverflow(page, 'the dashboard');
     await open(page, `#/rollouts/${haltedId}`, `Rollout ${haltedId}`);
-    await page.getByRole('table', { name: 'Waves' }).waitFor({ timeout: WAIT });
-    await checkNoOverflow(page, `the page of ${haltedId}`);
+    await page.getByRole('table', { name: 'Waves', exact: true }).waitFor({ timeout: WAIT });
     await screenshot(page, `07-rollout-${haltedId}-420`);
+    await checkNoOverflow(page, `the page of ${haltedId}`);
     await page.setViewportSize(WIDE);
   });
 
@@ -513,19 +514,29 @@ async function run(browser) {
     await screenshot(page, `11-collection-${collection}-preview`);
   });
 
-  await check('the packages page shows each version in the library', async () => {
+  await check('the packages pages show each package and version of the library', async () => {
     await follow(page, 'Packages', 'Packages');
-    for (const p of packages) {
-      await until(`Packages: ${p.name} ${p.version}`, async () => {
-        const row = page.getByRole('row').or(page.getByRole('listitem')).filter({ hasText: p.name }).filter({ hasText: p.version });
-        return (await row.count()) > 0;
-      });
+    const names = [...new Set(packages.map((p) => p.name))];
+    for (const name of names) {
+      // The list: one row per package (its number of versions, the latest) or one per version.
+      const versions = packages.filter((p) => p.name === name).map((p) => p.version);
+      const latest = versions[versions.length - 1];
+      const text = await rowText(page, name, 'Packages');
+      assert.ok(text.includes(latest), `${name}'s row "${text}" does not show ${latest}`);
     }
     await screenshot(page, '08-packages');
-    const name = packages[0].name;
-    await open(page, `#/packages/${name}`, `Package ${name}`);
-    await shows(page, packages.filter((p) => p.name === name).map((p) => p.version), `Package ${name}`);
-    await screenshot(page, `09-package-${name}`);
+    for (const name of names) {
+      const versions = packages.filter((p) => p.name === name);
+      await open(page, `#/packages/${name}`, `Package ${name}`);
+      for (const p of versions) {
+        const text = await until(`Package ${name}: a row for ${p.version}`, async () => {
+          const rows = await page.getByRole('row').filter({ hasText: p.version }).allInnerTexts();
+          return rows.find((r) => new RegExp(`(^|\\s)${p.version.replace(/\./g, '\\.')}(\\s|$)`).test(r)) || false;
+        });
+        assert.ok(text.includes(p.publisher), `${name} ${p.version}: "${text.replace(/\s+/g, ' ')}" does not name its signer ${p.publisher}`);
+      }
+      await screenshot(page, `09-package-${name}`);
+    }
   });
 
   await check('the clients page lists the agents\' hostnames', async () => {

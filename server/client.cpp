@@ -179,6 +179,19 @@ Client ClientService::show(const Principal& reader, const std::string& uid) {
     return *client;
 }
 
+ClientSummary ClientService::summary(const Principal& reader) {
+    UserService::require(reader, Permission::ReadSite, "read clients");
+    return store_.summary(clock_());
+}
+
+std::vector<ClientReport> ClientService::history(const Principal& reader, const std::string& uid,
+                                                 int limit) {
+    UserService::require(reader, Permission::ReadSite, "read clients");
+    const auto client = store_.find(uid, false);
+    if (!client) throw Error(ErrorCode::NotFound, "no client " + uid.substr(0, 40));
+    return store_.reports(client->id, limit);
+}
+
 std::vector<Client> ClientService::list(const Principal& reader, int limit, std::int64_t after_id) {
     UserService::require(reader, Permission::ReadSite, "read clients");
     return store_.list(limit, after_id);

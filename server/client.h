@@ -47,6 +47,23 @@ struct Client {
     std::vector<Software> software;
 };
 
+// How many clients there are and how many were heard from lately (the console's dashboard).
+struct ClientSummary {
+    std::int64_t total = 0, active = 0, pending = 0, revoked = 0;
+    std::int64_t seen_last_hour = 0, seen_last_day = 0;
+};
+
+// One status report a client sent, as the site received it.
+struct ClientReport {
+    std::int64_t advertisement_id = 0;
+    std::string package;  // name@version
+    std::string state;
+    std::optional<std::int64_t> exit_code;
+    std::string log_tail;
+    std::int64_t at = 0;
+    std::int64_t received_at = 0;
+};
+
 // An inventory report. A full one replaces everything; a change applies on top of `base`,
 // the sequence the site last accepted.
 struct Inventory {
@@ -86,6 +103,9 @@ class ClientStore {
     virtual bool set_state(const std::string& uid, const std::string& from, const std::string& to,
                            const ChangeLogEntry& entry) = 0;
     virtual void touch(std::int64_t client_id, std::int64_t at) = 0;
+    virtual ClientSummary summary(std::int64_t now) = 0;
+    // The client's reports, newest first.
+    virtual std::vector<ClientReport> reports(std::int64_t client_id, int limit) = 0;
     // Applies the report in one transaction. A change whose base is not the stored sequence
     // returns false (the agent then sends a full report). A report at or below the stored
     // sequence is a resend and changes nothing.
@@ -120,6 +140,9 @@ class ClientService {
 
     Client show(const Principal& reader, const std::string& uid);
     std::vector<Client> list(const Principal& reader, int limit, std::int64_t after_id);
+    ClientSummary summary(const Principal& reader);
+    // The client's last `limit` status reports, newest first; Error(NotFound) for no such client.
+    std::vector<ClientReport> history(const Principal& reader, const std::string& uid, int limit);
     Client approve(const Principal& admin, const std::string& uid);
     Client revoke(const Principal& admin, const std::string& uid);
 

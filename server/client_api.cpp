@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "advertisement.h"
 #include "ferry/error.h"
 #include "ferry/json.h"
 
@@ -97,6 +98,29 @@ std::vector<Software> read_software(const json::FieldReader& in) {
     return software;
 }
 
+Poco::JSON::Object summary_json(const ClientSummary& s) {
+    Poco::JSON::Object o;
+    o.set("total", s.total);
+    o.set("active", s.active);
+    o.set("pending", s.pending);
+    o.set("revoked", s.revoked);
+    o.set("seen_last_hour", s.seen_last_hour);
+    o.set("seen_last_day", s.seen_last_day);
+    return o;
+}
+
+Poco::JSON::Object report_json(const ClientReport& r) {
+    Poco::JSON::Object o;
+    o.set("advertisement", advertisement_number(r.advertisement_id));
+    o.set("package", r.package);
+    o.set("state", r.state);
+    if (r.exit_code) o.set("exit_code", *r.exit_code);
+    o.set("log_tail", r.log_tail);
+    o.set("at", r.at);
+    o.set("received_at", r.received_at);
+    return o;
+}
+
 }  // namespace
 
 Inventory parse_inventory(const std::string& body) {
@@ -149,8 +173,20 @@ ApiAnswer clients_api(ClientService& clients, const Principal& caller, const std
         out.set("next_after", last);
         return json_answer(200, out);
     }
+    if (parts.size() == 1 && parts[0] == "summary" && method == "GET")
+        return json_answer(200, summary_json(clients.summary(caller)));
     if (parts.size() == 1 && method == "GET")
         return json_answer(200, client_json(clients.show(caller, parts[0]), true));
+    if (parts.size() == 2 && parts[1] == "history" && method == "GET") {
+        const int limit = static_cast<int>(query_integer(query, "limit", 100, 1, 1000));
+        Poco::JSON::Array history;
+        for (const auto& report : clients.history(caller, parts[0], limit))
+            history.add(report_json(report));
+        Poco::JSON::Object out;
+        out.set("client", parts[0]);
+        out.set("history", history);
+        return json_answer(200, out);
+    }
     if (parts.size() == 2 && method == "POST" && parts[1] == "approve")
         return json_answer(200, client_json(clients.approve(caller, parts[0]), false));
     if (parts.size() == 2 && method == "POST" && parts[1] == "revoke")

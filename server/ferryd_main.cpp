@@ -229,6 +229,15 @@ class Ferryd : public Poco::Util::ServerApplication {
                                          : site.listen_host;
             std::cout << "ferryd: listening on " << ferry::server::listen_scheme(site) << "://"
                       << host << ":" << server.port() << std::endl;
+            if (server.console_dir().empty())
+                std::cerr << "{\"level\": \"warning\", \"msg\": \"the web console is not "
+                             "installed: no share/ferry/console beside ferryd and no console_dir "
+                             "in the config\"}"
+                          << std::endl;
+            else
+                std::cout << "ferryd: web console at " << ferry::server::listen_scheme(site)
+                          << "://" << host << ":" << server.port() << "/console/ (files in "
+                          << server.console_dir() << ")" << std::endl;
             waitForTerminationRequest();
             std::cerr << "{\"level\": \"info\", \"msg\": \"stopping\"}" << std::endl;
             server.stop();

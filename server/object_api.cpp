@@ -73,7 +73,8 @@ void send_json(Poco::Net::HTTPServerResponse& response, HTTPResponse::HTTPStatus
     response.send() << out.str();
 }
 
-void put_object(const ObjectStore& store, const std::string& id,
+// `id`: the id the bytes must hash to (PUT), or none: they are named by their hash (POST).
+void put_object(const ObjectStore& store, const std::optional<std::string>& id,
                 Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                 const ObjectApiLimits& limits) {
     if (request.hasContentLength() &&
@@ -178,9 +179,14 @@ std::uint64_t get_object(const ObjectStore& store, const std::string& id,
 std::uint64_t objects_api(const ObjectStore& store, const Principal& caller, const std::string& id,
                           Poco::Net::HTTPServerRequest& request,
                           Poco::Net::HTTPServerResponse& response, const ObjectApiLimits& limits) {
+    const std::string& method = request.getMethod();
+    if (id.empty() && method == "POST") {
+        UserService::require(caller, Permission::UploadObjects, "upload objects");
+        put_object(store, std::nullopt, request, response, limits);
+        return 0;
+    }
     if (!is_object_id(id))
         throw Error(ErrorCode::InvalidInput, "an object id is 64 lowercase hex digits");
-    const std::string& method = request.getMethod();
     if (method == "PUT") {
         UserService::require(caller, Permission::UploadObjects, "upload objects");
         put_object(store, id, request, response, limits);

@@ -2,6 +2,8 @@
 //   PUT  (packager, admin)  streams the body into the ObjectStore; the id is verified while the
 //        bytes are written and nothing becomes visible unless it matches; an existing object is
 //        never overwritten. 201 when stored, 200 when it was already there.
+//   POST /api/v1/objects (packager, admin)  the same, for bytes whose id the sender did not
+//        compute (the console's upload form): they are named by their hash as they are written.
 //   GET/HEAD (any role)     the bytes, with ETag = "id", If-None-Match -> 304, one Range ->
 //        206 (416 when unsatisfiable), and immutable caching: an id never changes meaning.
 // Ids that are not 64 lowercase hex digits ("..", "%2e%2e", …) are refused with 400 before the

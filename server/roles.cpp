@@ -61,4 +61,51 @@ bool role_allows(Role role, Permission permission) {
     return false;
 }
 
+const std::vector<Permission>& all_permissions() {
+    static const std::vector<Permission> all = {
+        Permission::ManageUsers,       Permission::ReadSite,       Permission::ReadContent,
+        Permission::ReadObjects,       Permission::ManageDps,      Permission::UploadObjects,
+        Permission::ManagePublishers,  Permission::RetirePackages, Permission::SubmitRfc,
+        Permission::VoteRfc,           Permission::ManageReleases, Permission::ManageClients,
+        Permission::ManageCollections, Permission::Advertise,      Permission::CollectObjects,
+    };
+    return all;
+}
+
+const char* permission_name(Permission permission) {
+    switch (permission) {
+        case Permission::ManageUsers:
+            return "manage-users";
+        case Permission::ReadSite:
+            return "read-site";
+        case Permission::ReadContent:
+            return "read-content";
+        case Permission::ReadObjects:
+            return "read-objects";
+        case Permission::ManageDps:
+            return "manage-dps";
+        case Permission::UploadObjects:
+            return "upload-objects";
+        case Permission::ManagePublishers:
+            return "manage-publishers";
+        case Permission::RetirePackages:
+            return "retire-packages";
+        case Permission::SubmitRfc:
+            return "submit-rfc";
+        case Permission::VoteRfc:
+            return "vote-rfc";
+        case Permission::ManageReleases:
+            return "manage-releases";
+        case Permission::ManageClients:
+            return "manage-clients";
+        case Permission::ManageCollections:
+            return "manage-collections";
+        case Permission::Advertise:
+            return "advertise";
+        case Permission::CollectObjects:
+            return "collect-objects";
+    }
+    return "?";
+}
+
 }  // namespace ferry::server

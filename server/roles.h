@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ferry::server {
 
@@ -34,5 +35,10 @@ enum class Permission {
 };
 
 bool role_allows(Role role, Permission permission);
+
+// Every permission, in declaration order, and its name in the API ("manage-users", …): what
+// GET /api/v1/whoami lists, so that the console enables what the server would allow.
+const std::vector<Permission>& all_permissions();
+const char* permission_name(Permission permission);
 
 }  // namespace ferry::server

@@ -59,6 +59,7 @@ SiteConfig SiteConfig::load(const std::string& path) {
                          c.listen_port);
     c.tls_certificate = get("tls_certificate", false);
     c.tls_key = get("tls_key", false);
+    c.console_dir = get("console_dir", false);
     if (c.role == "dp") {
         c.parent = get("parent", true);
         if (c.parent.rfind("http://", 0) != 0 && c.parent.rfind("https://", 0) != 0)
@@ -105,6 +106,9 @@ std::string SiteConfig::to_ini() const {
         << "; PEM files; set both to serve HTTPS.\n"
         << "tls_certificate = " << tls_certificate << "\n"
         << "tls_key = " << tls_key << "\n";
+    if (role == "site")
+        out << "; the web console's files (empty: share/ferry/console beside ferryd)\n"
+            << "console_dir = " << console_dir << "\n";
     if (role == "dp")
         out << "; the parent this distribution point replicates from (its token: "
                "keys/parent.token)\n"

@@ -21,6 +21,9 @@ struct SiteConfig {
     // turn) and each one; rate text as in include/ferry/throttle.h ("unlimited" when empty).
     std::string serve_limit;
     std::string serve_connection_limit;
+    // site role: where the web console's files are; "" is share/ferry/console beside ferryd
+    // (server/console_files.h).
+    std::string console_dir;
 
     std::string database_path() const { return data_dir + "/ferry.db"; }
     std::string site_key_path() const { return data_dir + "/keys/site.key"; }

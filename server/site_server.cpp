@@ -19,6 +19,7 @@
 #include "client_api.h"
 #include "collection.h"
 #include "collection_api.h"
+#include "console_files.h"
 #include "dp_api.h"
 #include "dsl_api.h"
 #include "feed_api.h"
@@ -173,8 +174,22 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         const auto start = std::chrono::steady_clock::now();
         std::string route = "unmatched";
         try {
+            set_security_headers(response);
             const std::string path = request.getURI().substr(0, request.getURI().find('?'));
-            if (path == "/healthz") {
+            if (path == "/" || path == "/console") {
+                route = "/console/";
+                redirect(response, "/console/");
+            } else if (path.rfind("/console/", 0) == 0) {
+                route = "/console/";
+                ConsoleFiles(config_.console_dir)
+                    .serve(path.substr(std::string("/console/").size()), request, response);
+            } else if (path == "/api/v1/whoami") {
+                route = "/api/v1/whoami";
+                json_resource(request, response,
+                              [&](sql::Database&, const Principal& caller, const std::string&) {
+                                  return whoami_api(caller, request.getMethod());
+                              });
+            } else if (path == "/healthz") {
                 route = "/healthz";
                 if (!only_get(request, response)) return record(route, response, start);
                 health(response);
@@ -184,6 +199,11 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                 auto lease = pool_.acquire();
                 send(response, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4",
                      metrics_.render(read_site_gauges(*lease)));
+            } else if (path == "/api/v1/objects") {
+                route = "/api/v1/objects";
+                if (request.getMethod() != "POST")
+                    throw Error(ErrorCode::NotFound, "no such route (POST an object here)");
+                objects(request, response, "");
             } else if (path.rfind("/api/v1/objects/", 0) == 0) {
                 route = "/api/v1/objects/{id}";
                 objects(request, response, path.substr(std::string("/api/v1/objects/").size()));
@@ -322,13 +342,14 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                     });
             } else if (path == "/api/v1/clients" || path.rfind("/api/v1/clients/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/clients");
-                route =
-                    parts.empty()                               ? "/api/v1/clients"
-                    : parts.size() == 1 && parts[0] == "enroll" ? "/api/v1/clients/enroll"
-                    : parts.size() == 1
-                        ? "/api/v1/clients/{id}"
-                        : "/api/v1/clients/{id}/" +
-                              action_label(parts[1], {"policy", "inventory", "approve", "revoke"});
+                route = parts.empty()                                ? "/api/v1/clients"
+                        : parts.size() == 1 && parts[0] == "enroll"  ? "/api/v1/clients/enroll"
+                        : parts.size() == 1 && parts[0] == "summary" ? "/api/v1/clients/summary"
+                        : parts.size() == 1
+                            ? "/api/v1/clients/{id}"
+                            : "/api/v1/clients/{id}/" +
+                                  action_label(parts[1], {"policy", "inventory", "approve",
+                                                          "revoke", "history"});
                 clients(request, response, parts);
             } else if (path == "/api/v1/users" || path.rfind("/api/v1/users/", 0) == 0) {
                 const auto parts = segments_after(path, "/api/v1/users");
@@ -383,6 +404,12 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         send_error(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "method-not-allowed",
                    "use GET");
         return false;
+    }
+
+    static void redirect(HTTPServerResponse& response, const std::string& location) {
+        response.set("Location", location);
+        send(response, HTTPResponse::HTTP_FOUND, "text/plain; charset=utf-8",
+             "the console is at " + location + "\n");
     }
 
     void health(HTTPServerResponse& response) {
@@ -634,6 +661,11 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
             if (!client) throw Error(ErrorCode::NotFound, "no client " + uid);
             if (client->state != "active")
                 throw Error(ErrorCode::Forbidden, "client " + uid + " is " + client->state);
+            // A relayed report is news of the client: it counts as seen (to the minute, as a
+            // request of its own would).
+            const std::int64_t now = wall_clock()();
+            if (!client->last_seen_at || *client->last_seen_at + 60 <= now)
+                clients.touch(client->id, now);
             ApiAnswer answer;
             if (kind == "status") {
                 SqliteAdvertisementStore store(db);
@@ -740,6 +772,7 @@ SiteServer::SiteServer(SiteConfig config)
         sql::Database(config_.database_path(), options).migrate(site_migrations());
     }
     Poco::Net::ServerSocket socket = make_listen_socket(config_);
+    if (config_.console_dir.empty()) config_.console_dir = default_console_dir();
     server_ = std::make_unique<Poco::Net::HTTPServer>(new RouteFactory(config_, metrics_, pool_),
                                                       socket, http_server_params(kMaxThreads));
 }

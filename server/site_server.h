@@ -27,6 +27,8 @@ class SiteServer {
     // Stops accepting, lets requests in progress finish.
     void stop();
     std::uint16_t port() const;
+    // Where the console's files are served from ("" when not installed).
+    const std::string& console_dir() const { return config_.console_dir; }
 
   private:
     static constexpr std::size_t kMaxThreads = 16;

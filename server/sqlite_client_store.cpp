@@ -181,6 +181,49 @@ bool SqliteClientStore::set_state(const std::string& uid, const std::string& fro
     return true;
 }
 
+ClientSummary SqliteClientStore::summary(std::int64_t now) {
+    // One pass over the table: 100,000 clients are a few milliseconds.
+    sql::Statement row = db_.prepare(
+        "SELECT count(*), "
+        "coalesce(sum(state = 'active'), 0), coalesce(sum(state = 'pending'), 0), "
+        "coalesce(sum(state = 'revoked'), 0), "
+        "coalesce(sum(state != 'revoked' AND last_seen_at >= ?), 0), "
+        "coalesce(sum(state != 'revoked' AND last_seen_at >= ?), 0) FROM client");
+    row.bind(1, now - 3600).bind(2, now - 86400);
+    row.step();
+    ClientSummary s;
+    s.total = row.column_int64(0);
+    s.active = row.column_int64(1);
+    s.pending = row.column_int64(2);
+    s.revoked = row.column_int64(3);
+    s.seen_last_hour = row.column_int64(4);
+    s.seen_last_day = row.column_int64(5);
+    return s;
+}
+
+std::vector<ClientReport> SqliteClientStore::reports(std::int64_t client_id, int limit) {
+    sql::Statement rows = db_.prepare(
+        "SELECT m.advertisement_id, p.name || '@' || p.version, m.state, m.exit_code, "
+        "m.log_tail, m.at, m.received_at FROM status_message m "
+        "JOIN advertisement a ON a.id = m.advertisement_id "
+        "JOIN package_version p ON p.id = a.package_version_id "
+        "WHERE m.client_id = ? ORDER BY m.seq DESC LIMIT ?");
+    rows.bind(1, client_id).bind(2, limit);
+    std::vector<ClientReport> out;
+    while (rows.step()) {
+        ClientReport r;
+        r.advertisement_id = rows.column_int64(0);
+        r.package = rows.column_text(1);
+        r.state = rows.column_text(2);
+        r.exit_code = optional_int(rows, 3);
+        r.log_tail = rows.column_text(4);
+        r.at = rows.column_int64(5);
+        r.received_at = rows.column_int64(6);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 void SqliteClientStore::touch(std::int64_t client_id, std::int64_t at) {
     db_.prepare("UPDATE client SET last_seen_at = ? WHERE id = ?")
         .bind(1, at)

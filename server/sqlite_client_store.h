@@ -23,6 +23,8 @@ class SqliteClientStore : public ClientStore {
     bool set_state(const std::string& uid, const std::string& from, const std::string& to,
                    const ChangeLogEntry& entry) override;
     void touch(std::int64_t client_id, std::int64_t at) override;
+    ClientSummary summary(std::int64_t now) override;
+    std::vector<ClientReport> reports(std::int64_t client_id, int limit) override;
     bool apply_inventory(std::int64_t client_id, const Inventory& inventory,
                          std::int64_t at) override;
 

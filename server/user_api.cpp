@@ -54,6 +54,19 @@ ApiAnswer users_api(UserService& users, const Principal& caller, const std::stri
     throw Error(ErrorCode::NotFound, "no such route");
 }
 
+ApiAnswer whoami_api(const Principal& caller, const std::string& method) {
+    if (method != "GET") throw Error(ErrorCode::NotFound, "no such route");
+    Poco::JSON::Array permissions;
+    for (const Permission permission : all_permissions()) {
+        if (role_allows(caller.role, permission)) permissions.add(permission_name(permission));
+    }
+    Poco::JSON::Object out;
+    out.set("name", caller.name);
+    out.set("role", role_name(caller.role));
+    out.set("permissions", permissions);
+    return json_answer(200, out);
+}
+
 ApiAnswer changelog_api(UserService& users, const Principal& caller, const std::string& method,
                         const std::vector<std::pair<std::string, std::string>>& query) {
     if (method != "GET") throw Error(ErrorCode::NotFound, "no such route");

@@ -22,4 +22,8 @@ ApiAnswer users_api(UserService& users, const Principal& caller, const std::stri
 ApiAnswer changelog_api(UserService& users, const Principal& caller, const std::string& method,
                         const std::vector<std::pair<std::string, std::string>>& query);
 
+// GET /api/v1/whoami   any token: who the caller is and what its role allows, so that a page
+// (the console) can offer only what the server would accept; the server still checks each call.
+ApiAnswer whoami_api(const Principal& caller, const std::string& method);
+
 }  // namespace ferry::server

@@ -245,6 +245,25 @@ BOOST_FIXTURE_TEST_CASE(WavesAdvanceOnEvidenceAndFailuresHaltThroughTheDp, Fleet
                failure->getValue<std::string>("log_tail"));
     BOOST_TEST(json->getArray("history")->size() >= 1u);
 
+    // The pilot's own history (the console's client page): its reports, newest first, the
+    // rollback with its exit code and log among them.
+    const auto history = http(port, "GET", "/api/v1/clients/" + ids[0] + "/history", rita);
+    BOOST_TEST_REQUIRE(history.status == 200, history.body);
+    const auto reports = parsed(history.body)->getArray("history");
+    BOOST_TEST_REQUIRE(reports->size() >= 2u, history.body);
+    BOOST_TEST(reports->getObject(0)->getValue<std::int64_t>("at") >=
+               reports->getObject(reports->size() - 1)->getValue<std::int64_t>("at"));
+    bool rolled_back = false;
+    for (std::size_t i = 0; i < reports->size(); ++i) {
+        const auto report = reports->getObject(static_cast<unsigned>(i));
+        if (report->getValue<std::string>("state") != "rolled-back") continue;
+        rolled_back = true;
+        BOOST_TEST(report->getValue<std::string>("package") == "broken@1.0");
+        BOOST_TEST(report->getValue<int>("exit_code") == 1);
+        BOOST_TEST(contains(report->getValue<std::string>("advertisement"), "ADV-"));
+    }
+    BOOST_TEST(rolled_back, history.body);
+
     // The readiness review: the production waves start, and hello completes.
     pass_readiness_review(ref);
     r = cycle_until(hello, [](const Poco::JSON::Object::Ptr& r) {

@@ -61,7 +61,8 @@ export function historyChart(history, {title, until}) {
 
   const W = 720, H = 260, left = 48, right = 16, top = 12, bottom = 30;
   const t0 = samples[0].at;
-  const t1 = Math.max(until || 0, samples[samples.length - 1].at, t0 + 60);
+  // At least 10 s wide, so a rollout finished within a second still has a readable chart.
+  const t1 = Math.max(until || 0, samples[samples.length - 1].at, t0 + 10);
   const maxY = niceCeiling(Math.max(1, ...samples.map((x) => x.members)));
   const X = (t) => left + ((t - t0) / (t1 - t0)) * (W - left - right);
   const Y = (v) => top + (1 - v / maxY) * (H - top - bottom);
@@ -71,8 +72,9 @@ export function historyChart(history, {title, until}) {
     svg.append(s('line', {x1: left, x2: W - right, y1: Y(v), y2: Y(v), class: 'grid'}));
     svg.append(s('text', {x: left - 6, y: Y(v) + 4, class: 'axis', 'text-anchor': 'end'}, String(v)));
   }
-  for (const t of timeTicks(t0, t1)) {
-    svg.append(s('text', {x: X(t), y: H - 10, class: 'axis', 'text-anchor': 'middle'}, localClock(t)));
+  const {times, step} = timeTicks(t0, t1);
+  for (const t of times) {
+    svg.append(s('text', {x: X(t), y: H - 10, class: 'axis', 'text-anchor': 'middle'}, localClock(t, step < 60)));
   }
   // Layers bottom-up: each is the band between the sum of the series below it and that sum
   // plus its own count, drawn as steps (a count holds until the next sample).
@@ -147,12 +149,12 @@ export function ticks(max) {
   return out;
 }
 
-// Up to 6 evenly spaced times, on whole minutes when the span allows.
+// Up to 6 evenly spaced times on round seconds, minutes or hours.
 function timeTicks(t0, t1) {
   const span = t1 - t0;
-  const candidates = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+  const candidates = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
   const step = candidates.find((c) => span / c <= 5) || Math.ceil(span / 5);
-  const out = [];
-  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) out.push(t);
-  return out.length ? out : [t0];
+  const times = [];
+  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) times.push(t);
+  return {times: times.length ? times : [t0], step};
 }

@@ -61,7 +61,9 @@ export function queryEditor({initial = '', signal}) {
         showOk(`${plural(answer.count, 'client')} ${answer.count === 1 ? 'matches' : 'match'} the query.`);
         clear(sample).append(sampleList(answer.members || [], answer.count));
       } else {
-        showError(answer.error, answer.column || 0, query);
+        // The server's text may already carry its position ("query: column 12: …"); it is
+        // said once, as "column 12: …".
+        showError(String(answer.error).replace(/^(query: )?column \d+: /, ''), answer.column || 0, query);
       }
     } catch (err) {
       if (err.name === 'AbortError' || mine !== sequence) return;

@@ -59,14 +59,14 @@ export function defList(pairs) {
   ]));
 }
 
-// A section with its heading (level 2 by default), labelled by it.
-let sectionCount = 0;
+// A section with its heading (level 2 by default). Deliberately not labelled by the heading:
+// that would make every section a landmark region and give it an accessible name that
+// label-based lookups ("Query", "Reason") would also match.
 export function section(title, ...children) {
   return sectionAt(2, title, ...children);
 }
 export function sectionAt(level, title, ...children) {
-  const id = `section-${++sectionCount}`;
-  return h('section', {'aria-labelledby': id}, h(`h${level}`, {id}, title), ...children);
+  return h('section', {}, h(`h${level}`, {}, title), ...children);
 }
 
 // An error of loading or of an action, announced at once.

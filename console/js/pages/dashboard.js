@@ -91,7 +91,7 @@ function drawDps(region, signal) {
     const revoked = dps.length - active.length;
     return [
       active.length === 0 ? null : h('p', {class: troubled.length ? 'warning' : null},
-        troubled.length === 0 ? `All ${plural(active.length, 'active distribution point')} sent a heartbeat in the last minute.`
+        troubled.length === 0 ? (active.length === 1 ? 'The active distribution point sent a heartbeat in the last minute.' : `All ${active.length} active distribution points sent a heartbeat in the last minute.`)
           : `${troubled.length} of ${plural(active.length, 'active distribution point')} ${troubled.length === 1 ? 'has' : 'have'} not sent a heartbeat in the last minute: ${troubled.map((d) => d.name).join(', ')}.`),
       dpTable(active, {caption: 'Active distribution points'}),
       revoked ? h('p', {class: 'note'}, `${plural(revoked, 'revoked distribution point')} not shown. `, link('#/dps', 'All distribution points')) : null,

@@ -36,7 +36,7 @@ function libraryTable(versions) {
     byName.get(v.name).push(v);
   }
   const rows = [...byName.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([name, list]) => {
-    const latest = list.reduce((a, b) => (b.registered_at > a.registered_at ? b : a));
+    const latest = list.reduce((a, b) => (b.registered_at >= a.registered_at ? b : a)); // ties: the later in the list
     return {name, list, latest};
   });
   return dataTable({

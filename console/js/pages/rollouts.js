@@ -171,6 +171,7 @@ function toneFor(state) {
 function wavesTable(r) {
   return dataTable({
     caption: 'Waves',
+    captionHidden: true, // the section's heading says it already
     empty: 'This rollout has no waves.',
     rows: r.waves || [],
     columns: [

@@ -122,12 +122,13 @@ function historyTable(samples, title) {
   const caption = samples.length > shown.length
     ? `Clients per state over time for ${title} (the latest ${shown.length} of ${samples.length} samples)`
     : `Clients per state over time for ${title}`;
-  return h('table', {class: 'visually-hidden'},
+  // The hiding class goes on a wrapper: a table ignores a 1 px width and would widen the page.
+  return h('div', {class: 'visually-hidden'}, h('table', {},
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, ['Time', 'Members', ...series.map((x) => x.label)].map((l) => h('th', {scope: 'col'}, l)))),
     h('tbody', {}, shown.map((x) => h('tr', {},
       h('th', {scope: 'row'}, localDateTime(x.at)), h('td', {}, String(x.members)),
-      series.map((item) => h('td', {}, String(x[item.key])))))));
+      series.map((item) => h('td', {}, String(x[item.key]))))))));
 }
 
 // The smallest of 1, 2, 5 × 10^k at or above v (axis top).

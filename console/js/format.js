@@ -5,15 +5,16 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
 });
 const clockTime = new Intl.DateTimeFormat(undefined, {hour: '2-digit', minute: '2-digit'});
+const clockSeconds = new Intl.DateTimeFormat(undefined, {hour: '2-digit', minute: '2-digit', second: '2-digit'});
 
 // "2026-03-01, 14:03:22" in the browser's time zone.
 export function localDateTime(unix) {
   return dateTime.format(new Date(unix * 1000));
 }
 
-// "14:03", for chart axes.
-export function localClock(unix) {
-  return clockTime.format(new Date(unix * 1000));
+// "14:03" (or "14:03:20" with seconds), for chart axes.
+export function localClock(unix, seconds = false) {
+  return (seconds ? clockSeconds : clockTime).format(new Date(unix * 1000));
 }
 
 // "3 min ago", "in 2 h", "just now". `now` is in Unix seconds (a parameter so tests can fix it).

@@ -47,7 +47,7 @@ export function queryEditor({initial = '', signal}) {
   }
 
   async function preview() {
-    const query = textarea.value;
+    const query = oneLine(textarea.value);
     const mine = ++sequence;
     if (query.trim() === '') {
       showOk('No query: the collection has only its static and included members.');
@@ -63,7 +63,7 @@ export function queryEditor({initial = '', signal}) {
       } else {
         // The server's text may already carry its position ("query: column 12: …"); it is
         // said once, as "column 12: …".
-        showError(String(answer.error).replace(/^(query: )?column \d+: /, ''), answer.column || 0, query);
+        showError(String(answer.error).replace(/^(query: )?column \d+: /, ''), answer.column || 0, textarea.value);
       }
     } catch (err) {
       if (err.name === 'AbortError' || mine !== sequence) return;
@@ -84,7 +84,14 @@ export function queryEditor({initial = '', signal}) {
     h('p', {id: `query-help-${n}`, class: 'help'},
       'For example: os.name == "Debian" and hw.memory_mb >= 4096 (docs/collections.md). Previewed as you type; nothing is saved until you save.'),
     marker, alertSlot, status, sample);
-  return {element, textarea, value: () => textarea.value, focus: () => textarea.focus()};
+  return {element, textarea, value: () => oneLine(textarea.value), focus: () => textarea.focus()};
+}
+
+// The server takes a query as one line (a line break is a control character it refuses); the
+// box may wrap it over several for reading. Each break becomes a space, one for one, so the
+// server's column still points at the same character of the text in the box.
+function oneLine(text) {
+  return text.replace(/[\r\n\t]/g, ' ');
 }
 
 function sampleList(members, count) {

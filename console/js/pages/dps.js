@@ -111,15 +111,16 @@ function fig(label, value) {
 // zone and says so. A schedule too involved to read here is shown as given.
 function throughputAgainstSchedule(dp) {
   const tp = report(dp).throughput;
-  const now = currentRate(dp.schedule || '', new Date());
-  const tpText = typeof tp === 'number' ? rate(tp) : 'not reported';
+  const tpText = typeof tp === 'number' ? `It replicates at ${rate(tp)}` : 'It has not reported its throughput';
+  if (!dp.schedule) return h('p', {}, `${tpText}; it has no schedule, so no limit applies.`);
+  const now = currentRate(dp.schedule, new Date());
   if (!now) {
-    return h('p', {}, `Replicating at ${tpText}; the schedule is "${dp.schedule}" (not worked out here: read it as given).`);
+    return h('p', {}, `${tpText}. Its schedule is shown as given above (too involved to work out here).`);
   }
-  const allowed = now.rate === 'unlimited' ? 'no limit' : now.rate === 'paused' ? 'paused (no transfer starts)' : rate(now.rate);
+  const allowed = now.rate === 'unlimited' ? 'no limit' : now.rate === 'paused' ? 'a pause (no transfer starts)' : rate(now.rate);
   const share = typeof tp === 'number' && typeof now.rate === 'number' && now.rate > 0
-    ? ` — ${Math.round((tp * 100) / now.rate)}% of the allowed rate` : '';
+    ? ` (${Math.round((tp * 100) / now.rate)}% of it)` : '';
   return h('p', {},
-    `Replicating at ${tpText}${share}. The schedule allows ${allowed} now (${now.why}; `,
-    'worked out in this browser\'s time zone, the DP applies its own local time).');
+    `${tpText}; the schedule allows ${allowed} now${share}, by ${now.why}. `,
+    h('span', {class: 'note'}, 'Worked out in this browser\'s time zone; the DP applies its own local time.'));
 }

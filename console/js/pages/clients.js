@@ -116,7 +116,7 @@ function factsTable(facts) {
 }
 
 // Up to tens of thousands of packages: a filter, and at most `shownMax` rows at once.
-const shownMax = 500;
+const shownMax = 100;
 function softwareTable(software) {
   if (software.length === 0) return h('p', {class: 'empty'}, 'No software reported.');
   const sorted = software.slice().sort((a, b) => a.name.localeCompare(b.name));

@@ -136,21 +136,24 @@ async function route() {
   const path = decodeURIComponentSafe(location.hash.replace(/^#/, ''));
   const match = routes.map(([re, module, section]) => ({m: re.exec(path), module, section})).find((x) => x.m);
   markNav(match ? match.section : null);
-  clear(main);
+  // Each page draws into its own element: a page left while it was still loading may finish
+  // drawing, but into an element no longer in the document.
+  const view = h('div', {class: 'view'});
+  clear(main).append(view);
   const controller = new AbortController();
   page = {controller, timer: null};
   const current = page;
   const focusHeading = !firstRender;
   firstRender = false;
   if (!match) {
-    title(`Page not found`);
-    main.append(alertBox(`There is no page at "${path}". Use the navigation above.`));
+    title(view, 'Page not found');
+    view.append(alertBox(`There is no page at "${path}". Use the navigation above.`));
     return;
   }
   const ctx = {
-    main, me, params: match.m.slice(1), signal: controller.signal,
-    title,
-    every: (ms, fn) => every(current, ms, fn),
+    main: view, me, params: match.m.slice(1), signal: controller.signal,
+    title: (text) => (controller.signal.aborted ? null : title(view, text)),
+    every: (ms, fn) => every(current, view, ms, fn),
   };
   try {
     const module = await import(`./pages/${match.module}.js`);
@@ -158,11 +161,11 @@ async function route() {
     await module.render(ctx);
   } catch (err) {
     if (err.name === 'AbortError' || controller.signal.aborted || err.status === 401) return;
-    if (!main.querySelector('h1')) title('Error');
-    main.append(alertBox(`This page could not be shown: ${errorMessage(err)}`));
+    if (!view.querySelector('h1')) title(view, 'Error');
+    view.append(alertBox(`This page could not be shown: ${errorMessage(err)}`));
   }
   if (focusHeading && !controller.signal.aborted) {
-    const heading = main.querySelector('h1');
+    const heading = view.querySelector('h1');
     if (heading && !main.contains(document.activeElement)) heading.focus();
   }
 }
@@ -177,11 +180,11 @@ function decodeURIComponentSafe(text) {
 
 // The page's one <h1> (focusable from script: it takes focus when the page changes, so a
 // screen reader starts there), and the window title.
-function title(text) {
-  let heading = main.querySelector('h1');
+function title(view, text) {
+  let heading = view.querySelector('h1');
   if (!heading) {
     heading = h('h1', {tabindex: '-1'});
-    main.prepend(heading);
+    view.prepend(heading);
   }
   heading.textContent = text;
   document.title = `${text} — Ferry console`;
@@ -199,14 +202,15 @@ function markNav(section) {
 
 // Calls fn every ms while the page is on screen, the tab is visible and the user has not turned
 // refreshing off; one call at a time. A bar under the <h1> says when it last worked.
-function every(current, ms, fn) {
+function every(current, view, ms, fn) {
+  if (current.controller.signal.aborted || current.timer !== null) return;
   const toggle = h('input', {type: 'checkbox', id: 'auto-refresh', checked: true});
   const stamp = h('span', {class: 'stamp'}, `Updated ${new Date().toLocaleTimeString()}`);
   const bar = h('div', {class: 'refresh-bar'},
     h('span', {}, toggle, ' ', h('label', {for: 'auto-refresh'}, `Refresh every ${Math.round(ms / 1000)} s`)), stamp);
-  const heading = main.querySelector('h1');
+  const heading = view.querySelector('h1');
   if (heading) heading.after(bar);
-  else main.prepend(bar);
+  else view.prepend(bar);
   let busy = false;
   current.timer = setInterval(async () => {
     if (busy || !toggle.checked || document.hidden || current.controller.signal.aborted) return;

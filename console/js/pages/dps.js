@@ -4,7 +4,6 @@
 import * as api from '../api.js';
 import {h, replaceContent} from '../dom.js';
 import {bytes, duration, rate} from '../format.js';
-import {currentRate} from '../schedule.js';
 import {dataTable, defList, figure, link, loadError, loading, section, stateBadge, timeEl} from '../ui.js';
 
 // A DP heartbeats every few seconds; a minute of silence means it is down or cut off.
@@ -106,21 +105,18 @@ function fig(label, value) {
   return h('li', {}, h('span', {class: 'value'}, value), h('span', {class: 'label'}, label));
 }
 
-// The throughput next to the rate the schedule allows now. The DP applies its schedule in its
-// own local time, which the site does not know; the rate is worked out in this browser's time
-// zone and says so. A schedule too involved to read here is shown as given.
+// The throughput next to the rate the schedule allows now, as the site works it out with the
+// parser the DP itself runs (schedule_now / schedule_rate), by the site's clock.
 function throughputAgainstSchedule(dp) {
   const tp = report(dp).throughput;
   const tpText = typeof tp === 'number' ? `It replicates at ${rate(tp)}` : 'It has not reported its throughput';
   if (!dp.schedule) return h('p', {}, `${tpText}; it has no schedule, so no limit applies.`);
-  const now = currentRate(dp.schedule, new Date());
-  if (!now) {
-    return h('p', {}, `${tpText}. Its schedule is shown as given above (too involved to work out here).`);
-  }
-  const allowed = now.rate === 'unlimited' ? 'no limit' : now.rate === 'paused' ? 'a pause (no transfer starts)' : rate(now.rate);
-  const share = typeof tp === 'number' && typeof now.rate === 'number' && now.rate > 0
-    ? ` (${Math.round((tp * 100) / now.rate)}% of it)` : '';
+  const allowed = typeof dp.schedule_rate === 'number'
+    ? (dp.schedule_rate === 0 ? 'a pause (no transfer starts)' : rate(dp.schedule_rate))
+    : 'no limit';
+  const share = typeof tp === 'number' && dp.schedule_rate > 0
+    ? ` (${Math.round((tp * 100) / dp.schedule_rate)}% of it)` : '';
   return h('p', {},
-    `${tpText}; the schedule allows ${allowed} now${share}, by ${now.why}. `,
-    h('span', {class: 'note'}, 'Worked out in this browser\'s time zone; the DP applies its own local time.'));
+    `${tpText}; the schedule allows ${allowed} now${share}. `,
+    h('span', {class: 'note'}, 'By the site\'s clock and time zone; the DP applies its own local time.'));
 }

@@ -122,4 +122,12 @@ void DpService::set_replica(const Principal& admin, const std::string& name, boo
                                       replica ? "replica" : "advertised only"});
 }
 
+double DpService::scheduled_rate(const DistributionPoint& dp) const {
+    try {
+        return RateSchedule::parse(dp.schedule).rate_at(clock_());
+    } catch (const Error&) {
+        return kUnlimited;  // stored schedules were parsed when set; an old one shows as is
+    }
+}
+
 }  // namespace ferry::server

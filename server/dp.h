@@ -76,6 +76,9 @@ class DpService {
     void assign(const Principal& admin, const std::string& name, const std::string& collection);
     void set_schedule(const Principal& admin, const std::string& name, const std::string& schedule);
     void set_replica(const Principal& admin, const std::string& name, bool replica);
+    // The replication rate the DP's schedule allows now, in bytes per second (kUnlimited, 0
+    // when paused), by the site's clock and time zone: what its throughput is measured against.
+    double scheduled_rate(const DistributionPoint& dp) const;
 
   private:
     DpStore& store_;

@@ -7,12 +7,15 @@
 
 #include "ferry/error.h"
 #include "ferry/json.h"
+#include "ferry/throttle.h"
 
 namespace ferry::server {
 
 namespace {
 
-Poco::JSON::Object dp_json(const DistributionPoint& dp) {
+// `rate`: what its schedule allows now (bytes/s); shown as "schedule_now", and as a number
+// ("schedule_rate") unless unlimited, beside the throughput the DP reports.
+Poco::JSON::Object dp_json(const DistributionPoint& dp, double rate) {
     Poco::JSON::Object o;
     o.set("name", dp.name);
     o.set("state", dp.revoked_at ? "revoked" : "active");
@@ -22,6 +25,8 @@ Poco::JSON::Object dp_json(const DistributionPoint& dp) {
     if (!dp.url.empty()) o.set("url", dp.url);
     if (!dp.collection.empty()) o.set("collection", dp.collection);
     o.set("schedule", dp.schedule);
+    o.set("schedule_now", rate_text(rate));
+    if (rate != kUnlimited) o.set("schedule_rate", static_cast<Poco::Int64>(rate));
     o.set("replica", dp.replica);
     if (!dp.report.empty()) {
         try {
@@ -30,6 +35,10 @@ Poco::JSON::Object dp_json(const DistributionPoint& dp) {
         }
     }
     return o;
+}
+
+ApiAnswer dp_answer(const DpService& dps, const DistributionPoint& dp) {
+    return json_answer(200, dp_json(dp, dps.scheduled_rate(dp)));
 }
 
 // The figures a DP reports about itself; anything else in its heartbeat is refused.
@@ -59,8 +68,7 @@ ApiAnswer dps_api(DpService& dps, const Principal& caller, const std::string& me
         out.set("replica", dp.replica);
         return json_answer(200, out);
     }
-    if (parts.size() == 1 && method == "GET")
-        return json_answer(200, dp_json(dps.show(caller, parts[0])));
+    if (parts.size() == 1 && method == "GET") return dp_answer(dps, dps.show(caller, parts[0]));
     if (parts.size() == 2 && method == "POST" &&
         (parts[1] == "assign" || parts[1] == "schedule" || parts[1] == "replica")) {
         json::FieldReader in(json::parse_object(body, "request body", 100), "request body");
@@ -74,11 +82,11 @@ ApiAnswer dps_api(DpService& dps, const Principal& caller, const std::string& me
             in.allow_only({"replica"});
             dps.set_replica(caller, parts[0], in.boolean("replica", true));
         }
-        return json_answer(200, dp_json(dps.show(caller, parts[0])));
+        return dp_answer(dps, dps.show(caller, parts[0]));
     }
     if (parts.empty() && method == "GET") {
         Poco::JSON::Array list;
-        for (const auto& dp : dps.list(caller)) list.add(dp_json(dp));
+        for (const auto& dp : dps.list(caller)) list.add(dp_json(dp, dps.scheduled_rate(dp)));
         Poco::JSON::Object out;
         out.set("dps", list);
         return json_answer(200, out);

@@ -239,6 +239,17 @@ BOOST_FIXTURE_TEST_CASE(HeartbeatsAreVisibleInDpShowAndOnlyNewAddressesAreLogged
     BOOST_TEST(refused.exit_code == 2);  // input refused by the server
     BOOST_TEST(contains(refused.err, "field \"schedule\""), refused.err);
 
+    // The rate the schedule allows now, beside the throughput the DP reports (the console).
+    BOOST_TEST(ctl({"dp", "schedule", "edge", "default 1MiB/s"}, token).exit_code == 0);
+    const auto rated = http(port, "GET", "/api/v1/dps/edge", vera);
+    BOOST_TEST_REQUIRE(rated.status == 200, rated.body);
+    BOOST_TEST(parsed(rated)->getValue<std::string>("schedule_now") == "1.0 MiB/s", rated.body);
+    BOOST_TEST(parsed(rated)->getValue<Poco::Int64>("schedule_rate") == 1048576, rated.body);
+    BOOST_TEST(ctl({"dp", "schedule", "edge", ""}, token).exit_code == 0);
+    const auto unlimited = parsed(http(port, "GET", "/api/v1/dps/edge", vera));
+    BOOST_TEST(unlimited->getValue<std::string>("schedule_now") == "unlimited");
+    BOOST_TEST(!unlimited->has("schedule_rate"));
+
     // Bad heartbeats are refused naming the field.
     const auto bad_url = heartbeat(dp, R"({"url": "ftp://127.0.0.1"})");
     BOOST_TEST(bad_url.status == 400);

@@ -18,7 +18,7 @@
 // Prints "ok - CHECK" per check; on the first failure prints "not ok - CHECK: WHY", saves
 // FAILED.png in the screenshot directory, and exits 1. Run: node tests/browser/console.test.mjs
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -76,6 +76,10 @@ async function until(what, probe, timeout = WAIT) {
 }
 
 async function screenshot(page, name) {
+  if (name !== 'FAILED') {
+    const bare = await page.evaluate(() => [...document.querySelectorAll('table')].filter((t) => !t.caption || !t.caption.textContent.trim()).length);
+    assert.equal(bare, 0, `${name}: ${bare} table(s) without a <caption>`);
+  }
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
 }
 
@@ -166,6 +170,7 @@ async function open(page, route, heading) {
 async function follow(page, link, heading) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true }).click();
   await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor({ timeout: WAIT });
+  assert.equal(await page.getByRole('heading', { level: 1 }).count(), 1, `one <h1> on ${heading}`);
 }
 
 // Waits until the page shows each of `texts` (strings, as they are).
@@ -277,6 +282,7 @@ async function checkNoOverflow(page, where) {
 
 async function main() {
   mkdirSync(screenshotDir, { recursive: true });
+  rmSync(path.join(screenshotDir, 'FAILED.png'), { force: true });
   const browser = await chromium.launch({
     executablePath,
     args: [
@@ -337,7 +343,9 @@ async function run(browser) {
   });
 
   await check('a wrong token is refused with the server\'s message in role="alert"', async () => {
-    await page.getByLabel('Access token', { exact: true }).waitFor({ timeout: WAIT });
+    const input = page.getByLabel('Access token', { exact: true });
+    await input.waitFor({ timeout: WAIT });
+    assert.equal(await input.getAttribute('type'), 'password', 'the Access token input');
     await screenshot(page, '01-sign-in');
     expectRefusal = true;
     await page.getByLabel('Access token', { exact: true }).fill(`admin_${'A'.repeat(43)}`);
@@ -401,6 +409,12 @@ async function run(browser) {
     const { report, seen } = await checkRolloutPage(page, haltedId);
     assert.equal(report.rollout.state, 'halted', `${haltedId} is ${report.rollout.state}`);
     console.log(`   ${haltedId}: ${seen.join('; ')}`);
+    const labels = await until('a chart (svg role="img" with an aria-label)', async () => {
+      const found = (await page.getByRole('img').evaluateAll((images) => images
+        .filter((e) => e.tagName.toLowerCase() === 'svg').map((svg) => svg.getAttribute('aria-label') || ''))).filter(Boolean);
+      return found.length > 0 ? found : false;
+    });
+    console.log(`   chart: "${labels[0]}"`);
     await screenshot(page, `07-rollout-${haltedId}-halted`);
   });
 
@@ -413,6 +427,15 @@ async function run(browser) {
     const active = (await get('/rollouts')).rollouts.filter((r) => r.state === 'active');
     assert.ok(active.some((r) => r.id === haltedId), `${haltedId} is not active on the server`);
     await shows(page, active.map((r) => r.id), 'the dashboard');
+    for (const r of active) {
+      for (const wave of r.waves) {
+        // A bar named after the rollout and the wave (not in the contract) is compared as such.
+        const named = page.getByRole('progressbar', { name: new RegExp(`${r.id}\\b.*\\bwave ${wave.number}\\b`, 'i') });
+        if ((await named.count()) !== 1) continue;
+        const now = Number(await named.getAttribute('aria-valuenow'));
+        assert.ok(closeTo(now, wavePercent(wave)), `the dashboard's bar of ${r.id} wave ${wave.number}: ${now}, the server says ${wavePercent(wave)}%`);
+      }
+    }
     const expected = active.flatMap((r) => r.waves.map(wavePercent));
     const bars = page.getByRole('progressbar');
     const values = await until('the dashboard\'s progress bars', async () => {
@@ -524,6 +547,9 @@ async function run(browser) {
       const text = await rowText(page, name, 'Packages');
       assert.ok(text.includes(latest), `${name}'s row "${text}" does not show ${latest}`);
     }
+    await page.getByLabel('Package file (.ferry)', { exact: true }).waitFor({ timeout: WAIT });
+    await page.getByLabel('Signature (.minisig)', { exact: true }).waitFor({ timeout: WAIT });
+    await page.getByRole('button', { name: 'Upload and register', exact: true }).waitFor({ timeout: WAIT });
     await screenshot(page, '08-packages');
     for (const name of names) {
       const versions = packages.filter((p) => p.name === name);
@@ -574,8 +600,15 @@ async function run(browser) {
     await screenshot(page, `05-release-${releaseRef}`);
   });
 
-  await check('no page logged a CSP violation, a console error or an uncaught error', async () => {
+  await check('Sign out forgets the token and shows the sign-in form', async () => {
     await checkStorage();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByLabel('Access token', { exact: true }).waitFor({ timeout: WAIT });
+    const left = await page.evaluate(() => [...Object.values(sessionStorage), ...Object.values(localStorage)]);
+    assert.ok(!left.some((v) => v.includes(adminToken)), 'the token is still stored after Sign out');
+  });
+
+  await check('no page logged a CSP violation, a console error or an uncaught error', async () => {
     assert.deepEqual(problems, []);
     const without = responses.filter(([, headers]) => !headers['content-security-policy']).map(([url]) => url);
     assert.deepEqual([...new Set(without)], [], 'responses of the site without a Content-Security-Policy');

@@ -10,12 +10,12 @@
 // What it needs beyond the build: chromium (/usr/bin/chromium, or FERRY_CHROMIUM), node, and
 // tests/browser/node_modules; ./scripts/test.sh installs all three.
 #define BOOST_TEST_MODULE browser_console
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
 #include <boost/test/unit_test.hpp>
 #include <cerrno>
 #include <chrono>
@@ -43,9 +43,10 @@ namespace {
 const std::string kSourceDir = FERRY_SOURCE_DIR;
 const std::string kBrowserDir = kSourceDir + "/tests/browser";
 const std::string kScreenshotDir = FERRY_SCREENSHOT_DIR;
-const std::string kSetupHint = "run ./scripts/test.sh (it installs chromium, Node.js and "
-                               "tests/browser's npm packages), or by hand: apt-get install "
-                               "chromium nodejs npm && (cd tests/browser && npm ci)";
+const std::string kSetupHint =
+    "run ./scripts/test.sh (it installs chromium, Node.js and "
+    "tests/browser's npm packages), or by hand: apt-get install "
+    "chromium nodejs npm && (cd tests/browser && npm ci)";
 
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -261,19 +262,22 @@ std::string halted_rollout(const std::string& site, const std::string& admin) {
     if (!halted.empty()) return halted.front();
     const std::string cab = add_user(site, admin, "cora", "cab");
     const std::string rfc = first_match(
-        ferryctl(site, admin, {"rfc", "create", "--title", "Try the broken tool again", "--risk", "low"}),
+        ferryctl(site, admin,
+                 {"rfc", "create", "--title", "Try the broken tool again", "--risk", "low"}),
         "^(RFC-[0-9]+) ");
     ferryctl(site, cab, {"rfc", "approve", rfc, "--reason", "one more pilot"});
-    const std::string release = first_match(
-        ferryctl(site, admin, {"release", "create", "--title", "broken 1.0, second try", "--rfc",
-                               rfc, "--package", "broken@1.0", "--priority", "low"}),
-        "^(REL-[0-9]+-[0-9]+) ");
+    const std::string release =
+        first_match(ferryctl(site, admin,
+                             {"release", "create", "--title", "broken 1.0, second try", "--rfc",
+                              rfc, "--package", "broken@1.0", "--priority", "low"}),
+                    "^(REL-[0-9]+-[0-9]+) ");
     ferryctl(site, admin, {"release", "transition", release, "building"});
     ferryctl(site, admin, {"release", "transition", release, "testing"});
-    const std::string rollout = first_match(
-        ferryctl(site, admin, {"rollout", "create", "broken@1.0", "--collection", "workstations",
-                               "--waves", "pilots,50%", "--error", "10", "--mandatory"}),
-        "(RO-[0-9]+)");
+    const std::string rollout =
+        first_match(ferryctl(site, admin,
+                             {"rollout", "create", "broken@1.0", "--collection", "workstations",
+                              "--waves", "pilots,50%", "--error", "10", "--mandatory"}),
+                    "(RO-[0-9]+)");
     const auto deadline = std::chrono::steady_clock::now() + 120s;
     for (;;) {
         halted = rollouts_in(site, admin, "halted");
@@ -334,15 +338,16 @@ BOOST_AUTO_TEST_CASE(TheConsoleInChromiumAgreesWithTheApiAndStopsWhatItStarts) {
         BOOST_TEST_MESSAGE("site " << site << ", halted rollout " << halted << ", release "
                                    << release << "; after " << seconds_since(started) << " s");
 
+        std::filesystem::remove_all(kScreenshotDir);  // this run's screenshots only
         std::filesystem::create_directories(kScreenshotDir);
-        GroupProcess node({"/usr/bin/env", "FERRY_CONSOLE_URL=" + site + "/console/",
-                           "FERRY_ADMIN_TOKEN=" + admin, "FERRY_VIEWER_TOKEN=" + viewer,
-                           "FERRY_VIEWER_NAME=" + viewer_name, "FERRY_SCREENSHOT_DIR=" + kScreenshotDir,
-                           "FERRY_HALTED_ROLLOUT=" + halted, "FERRY_COLLECTION=workstations",
-                           "FERRY_RELEASE=" + release, "FERRY_DP=edge",
-                           "FERRY_HOSTNAMES=ws-01,ws-02,ws-03,ws-04", "FERRY_CHROMIUM=" + chromium,
-                           "node", kBrowserDir + "/console.test.mjs"},
-                          dir / "node.txt", kBrowserDir);
+        GroupProcess node(
+            {"/usr/bin/env", "FERRY_CONSOLE_URL=" + site + "/console/",
+             "FERRY_ADMIN_TOKEN=" + admin, "FERRY_VIEWER_TOKEN=" + viewer,
+             "FERRY_VIEWER_NAME=" + viewer_name, "FERRY_SCREENSHOT_DIR=" + kScreenshotDir,
+             "FERRY_HALTED_ROLLOUT=" + halted, "FERRY_COLLECTION=workstations",
+             "FERRY_RELEASE=" + release, "FERRY_DP=edge", "FERRY_HOSTNAMES=ws-01,ws-02,ws-03,ws-04",
+             "FERRY_CHROMIUM=" + chromium, "node", kBrowserDir + "/console.test.mjs"},
+            dir / "node.txt", kBrowserDir);
         // Not a speed limit: only what keeps a hung browser from hanging the suite.
         const int node_exit = node.wait(400s);
         const std::string node_output = node.output();

@@ -432,6 +432,7 @@ cat << EOF
   Ctrl-C; afterwards ferryd --config $out/site/ferryd.ini serves the site again, on a new
   port it prints):
     site  $site   ($site/healthz, $site/metrics)
+    console  $site/console/   (sign in with the admin token: $admin)
     DP    $dp
 
   Try, as admin:

@@ -431,9 +431,9 @@ cat << EOF
   URLs (they answer while the demo runs: ./scripts/run.sh --stay keeps everything up until
   Ctrl-C; afterwards ferryd --config $out/site/ferryd.ini serves the site again, on a new
   port it prints):
-    site  $site   ($site/healthz, $site/metrics)
+    site     $site   ($site/healthz, $site/metrics)
     console  $site/console/   (sign in with the admin token: $admin)
-    DP    $dp
+    DP       $dp
 
   Try, as admin:
     export PATH=$build/server:$build/client:\$PATH

@@ -98,8 +98,12 @@ running() {  # PID: alive and not a zombie
 }
 cleanup() {
   local rc=$? pid left
-  trap - EXIT INT TERM
-  [ -n "$waiting_for" ] && kill "$waiting_for" 2> /dev/null
+  # A second signal (a process group's TERM reaches this script and its children one after
+  # another; an impatient Ctrl-C) must not cut the cleanup short and leave daemons running.
+  trap '' INT TERM
+  trap - EXIT
+  # (set -e holds here too: a command that fails must not end the cleanup early)
+  [ -z "$waiting_for" ] || kill "$waiting_for" 2> /dev/null || true
   if ((${#groups[@]})); then
     for pid in "${groups[@]}"; do kill -TERM -- "-$pid" 2> /dev/null || true; done
     for _ in $(seq 50); do
@@ -110,8 +114,8 @@ cleanup() {
     done
     for pid in "${groups[@]}"; do kill -KILL -- "-$pid" 2> /dev/null || true; done
   fi
-  [ -n "${watchdog:-}" ] && kill -KILL "$watchdog" 2> /dev/null
-  wait 2> /dev/null
+  [ -z "${watchdog:-}" ] || kill -KILL "$watchdog" 2> /dev/null || true
+  wait 2> /dev/null || true
   if ((rc != 0)); then
     echo "run.sh: stopped (exit $rc); everything it started is stopped; data and logs: $out" >&2
   fi

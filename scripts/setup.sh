@@ -5,7 +5,7 @@
 #   scripts/setup.sh [--browser-tests] [BUILD_DIR] [extra cmake args...]
 #
 # --browser-tests (scripts/test.sh passes it) also installs what the console's browser tests
-# need: Debian's chromium (unless FERRY_CHROMIUM names another), Node.js and npm when `node` or
+# need: Debian's chromium and firefox-esr (unless FERRY_CHROMIUM / FERRY_FIREFOX name others), Node.js and npm when `node` or
 # `npm` is not on PATH (a Node.js already there is kept), and tests/browser's npm packages
 # (`npm ci`, skipped while node_modules matches package-lock.json).
 set -euo pipefail
@@ -26,6 +26,7 @@ packages=(
 )
 if $browser_tests; then
   [ -n "${FERRY_CHROMIUM:-}" ] || packages+=(chromium)
+  [ -n "${FERRY_FIREFOX:-}" ] || packages+=(firefox-esr)
   command -v node > /dev/null || packages+=(nodejs)
   command -v npm > /dev/null || packages+=(npm)
 fi
@@ -46,12 +47,13 @@ if ((${#missing[@]})); then
 fi
 
 if $browser_tests; then
-  # tests/browser's packages (playwright-core only; it downloads no browser), installed exactly
+  # tests/browser's packages (playwright-core, puppeteer-core; neither downloads a browser), installed exactly
   # as package-lock.json says; a stamp of the lock file makes the next run skip it.
   browser=$repo/tests/browser
   stamp=$browser/node_modules/.ferry-lock.sha256
   want=$(sha256sum "$browser/package-lock.json" | cut -d' ' -f1)
-  if [ "$(cat "$stamp" 2> /dev/null)" != "$want" ] || [ ! -f "$browser/node_modules/playwright-core/package.json" ]; then
+  if [ "$(cat "$stamp" 2> /dev/null)" != "$want" ] || [ ! -f "$browser/node_modules/playwright-core/package.json" ] ||
+     [ ! -f "$browser/node_modules/puppeteer-core/package.json" ]; then
     echo "==> npm ci in tests/browser"
     (cd "$browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts)
     echo "$want" > "$stamp"

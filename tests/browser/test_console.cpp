@@ -7,8 +7,12 @@
 // BUILD/console-screenshots. At the end the demo is stopped and nothing it or the browser
 // started may be left running.
 //
-// What it needs beyond the build: chromium (/usr/bin/chromium, or FERRY_CHROMIUM), node, and
-// tests/browser/node_modules; ./scripts/test.sh installs all three.
+// Then tests/browser/firefox.test.mjs (puppeteer-core over WebDriver BiDi, Debian's firefox-esr)
+// shows the same pages work in Firefox.
+//
+// What it needs beyond the build: chromium (/usr/bin/chromium, or FERRY_CHROMIUM), firefox-esr
+// (/usr/bin/firefox-esr, or FERRY_FIREFOX), node, and tests/browser/node_modules;
+// ./scripts/test.sh installs them all.
 #define BOOST_TEST_MODULE browser_console
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -44,9 +48,9 @@ const std::string kSourceDir = FERRY_SOURCE_DIR;
 const std::string kBrowserDir = kSourceDir + "/tests/browser";
 const std::string kScreenshotDir = FERRY_SCREENSHOT_DIR;
 const std::string kSetupHint =
-    "run ./scripts/test.sh (it installs chromium, Node.js and "
+    "run ./scripts/test.sh (it installs chromium, firefox-esr, Node.js and "
     "tests/browser's npm packages), or by hand: apt-get install "
-    "chromium nodejs npm && (cd tests/browser && npm ci)";
+    "chromium firefox-esr nodejs npm && (cd tests/browser && npm ci)";
 
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -312,6 +316,13 @@ BOOST_AUTO_TEST_CASE(TheConsoleInChromiumAgreesWithTheApiAndStopsWhatItStarts) {
     BOOST_REQUIRE_MESSAGE(have_program("node"), "node is not on PATH; " << kSetupHint);
     BOOST_REQUIRE_MESSAGE(path_exists(kBrowserDir + "/node_modules/playwright-core/package.json"),
                           "tests/browser/node_modules/playwright-core is missing; " << kSetupHint);
+    const char* firefox_env = std::getenv("FERRY_FIREFOX");
+    const std::string firefox_path =
+        firefox_env && *firefox_env ? firefox_env : "/usr/bin/firefox-esr";
+    BOOST_REQUIRE_MESSAGE(::access(firefox_path.c_str(), X_OK) == 0,
+                          "no Firefox at " << firefox_path << "; " << kSetupHint);
+    BOOST_REQUIRE_MESSAGE(path_exists(kBrowserDir + "/node_modules/puppeteer-core/package.json"),
+                          "tests/browser/node_modules/puppeteer-core is missing; " << kSetupHint);
 
     const auto started = std::chrono::steady_clock::now();
     TempDir dir;
@@ -358,12 +369,33 @@ BOOST_AUTO_TEST_CASE(TheConsoleInChromiumAgreesWithTheApiAndStopsWhatItStarts) {
                                        << "; its output:\n"
                                        << node_output << "screenshots: " << kScreenshotDir);
         node.stop(10s);
-        // node closed its Chromium: nothing of its group may be left.
-        const auto until = std::chrono::steady_clock::now() + 10s;
-        while (node.group_alive() && std::chrono::steady_clock::now() < until)
-            std::this_thread::sleep_for(100ms);
-        BOOST_TEST(!node.group_alive(), "node's Chromium is still running (killed now)");
-        if (node.group_alive()) ::kill(-node.group(), SIGKILL);
+        // The same pages in Firefox (firefox.test.mjs), against the same site.
+        GroupProcess firefox(
+            {"/usr/bin/env", "FERRY_CONSOLE_URL=" + site + "/console/",
+             "FERRY_ADMIN_TOKEN=" + admin, "FERRY_VIEWER_TOKEN=" + viewer,
+             "FERRY_VIEWER_NAME=" + viewer_name, "FERRY_SCREENSHOT_DIR=" + kScreenshotDir,
+             "FERRY_HALTED_ROLLOUT=" + halted, "FERRY_COLLECTION=workstations",
+             "FERRY_RELEASE=" + release, "FERRY_DP=edge", "FERRY_FIREFOX=" + firefox_path, "node",
+             kBrowserDir + "/firefox.test.mjs"},
+            dir / "firefox.txt", kBrowserDir);
+        const int firefox_exit = firefox.wait(300s);
+        const std::string firefox_output = firefox.output();
+        if (firefox_exit == 0) BOOST_TEST_MESSAGE("firefox.test.mjs:\n" << firefox_output);
+        BOOST_TEST(firefox_exit == 0,
+                   "firefox.test.mjs "
+                       << (firefox_exit < 0 ? std::string("did not finish in 300 s")
+                                            : "exited " + std::to_string(firefox_exit))
+                       << "; its output:\n"
+                       << firefox_output << "screenshots: " << kScreenshotDir);
+        firefox.stop(10s);
+        for (GroupProcess* browser : {&node, &firefox}) {
+            // node closed its browser: nothing of its group may be left.
+            const auto until = std::chrono::steady_clock::now() + 10s;
+            while (browser->group_alive() && std::chrono::steady_clock::now() < until)
+                std::this_thread::sleep_for(100ms);
+            BOOST_TEST(!browser->group_alive(), "a browser is still running (killed now)");
+            if (browser->group_alive()) ::kill(-browser->group(), SIGKILL);
+        }
 
         // Stopped as Ctrl-C stops it (SIGINT to its process group): the demo stops the site,
         // the DP and the agents, and exits 0.

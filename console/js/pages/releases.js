@@ -87,7 +87,7 @@ async function renderOne(ctx, ref) {
     section('Readiness checklist', checklist),
     reportSection,
     section('Post-deployment review', review),
-    section('Change log', changelogRegion(ctx, release.reference)));
+    section('Change log', changelogRegion(ctx, release.reference, release.created_at)));
 }
 
 function releaseSummary(r) {
@@ -233,12 +233,13 @@ function releaseReport(rep) {
   ];
 }
 
-// The change log has no filter by subject; it is read page by page and the entries whose
-// subject names this release are kept. At most `maxPages` pages, saying so if cut short.
+// The change log has no filter by subject; it is read page by page from the release's creation
+// on (nothing before it can name it) and the entries whose subject names this release are kept.
+// At most `maxPages` pages, saying so if cut short.
 const pageSize = 1000;
 const maxPages = 50;
 
-function changelogRegion(ctx, ref) {
+function changelogRegion(ctx, ref, since) {
   const region = h('div', {}, loading('the change log'));
   (async () => {
     const found = [];
@@ -246,7 +247,7 @@ function changelogRegion(ctx, ref) {
     let pages = 0;
     let complete = false;
     while (pages < maxPages) {
-      const page = await api.get('/changelog', {query: {after, limit: pageSize}, signal: ctx.signal});
+      const page = await api.get('/changelog', {query: {since: since || 0, after, limit: pageSize}, signal: ctx.signal});
       pages += 1;
       for (const e of page.entries) if (String(e.subject).includes(ref)) found.push(e);
       if (page.entries.length < pageSize) {
@@ -256,7 +257,7 @@ function changelogRegion(ctx, ref) {
       after = page.next_after;
     }
     replaceContent(region,
-      complete ? null : h('p', {class: 'warning'}, `Only the first ${pages * pageSize} entries of the change log were searched.`),
+      complete ? null : h('p', {class: 'warning'}, `Only the first ${pages * pageSize} entries of the change log since the release was created were searched.`),
       dataTable({
         caption: `Change-log entries whose subject names ${ref}, oldest first`,
         empty: `No change-log entry names ${ref}.`,

@@ -455,5 +455,9 @@ echo "demo complete"
 if $stay; then
   trap "exit 0" INT
   printf '\nThe site, the DP and the agents keep running; Ctrl-C stops them.\n'
+  printf 'Open the web console at %s/console/ and sign in with the admin token:\n  %s\n' "$site" "$admin"
   interruptible sleep infinity
+else
+  printf '\nTo see all this in the web console: ./scripts/run.sh --stay keeps the site up and prints\n'
+  printf 'where to open it (or: %s --config %s/site/ferryd.ini).\n' "$ferryd" "$out"
 fi

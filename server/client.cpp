@@ -147,7 +147,8 @@ void ClientService::require_self(const Client& caller, const std::string& uid,
                     "client " + caller.uid + " is " + caller.state + "; an admin must approve it");
 }
 
-bool ClientService::report_inventory(const Client& caller, const Inventory& inventory) {
+bool ClientService::report_inventory(const Client& caller, const Inventory& inventory,
+                                     const std::function<void()>& within) {
     if (inventory.seq < 1) throw Error(ErrorCode::InvalidInput, "field \"seq\": must be >= 1");
     if (inventory.facts.size() > kMaxFacts)
         throw Error(ErrorCode::LimitExceeded,
@@ -167,7 +168,7 @@ bool ClientService::report_inventory(const Client& caller, const Inventory& inve
                     "inventory change based on " + std::to_string(inventory.base) +
                         ", but the site holds " + std::to_string(caller.inventory_seq) +
                         "; send a full inventory");
-    if (!store_.apply_inventory(caller.id, inventory, clock_()))
+    if (!store_.apply_inventory(caller.id, inventory, clock_(), within))
         throw Error(ErrorCode::Conflict, "inventory changed meanwhile; send a full inventory");
     return true;
 }

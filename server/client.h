@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,8 +110,10 @@ class ClientStore {
     // Applies the report in one transaction. A change whose base is not the stored sequence
     // returns false (the agent then sends a full report). A report at or below the stored
     // sequence is a resend and changes nothing.
+    // `within`, when set, runs inside that transaction once the report is applied (the
+    // collection memberships that follow from it), so both land together.
     virtual bool apply_inventory(std::int64_t client_id, const Inventory& inventory,
-                                 std::int64_t at) = 0;
+                                 std::int64_t at, const std::function<void()>& within = {}) = 0;
 };
 
 class ClientService {
@@ -136,7 +139,9 @@ class ClientService {
 
     // Returns true when the report changed what the site holds. Error(Conflict) when a change
     // report does not apply to the stored sequence ("send a full inventory").
-    bool report_inventory(const Client& caller, const Inventory& inventory);
+    // `within`: see ClientStore::apply_inventory; called only when the report was applied.
+    bool report_inventory(const Client& caller, const Inventory& inventory,
+                          const std::function<void()>& within = {});
 
     Client show(const Principal& reader, const std::string& uid);
     std::vector<Client> list(const Principal& reader, int limit, std::int64_t after_id);

@@ -196,10 +196,11 @@ ApiAnswer clients_api(ClientService& clients, const Principal& caller, const std
 
 ApiAnswer client_self_api(ClientService& clients, const Client& caller, const std::string& method,
                           const std::vector<std::string>& parts, const std::string& body,
-                          bool& changed) {
+                          const std::function<void()>& on_inventory) {
     if (parts.size() == 2 && method == "POST" && parts[1] == "inventory") {
         ClientService::require_self(caller, parts[0], false);
-        changed = clients.report_inventory(caller, parse_inventory(body));
+        const Inventory inventory = parse_inventory(body);
+        const bool changed = clients.report_inventory(caller, inventory, on_inventory);
         Poco::JSON::Object out;
         out.set("accepted", true);
         out.set("changed", changed);

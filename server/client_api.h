@@ -9,6 +9,7 @@
 //   POST /api/v1/secrets/NAME/revoke                    admin
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,12 @@ ApiAnswer enrol_api(ClientService& clients, const std::string& body,
 ApiAnswer clients_api(ClientService& clients, const Principal& caller, const std::string& method,
                       const std::vector<std::string>& parts,
                       const std::vector<std::pair<std::string, std::string>>& query);
-// Routes a client calls with its own token; `changed` tells whether membership may have moved.
+// Routes a client calls with its own token. `on_inventory` runs inside the transaction that
+// applies an inventory report (to move the client's collection memberships with it); the body
+// is parsed before that transaction starts, so the write lock is held only for the writes.
 ApiAnswer client_self_api(ClientService& clients, const Client& caller, const std::string& method,
                           const std::vector<std::string>& parts, const std::string& body,
-                          bool& changed);
+                          const std::function<void()>& on_inventory);
 ApiAnswer secrets_api(ClientService& clients, const Principal& caller, const std::string& method,
                       const std::vector<std::string>& parts, const std::string& body);
 

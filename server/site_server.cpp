@@ -531,12 +531,8 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
             const Client caller = service.authenticate(request.get("Authorization", ""));
             const std::string body =
                 method == "POST" ? read_body(request, kMaxInventoryBody) : std::string();
-            bool changed = false;
-            answer = client_self_api(service, caller, method, parts, body, changed);
-            if (changed) {
-                SqliteCollectionStore collections(db);
-                CollectionService(collections, wall_clock()).refresh_client(caller.id);
-            }
+            answer = client_self_api(service, caller, method, parts, body,
+                                     memberships_follow(db, caller.id));
         } else {
             const Principal caller = authenticate(db, request);
             if (method == "POST") read_body(request);
@@ -545,6 +541,16 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         }
         send(response, static_cast<HTTPResponse::HTTPStatus>(answer.status), "application/json",
              answer.json);
+    }
+
+    // What runs inside the transaction that applies a client's inventory: its collection
+    // memberships move with it, under the same write lock (one per report, not one per
+    // collection) and with no moment where one is stored without the other.
+    static std::function<void()> memberships_follow(sql::Database& db, std::int64_t client_id) {
+        return [&db, client_id] {
+            SqliteCollectionStore collections(db);
+            CollectionService(collections, wall_clock()).refresh_client(client_id);
+        };
     }
 
     // The signed policy in an envelope: {"policy": "<the signed JSON text>", "signature":
@@ -672,13 +678,8 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                 AdvertisementService ads(store, wall_clock());
                 answer = status_api(ads, *client, text.str());
             } else if (kind == "inventory") {
-                bool changed = false;
                 answer = client_self_api(service, *client, "POST", {uid, "inventory"}, text.str(),
-                                         changed);
-                if (changed) {
-                    SqliteCollectionStore collections(db);
-                    CollectionService(collections, wall_clock()).refresh_client(client->id);
-                }
+                                         memberships_follow(db, client->id));
             } else {
                 throw Error(ErrorCode::InvalidInput, "field \"items[" + std::to_string(index) +
                                                          "].kind\": status or inventory");

@@ -270,7 +270,7 @@ Inventory SqliteClientStore::changes_from(std::int64_t client_id, const Inventor
 }
 
 bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory& inventory,
-                                        std::int64_t at) {
+                                        std::int64_t at, const std::function<void()>& within) {
     sql::Transaction transaction(db_);
     sql::Statement current = db_.prepare("SELECT inventory_seq FROM client WHERE id = ?");
     current.bind(1, client_id);
@@ -309,6 +309,7 @@ bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory&
         .bind(2, at)
         .bind(3, client_id)
         .run();
+    if (within) within();
     transaction.commit();
     return true;
 }

@@ -25,8 +25,8 @@ class SqliteClientStore : public ClientStore {
     void touch(std::int64_t client_id, std::int64_t at) override;
     ClientSummary summary(std::int64_t now) override;
     std::vector<ClientReport> reports(std::int64_t client_id, int limit) override;
-    bool apply_inventory(std::int64_t client_id, const Inventory& inventory,
-                         std::int64_t at) override;
+    bool apply_inventory(std::int64_t client_id, const Inventory& inventory, std::int64_t at,
+                         const std::function<void()>& within) override;
 
   private:
     Inventory changes_from(std::int64_t client_id, const Inventory& full);

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "ferry/encoding.h"
 #include "ferry/error.h"
 #include "ferry/json.h"
 #include "ferry/throttle.h"
@@ -41,11 +42,24 @@ ApiAnswer dp_answer(const DpService& dps, const DistributionPoint& dp) {
     return json_answer(200, dp_json(dp, dps.scheduled_rate(dp)));
 }
 
-// The figures a DP reports about itself; anything else in its heartbeat is refused.
+// The figures a DP reports about itself, and the objects it holds (when it holds few enough to
+// list: kMaxHeldListed); anything else in its heartbeat is refused.
 std::string figures_of(json::FieldReader& in) {
     Poco::JSON::Object figures;
     for (const char* key : {"objects", "bytes", "queue", "lag", "throughput"})
         if (in.has(key)) figures.set(key, in.integer(key, true, 0, INT64_MAX / 2));
+    if (in.has("held")) {
+        Poco::JSON::Array held;
+        const auto ids = in.strings("held", true, kMaxHeldListed, 64);
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            if (!is_object_id(ids[i]))
+                throw Error(ErrorCode::InvalidInput, in.where("held") + "[" + std::to_string(i) +
+                                                         "]: an object id is 64 lowercase hex "
+                                                         "digits");
+            held.add(ids[i]);
+        }
+        figures.set("held", held);
+    }
     std::ostringstream out;
     figures.stringify(out);
     return out.str();
@@ -57,8 +71,9 @@ ApiAnswer dps_api(DpService& dps, const Principal& caller, const std::string& me
                   const std::vector<std::string>& parts, const std::string& body) {
     if (parts.size() == 1 && parts[0] == "register" && method == "POST") {
         DpService::require_dp(caller, "reports itself");  // 403 before the body is read
-        json::FieldReader in(json::parse_object(body, "request body", 100), "request body");
-        in.allow_only({"url", "objects", "bytes", "queue", "lag", "throughput"});
+        json::FieldReader in(json::parse_object(body, "request body", 100 + kMaxHeldListed),
+                             "request body");
+        in.allow_only({"url", "objects", "bytes", "queue", "lag", "throughput", "held"});
         const std::string url = in.string("url", true, 256);
         const DistributionPoint dp = dps.report(caller, url, figures_of(in));
         Poco::JSON::Object out;

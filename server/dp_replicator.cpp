@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "dp_api.h"
 #include "dp_node_state.h"
 #include "ferry/api_client.h"
 #include "ferry/atomic_file.h"
@@ -107,6 +108,11 @@ void DpReplicator::heartbeat(DpNodeState& state) {
     Poco::JSON::Object body;
     body.set("url", own_url_);
     body.set("objects", static_cast<Poco::UInt64>(ids.size()));
+    if (ids.size() <= kMaxHeldListed) {  // which ones, so that the site can say where each is
+        Poco::JSON::Array held;
+        for (const auto& id : ids) held.add(id);
+        body.set("held", held);
+    }
     body.set("bytes", bytes);
     body.set("queue", state.queue_length());
     const std::string synced = state.meta("synced_at");

@@ -561,6 +561,19 @@ async function run(browser) {
         });
         assert.ok(text.includes(p.publisher), `${name} ${p.version}: "${text.replace(/\s+/g, ' ')}" does not name its signer ${p.publisher}`);
       }
+      // Where each version is, as the DPs' heartbeats list it (GET /api/v1/dps: report.held).
+      const dps = (await get('/dps')).dps.filter((d) => d.state === 'active');
+      for (const p of versions) {
+        const holders = dps.filter((d) => d.report && (d.report.held || []).includes(p.object_id)).map((d) => d.name);
+        if (!holders.length) continue;
+        const table = page.getByRole('table', { name: 'Versions and the distribution points that hold them' });
+        const row = await until(`Package ${name} ${p.version}: held by ${holders.join(', ')}`, async () => {
+          const rows = await table.getByRole('row').allInnerTexts();
+          const found = rows.find((r) => r.trim().startsWith(p.version));
+          return found && holders.every((h) => found.includes(h)) ? found : false;
+        });
+        console.log(`   ${name} ${p.version} held by ${holders.join(', ')}: "${row.replace(/\s+/g, ' ').trim()}"`);
+      }
       await screenshot(page, `09-package-${name}`);
     }
   });

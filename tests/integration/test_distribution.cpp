@@ -242,6 +242,14 @@ BOOST_FIXTURE_TEST_CASE(AnAgentInstallsFromItsDistributionPointAndReportsThrough
     BOOST_TEST(contains(report, "installed: 1"), report);
     const auto shown = ctl({"dp", "show", "edge"}, admin);
     BOOST_TEST(contains(shown.out, dp_url), shown.out);
+    // Its heartbeat says which objects it holds: the site knows where hello 1.0 is.
+    std::string dp_json;
+    for (int i = 0; i < 100 && !contains(dp_json, id); ++i) {
+        dp_json = ctl({"dp", "show", "edge", "--json"}, admin).out;
+        std::this_thread::sleep_for(100ms);
+    }
+    BOOST_TEST(contains(dp_json, "\"held\""), dp_json);
+    BOOST_TEST(contains(dp_json, id), dp_json);
 
     // A client outside the DP's collection: the DP does not replicate its policy.
     const auto secret = ctl({"secret", "create", "--name", "other", "--json"}, admin);

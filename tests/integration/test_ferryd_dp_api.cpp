@@ -261,6 +261,27 @@ BOOST_FIXTURE_TEST_CASE(HeartbeatsAreVisibleInDpShowAndOnlyNewAddressesAreLogged
     BOOST_TEST(contains(unknown.body, "colour"), unknown.body);
     BOOST_TEST(heartbeat(dp, R"({"url": "http://)" + std::string(250, 'a') + R"("})").status ==
                400);
+
+    // The objects it holds: listed, shown by the site (the console's "where it is replicated");
+    // anything but object ids, or more than the site takes, is refused naming the field.
+    const std::string a(64, 'a'), b(64, 'b');
+    const auto held =
+        heartbeat(dp, R"({"url": "http://127.0.0.1:18081", "objects": 2, "held": [")" + a +
+                          R"(", ")" + b + R"("]})");
+    BOOST_TEST_REQUIRE(held.status == 200, held.body);
+    const auto shown_held = http(port, "GET", "/api/v1/dps/edge", vera);
+    const auto held_ids = parsed(shown_held)->getObject("report")->getArray("held");
+    BOOST_TEST_REQUIRE(held_ids->size() == 2u, shown_held.body);
+    BOOST_TEST(held_ids->getElement<std::string>(0) == a);
+    BOOST_TEST(held_ids->getElement<std::string>(1) == b);
+    const auto traversal =
+        heartbeat(dp, R"({"url": "http://a", "held": [")" + a + R"(", "../../ferry.db"]})");
+    BOOST_TEST(traversal.status == 400);
+    BOOST_TEST(contains(traversal.body, "field \\\"held\\\"[1]"), traversal.body);
+    std::string many = R"({"url": "http://a", "held": [)";
+    for (int i = 0; i < 801; ++i) many += std::string(i ? ", " : "") + "\"" + a + "\"";
+    const auto too_many = heartbeat(dp, many + "]}");
+    BOOST_TEST(too_many.status == 400, too_many.body);
 }
 
 BOOST_FIXTURE_TEST_CASE(RelayedReportsAreTheClientsOwnAndCountOnce, DpSite) {

@@ -89,9 +89,10 @@ function versionTable(versions) {
   });
 }
 
-// What the site can say about replication: a replica DP holds every object; another DP fetches
-// an object once an advertisement names it. Per-object holdings are not reported by DPs, so this
-// says what each should hold, not what it has finished copying.
+// Where each version is: the site holds them all; a distribution point lists the objects it
+// holds in its heartbeat (report.held, as of its last heartbeat), unless it holds more than it
+// lists, in which case only what it should hold can be said (a replica holds the whole library;
+// another DP fetches what advertisements name).
 function replicationPlaceholder(ctx, versions) {
   const region = h('div', {}, loading('distribution points'));
   (async () => {
@@ -108,26 +109,35 @@ function replicationPlaceholder(ctx, versions) {
   return region;
 }
 
+// One DP's standing for one version: 'held', 'missing' (it listed its objects and this is not
+// among them), or 'unlisted' (it did not list them; 'expected' says whether it should hold it).
+function standing(dp, version, advertised) {
+  const held = dp.report && Array.isArray(dp.report.held) ? dp.report.held : null;
+  if (held) return held.includes(version.object_id) ? 'held' : 'missing';
+  return dp.replica || advertised ? 'unlisted-expected' : 'unlisted';
+}
+
+function dpList(names) {
+  return names.length ? names.map((n, i) => [i ? ', ' : '', link(`#/dps/${encodeURIComponent(n)}`, n)]) : 'none';
+}
+
 function replication(versions, dps, advertisements) {
   const advertisedBy = (v) => advertisements.filter((a) => a.package === `${v.name}@${v.version}`).map((a) => a.id);
-  const replicas = dps.filter((d) => d.replica);
-  const others = dps.filter((d) => !d.replica);
+  const named = (v, which) => dps.filter((d) => standing(d, v, advertisedBy(v).length > 0) === which).map((d) => d.name);
   return [
     h('p', {}, 'The site holds every version. ',
       dps.length === 0 ? 'There is no active distribution point.'
-        : `Replicas (${replicas.map((d) => d.name).join(', ') || 'none'}) hold every object of the library; ` +
-          `other distribution points (${others.map((d) => d.name).join(', ') || 'none'}) fetch an object once an advertisement names it. ` +
-          'Distribution points do not report which objects they have finished copying; their lag and queue are on their pages.'),
+        : 'Each distribution point lists the objects it holds in its heartbeat (a few seconds old at most while it runs). ' +
+          'A replica fetches the whole library; another distribution point fetches what advertisements name.'),
     dataTable({
-      caption: 'Versions and the distribution points that should hold them',
+      caption: 'Versions and the distribution points that hold them',
       rows: versions,
       columns: [
         {label: 'Version', cell: (v) => v.version},
         {label: 'Advertised by', cell: (v) => advertisedBy(v).join(', ') || 'no advertisement'},
-        {label: 'Should be held by', cell: (v) => {
-          const names = [...replicas, ...(advertisedBy(v).length ? others : [])].map((d) => d.name);
-          return names.length ? names.map((n, i) => [i ? ', ' : '', link(`#/dps/${encodeURIComponent(n)}`, n)]) : 'the site only';
-        }},
+        {label: 'Held by', cell: (v) => dpList(named(v, 'held'))},
+        {label: 'Not held by', cell: (v) => dpList(named(v, 'missing'))},
+        {label: 'Not listed by (should hold it)', cell: (v) => dpList(named(v, 'unlisted-expected'))},
       ],
     }),
   ];

@@ -1,7 +1,7 @@
 // The console's recurring pieces: tables, definition lists, times, state words, messages.
 // Built with dom.js, so every server string lands as text.
 
-import {h} from './dom.js';
+import {h, clear} from './dom.js';
 import {localDateTime, relative} from './format.js';
 
 // <time> with the local date-time and how long ago; `none` when the server sent no time.
@@ -72,6 +72,30 @@ export function sectionAt(level, title, ...children) {
 // An error of loading or of an action, announced at once.
 export function alertBox(message) {
   return h('p', {role: 'alert', class: 'alert'}, message);
+}
+
+// A form's feedback: a status line for what happened and a slot for what went wrong. fail()
+// shows a message and, given the field at fault, marks it invalid and moves focus to it;
+// reset() clears both and the fields' marks before the next attempt.
+export function formFeedback() {
+  const status = h('p', {role: 'status', class: 'status'});
+  const alertSlot = h('div', {class: 'alert-slot'});
+  return {
+    status,
+    alertSlot,
+    fail(message, field) {
+      clear(alertSlot).append(alertBox(message));
+      if (field) {
+        field.setAttribute('aria-invalid', 'true');
+        field.focus();
+      }
+    },
+    reset(fields = []) {
+      clear(alertSlot);
+      status.textContent = '';
+      for (const f of fields) f.removeAttribute('aria-invalid');
+    },
+  };
 }
 
 export function errorMessage(err) {

@@ -120,6 +120,8 @@ function closeTo(actual, expected) {
 // --- the browser --------------------------------------------------------------------------------
 
 const problems = []; // console errors, CSP violations and uncaught errors of every page
+// A refusal a check provokes on purpose (Chromium logs every 4xx answer as a console error).
+let provokedStatus = null;
 const responses = []; // every response from the site: [url, headers]
 const visited = []; // every URL a page's main frame showed
 let expectRefusal = false; // while the wrong token is tried: its 401 is expected
@@ -136,6 +138,7 @@ async function newSession(browser, who) {
     if (message.type() !== 'error') return;
     const text = message.text();
     if (expectRefusal && /status of 401/.test(text)) return;
+    if (provokedStatus && text.includes(`status of ${provokedStatus}`)) return;
     problems.push(`[${who}] console error: ${text}`);
   });
   page.on('pageerror', (error) => problems.push(`[${who}] uncaught: ${error.message}`));
@@ -501,6 +504,32 @@ async function run(browser) {
     await follow(page, 'Collections', 'Collections');
     await shows(page, collections.map((c) => c.name), 'Collections');
     await screenshot(page, '10-collections');
+  });
+
+  await check('the new-collection form refuses a bad name naming the field, and the server refuses a taken one', async () => {
+    const name = page.getByLabel('Name', { exact: true });
+    const create = page.getByRole('button', { name: 'Create collection', exact: true });
+    await name.fill('no spaces allowed');
+    await create.click();
+    const local = await until('an alert naming the field', async () => {
+      const texts = await page.getByRole('alert').allInnerTexts();
+      return texts.find((t) => t.startsWith('Name:')) || false;
+    });
+    assert.equal(await name.getAttribute('aria-invalid'), 'true', 'the Name field is not marked invalid');
+    assert.ok(await name.evaluate((e) => e === document.activeElement), 'focus is not on the Name field');
+    // Valid in the page, refused by the server: its message (naming the collection) is shown.
+    await name.fill(collections[0].name);
+    await page.getByLabel('Query', { exact: true }).first().fill('has os.name');
+    provokedStatus = 409;
+    await create.click();
+    const server = await until('the server\'s refusal', async () => {
+      const texts = await page.getByRole('alert').allInnerTexts();
+      return texts.find((t) => t.includes('refused') && t.includes(collections[0].name)) || false;
+    });
+    provokedStatus = null;
+    const after = (await get('/collections')).collections.length;
+    assert.equal(after, collections.length, 'a collection was created');
+    console.log(`   "${local.trim()}"; "${server.trim()}"`);
   });
 
   await check(`collection ${collection}: a bad query shows "column N" as the server's preview says`, async () => {

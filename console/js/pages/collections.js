@@ -7,7 +7,7 @@ import {h, clear, replaceContent} from '../dom.js';
 import {plural} from '../format.js';
 import {can, needs} from '../permissions.js';
 import {queryEditor} from '../query_editor.js';
-import {alertBox, dataTable, defList, errorMessage, link, loadError, loading, section, stateBadge, timeEl} from '../ui.js';
+import {dataTable, defList, errorMessage, formFeedback, link, loadError, loading, section, stateBadge, timeEl} from '../ui.js';
 
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -67,21 +67,10 @@ function newCollectionForm(ctx, onCreated) {
   const members = h('textarea', {id: 'new-members', rows: '2', spellcheck: 'false', 'aria-describedby': 'new-members-help'});
   const include = h('input', {type: 'text', id: 'new-include', 'aria-describedby': 'new-include-help'});
   const button = h('button', {type: 'submit', class: 'primary', disabled: !allowed, title: allowed ? null : needs('manage-collections')}, 'Create collection');
-  const status = h('p', {role: 'status', class: 'status'});
-  const alertSlot = h('div', {class: 'alert-slot'});
-
-  const fail = (message, field) => {
-    clear(alertSlot).append(alertBox(message));
-    if (field) {
-      field.setAttribute('aria-invalid', 'true');
-      field.focus();
-    }
-  };
+  const {status, alertSlot, fail, reset} = formFeedback();
 
   async function submit() {
-    clear(alertSlot);
-    status.textContent = '';
-    for (const f of [name, members, include]) f.removeAttribute('aria-invalid');
+    reset([name, members, include]);
     const n = name.value.trim();
     if (!NAME_RE.test(n)) return fail('Name: 1 to 64 letters, digits, ".", "_" or "-".', name);
     if (n === 'preview') return fail('Name: "preview" is reserved.', name);
@@ -189,19 +178,16 @@ function editForm(ctx, current, onSaved) {
   const allowed = can(ctx.me, 'manage-collections');
   const editor = queryEditor({initial: current().query || '', signal: ctx.signal});
   const button = h('button', {type: 'submit', class: 'primary', disabled: !allowed, title: allowed ? null : needs('manage-collections')}, 'Save');
-  const status = h('p', {role: 'status', class: 'status'});
-  const alertSlot = h('div', {class: 'alert-slot'});
+  const {status, alertSlot, fail, reset} = formFeedback();
 
   async function submit() {
-    clear(alertSlot);
-    status.textContent = '';
+    reset();
     const c = current();
     const query = editor.value().trim();
     const body = {name: c.name, description: c.description || '', members: c.members || [], include: c.include || [], exclude: c.exclude || [], pilot: Boolean(c.pilot)};
     if (query) body.query = query;
     if (!query && body.members.length === 0 && body.include.length === 0) {
-      clear(alertSlot).append(alertBox('Query: this collection has no static or included members, so it needs a query.'));
-      editor.focus();
+      fail('Query: this collection has no static or included members, so it needs a query.', editor.textarea);
       return;
     }
     button.disabled = true;
@@ -210,7 +196,7 @@ function editForm(ctx, current, onSaved) {
       status.textContent = `Saved: ${saved.name} now has ${plural(saved.member_count, 'member')}.`;
       onSaved(saved);
     } catch (err) {
-      clear(alertSlot).append(alertBox(`Save refused: ${errorMessage(err)}`));
+      fail(`Save refused: ${errorMessage(err)}`);
     } finally {
       button.disabled = !allowed;
     }

@@ -6,7 +6,7 @@ import * as api from '../api.js';
 import {h, clear, replaceContent} from '../dom.js';
 import {bytes} from '../format.js';
 import {can, needs} from '../permissions.js';
-import {alertBox, dataTable, errorMessage, link, loadError, loading, section, stateBadge, timeEl} from '../ui.js';
+import {dataTable, errorMessage, formFeedback, link, loadError, loading, section, stateBadge, timeEl} from '../ui.js';
 
 export async function render(ctx) {
   if (ctx.params[0]) return renderOne(ctx, ctx.params[0]);
@@ -153,21 +153,10 @@ function uploadForm(onRegistered) {
   const signatureInput = h('input', {type: 'file', id: 'upload-signature', accept: '.minisig'});
   const button = h('button', {type: 'submit', class: 'primary'}, 'Upload and register');
   const progress = h('progress', {max: '100', value: '0', hidden: true, 'aria-label': 'Upload progress'});
-  const status = h('p', {role: 'status', class: 'status'});
-  const alertSlot = h('div', {class: 'alert-slot'});
-
-  const fail = (message, field) => {
-    clear(alertSlot).append(alertBox(message));
-    if (field) {
-      field.setAttribute('aria-invalid', 'true');
-      field.focus();
-    }
-  };
+  const {status, alertSlot, fail, reset} = formFeedback();
 
   async function submit() {
-    clear(alertSlot);
-    status.textContent = '';
-    for (const f of [packageInput, signatureInput]) f.removeAttribute('aria-invalid');
+    reset([packageInput, signatureInput]);
     const file = packageInput.files[0];
     const sigFile = signatureInput.files[0];
     if (!file) return fail('Package file (.ferry): choose the package to upload.', packageInput);

@@ -111,6 +111,8 @@ function drawClients(region, signal) {
         item(s.pending, 'pending approval'),
         item(s.revoked, 'revoked'),
         item(s.total, 'enrolled in all')),
+      h('p', {class: 'note'}, 'Seen: a request to the site, or a report a distribution point relayed. ' +
+        'A client behind a distribution point that has nothing to report polls only there.'),
       s.total === 0 ? h('p', {class: 'empty'}, 'No clients have enrolled yet.') : link('#/clients', 'All clients'),
     ];
   });

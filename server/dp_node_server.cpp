@@ -47,8 +47,9 @@ double rate_or_unlimited(const std::string& text) {
 
 class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
   public:
-    DpRouteHandler(const SiteConfig& config, ConnectionPool& pool, TokenBucket& shared)
-        : config_(config), pool_(pool), shared_(shared) {}
+    DpRouteHandler(const SiteConfig& config, ConnectionPool& pool, TokenBucket& shared,
+                   ClientSightings& sightings)
+        : config_(config), pool_(pool), shared_(shared), sightings_(sightings) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
         try {
@@ -79,6 +80,7 @@ class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
         auto lease = pool_.acquire();
         DpNodeState state(*lease);
         const std::string client = authenticate(state, request);
+        sightings_.saw(client, static_cast<std::int64_t>(std::time(nullptr)));
         const std::string objects_prefix = "/api/v1/objects/";
         const std::string clients_prefix = "/api/v1/clients/";
         if (path.rfind(objects_prefix, 0) == 0 && (method == "GET" || method == "HEAD")) {
@@ -248,20 +250,23 @@ class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
     const SiteConfig& config_;
     ConnectionPool& pool_;
     TokenBucket& shared_;
+    ClientSightings& sightings_;
 };
 
 class DpRouteFactory : public Poco::Net::HTTPRequestHandlerFactory {
   public:
-    DpRouteFactory(const SiteConfig& config, ConnectionPool& pool, TokenBucket& shared)
-        : config_(config), pool_(pool), shared_(shared) {}
+    DpRouteFactory(const SiteConfig& config, ConnectionPool& pool, TokenBucket& shared,
+                   ClientSightings& sightings)
+        : config_(config), pool_(pool), shared_(shared), sightings_(sightings) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-        return new DpRouteHandler(config_, pool_, shared_);
+        return new DpRouteHandler(config_, pool_, shared_, sightings_);
     }
 
   private:
     const SiteConfig& config_;
     ConnectionPool& pool_;
     TokenBucket& shared_;
+    ClientSightings& sightings_;
 };
 
 }  // namespace
@@ -271,8 +276,9 @@ DpNodeServer::DpNodeServer(SiteConfig config)
     DpNodeState migrate(config_.dp_database_path());  // the schema before any request
     serving_.set_rate(rate_or_unlimited(config_.serve_limit));
     Poco::Net::ServerSocket socket = make_listen_socket(config_);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new DpRouteFactory(config_, pool_, serving_),
-                                                      socket, http_server_params(kMaxThreads));
+    server_ = std::make_unique<Poco::Net::HTTPServer>(
+        new DpRouteFactory(config_, pool_, serving_, sightings_), socket,
+        http_server_params(kMaxThreads));
 }
 
 DpNodeServer::~DpNodeServer() { stop(); }
@@ -283,7 +289,8 @@ void DpNodeServer::start() {
                                  ? "[" + config_.listen_host + "]"
                                  : config_.listen_host;
     replicator_ = std::make_unique<DpReplicator>(
-        config_, std::string(listen_scheme(config_)) + "://" + host + ":" + std::to_string(port()));
+        config_, std::string(listen_scheme(config_)) + "://" + host + ":" + std::to_string(port()),
+        &sightings_);
     replicator_->start();
 }
 

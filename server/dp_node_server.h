@@ -12,6 +12,7 @@
 
 #include <memory>
 
+#include "client_sightings.h"
 #include "connection_pool.h"
 #include "dp_replicator.h"
 #include "ferry/throttle.h"
@@ -33,6 +34,7 @@ class DpNodeServer {
     ConnectionPool pool_;
     TokenBucket serving_{kUnlimited, 256 * 1024};  // all clients' object bytes together
     std::unique_ptr<Poco::Net::HTTPServer> server_;
+    ClientSightings sightings_;  // clients heard from, for the site (their polls stay here)
     std::unique_ptr<DpReplicator> replicator_;
 };
 

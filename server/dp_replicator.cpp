@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "client_sightings.h"
 #include "dp_api.h"
 #include "dp_node_state.h"
 #include "ferry/api_client.h"
@@ -52,10 +53,11 @@ std::string trimmed(std::string text) {
 
 }  // namespace
 
-DpReplicator::DpReplicator(SiteConfig config, std::string own_url)
+DpReplicator::DpReplicator(SiteConfig config, std::string own_url, ClientSightings* sightings)
     : config_(std::move(config)),
       own_url_(std::move(own_url)),
-      token_(trimmed(read_small_file(config_.parent_token_path(), 4096))) {}
+      token_(trimmed(read_small_file(config_.parent_token_path(), 4096))),
+      sightings_(sightings) {}
 
 DpReplicator::~DpReplicator() { stop(); }
 
@@ -95,6 +97,7 @@ void DpReplicator::sync_once() {
     // are what a site outage holds back.
     heartbeat(state);
     forward_reports(state);
+    forward_sightings();
     pull_feed(state);
     fetch_policies(state);
     fetch_objects(state);
@@ -240,6 +243,31 @@ void DpReplicator::fetch_objects(DpNodeState& state) {
     // What no policy names any more goes, so a DP holds only what its clients need.
     for (const auto& id : store.list())
         if (!wanted.count(id) && store.remove(id)) log_event("info", "object " + id + " removed");
+}
+
+// The clients that polled here since they were last relayed, at most once a minute each, so the
+// site knows them as seen (kind "seen"; the site takes 1000 items a relay).
+void DpReplicator::forward_sightings() {
+    if (!sightings_) return;
+    const ApiClient parent(config_.parent, token_);
+    while (!stopping_) {
+        const std::int64_t now = std::time(nullptr);
+        const auto uids = sightings_->due(now, 1000);
+        if (uids.empty()) return;
+        Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+        for (const auto& uid : uids) {
+            Poco::JSON::Object::Ptr item = new Poco::JSON::Object;
+            item->set("client", uid);
+            item->set("kind", "seen");
+            item->set("body", Poco::JSON::Object::Ptr(new Poco::JSON::Object));
+            items->add(item);
+        }
+        Poco::JSON::Object body;
+        body.set("items", items);
+        parent.post("/api/v1/dps/relay", stringify(body));  // throws: they stay due
+        // Refusals (a client revoked meanwhile) are not retried: the next poll is refused too.
+        sightings_->relayed(uids, now);
+    }
 }
 
 void DpReplicator::forward_reports(DpNodeState& state) {

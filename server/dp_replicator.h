@@ -20,11 +20,13 @@
 
 namespace ferry::server {
 
+class ClientSightings;
 class DpNodeState;
 
 class DpReplicator {
   public:
-    DpReplicator(SiteConfig config, std::string own_url);
+    // `sightings`: the clients its server heard from, relayed to the parent (may be null).
+    DpReplicator(SiteConfig config, std::string own_url, ClientSightings* sightings = nullptr);
     ~DpReplicator();
     void start();
     void stop();
@@ -38,10 +40,12 @@ class DpReplicator {
     void fetch_policies(DpNodeState& state);
     void fetch_objects(DpNodeState& state);
     void forward_reports(DpNodeState& state);
+    void forward_sightings();
 
     SiteConfig config_;
     std::string own_url_;
     std::string token_;
+    ClientSightings* sightings_;
     // Replication bandwidth, set each round from the schedule the site hands out.
     TokenBucket bandwidth_;
     RateSchedule schedule_;

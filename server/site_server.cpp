@@ -680,9 +680,11 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
             } else if (kind == "inventory") {
                 answer = client_self_api(service, *client, "POST", {uid, "inventory"}, text.str(),
                                          memberships_follow(db, client->id));
+            } else if (kind == "seen") {
+                answer = ApiAnswer{200, "{\"seen\": true}\n"};  // touched above
             } else {
                 throw Error(ErrorCode::InvalidInput, "field \"items[" + std::to_string(index) +
-                                                         "].kind\": status or inventory");
+                                                         "].kind\": status, inventory or seen");
             }
             result.set("status", answer.status);
             result.set("answer", json::parse_object(answer.json, "answer", 1000));

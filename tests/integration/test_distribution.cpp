@@ -231,8 +231,22 @@ BOOST_FIXTURE_TEST_CASE(AnAgentInstallsFromItsDistributionPointAndReportsThrough
     BOOST_TEST_REQUIRE(path_exists(dir / ("dp/objects/" + id.substr(0, 2) + "/" + id)));
 
     wait_for_dp_in_policy();
+    // From here the agent talks only to the DP: the site must still know it as seen (the DP
+    // relays its reports, and its polls as "seen").
+    {
+        sql::Database site_db(dir / "site/ferry.db");
+        site_db.prepare("UPDATE client SET last_seen_at = NULL WHERE uid = ?")
+            .bind(1, client_id)
+            .run();
+    }
     cycle_until("installed");
     BOOST_TEST(current() == "1.0");
+    std::string seen;
+    for (int i = 0; i < 100 && !contains(seen, "last_seen_at"); ++i) {
+        seen = ctl({"client", "show", client_id, "--json"}, admin).out;
+        std::this_thread::sleep_for(100ms);
+    }
+    BOOST_TEST(contains(seen, "last_seen_at"), seen);
     // The status went through the DP's queue and reached the site.
     std::string report;
     for (int i = 0; i < 100 && !contains(report, "installed: 1"); ++i) {

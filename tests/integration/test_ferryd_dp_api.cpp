@@ -12,6 +12,7 @@
 #include "ferry/json.h"
 #include "ferry/minisign.h"
 #include "ferry/policy.h"
+#include "ferry/sqlite.h"
 #include "ferry/token.h"
 #include "site_fixture.h"
 
@@ -338,6 +339,25 @@ BOOST_FIXTURE_TEST_CASE(RelayedReportsAreTheClientsOwnAndCountOnce, DpSite) {
                              R"("state": "installed", "exit_code": 0, "at": 2}]})");
     BOOST_TEST(direct.status == 200, direct.body);
     BOOST_TEST(contains(direct.body, "\"duplicates\": 1"), direct.body);
+
+    // A client that only polled the DP: relayed as "seen", the site counts it as seen.
+    {
+        sql::Database site_db(dir / "site/ferry.db");
+        site_db.prepare("UPDATE client SET last_seen_at = NULL WHERE uid = ?")
+            .bind(1, ws2.id)
+            .run();
+    }
+    const auto unseen = parsed(http(port, "GET", "/api/v1/clients/" + ws2.id, vera));
+    BOOST_TEST(!unseen->has("last_seen_at"));
+    const auto seen =
+        results_of(relay(R"({"client": ")" + ws2.id +
+                         R"(", "kind": "seen", "body": {}}, )"
+                         R"({"client": "cl_00000000000000ff", "kind": "seen", "body": {}})"));
+    BOOST_TEST_REQUIRE(seen.size() == 2u);
+    BOOST_TEST(status_of(seen[0]) == 200);
+    BOOST_TEST(status_of(seen[1]) == 404);
+    const auto shown_seen = parsed(http(port, "GET", "/api/v1/clients/" + ws2.id, vera));
+    BOOST_TEST(shown_seen->has("last_seen_at"));
 
     const auto report = ctl({"advertisement", "status", "ADV-0001", "--json"}, vera);
     BOOST_TEST_REQUIRE(report.exit_code == 0, report.err);

@@ -111,8 +111,8 @@ function drawClients(region, signal) {
         item(s.pending, 'pending approval'),
         item(s.revoked, 'revoked'),
         item(s.total, 'enrolled in all')),
-      h('p', {class: 'note'}, 'Seen: a request to the site, or a report a distribution point relayed. ' +
-        'A client behind a distribution point that has nothing to report polls only there.'),
+      h('p', {class: 'note'}, 'Seen: a request to the site, or one to a distribution point that it relayed ' +
+        '(at most once a minute per client, so up to a minute and a sync late).'),
       s.total === 0 ? h('p', {class: 'empty'}, 'No clients have enrolled yet.') : link('#/clients', 'All clients'),
     ];
   });

@@ -261,9 +261,19 @@ Rollout RolloutService::change(const Principal& who, std::int64_t id, const std:
     }
     const std::int64_t now = clock_();
     const std::string note = reason.empty() ? verb + " by " + who.name : reason;
-    if (!store_.set_state(rollout, rollout.state, to, note, now, false,
-                          {{now, who.name, "rollout.state", number, rollout.state,
-                            to + (reason.empty() ? "" : ": " + reason)}}))
+    std::vector<ChangeLogEntry> entries = {{now, who.name, "rollout.state", number, rollout.state,
+                                            to + (reason.empty() ? "" : ": " + reason)}};
+    // Cancelling the last unfinished rollout of a deploying release whose other rollouts
+    // completed ends its deployment, as that last rollout completing would have.
+    const bool to_deployed = to == "cancelled" && !rollout.backout &&
+                             store_.release_state(rollout.release) == "deploying" &&
+                             !store_.release_has_unfinished(rollout.release, id) &&
+                             store_.release_has_completed(rollout.release, id);
+    if (to_deployed)
+        entries.push_back(
+            {now, who.name, "release.transition", rollout.release, "deploying",
+             "deployed: " + number + " cancelled, the release's other rollouts are complete"});
+    if (!store_.set_state(rollout, rollout.state, to, note, now, to_deployed, entries))
         throw Error(ErrorCode::Conflict, number + " changed meanwhile; read it again");
     return find(id);
 }

@@ -182,6 +182,9 @@ class RolloutStore {
     // Whether another rollout of the release is still active or halted.
     virtual bool release_has_unfinished(const std::string& reference,
                                         std::int64_t except_rollout) = 0;
+    // Whether another rollout of the release completed.
+    virtual bool release_has_completed(const std::string& reference,
+                                       std::int64_t except_rollout) = 0;
     // One sample of every wave's progress for the report's history, unless nothing changed
     // since the last one.
     virtual void sample(const Rollout& rollout, std::int64_t at) = 0;

@@ -273,14 +273,31 @@ bool SqliteRolloutStore::set_state(const Rollout& rollout, const std::string& fr
     return true;
 }
 
+namespace {
+
+// Whether a rollout of the release other than `except` is in one of the states (an SQL list of
+// fixed words, never input).
+bool release_has_rollout_in(sql::Database& db, const std::string& reference, std::int64_t except,
+                            const char* states) {
+    sql::Statement row = db.prepare(
+        std::string("SELECT 1 FROM rollout ro JOIN advertisement a ON a.id = ro.advertisement_id "
+                    "JOIN release r ON r.id = a.release_id WHERE r.reference = ? AND ro.id != ? "
+                    "AND ro.state IN (") +
+        states + ") LIMIT 1");
+    row.bind(1, reference).bind(2, except);
+    return row.step();
+}
+
+}  // namespace
+
 bool SqliteRolloutStore::release_has_unfinished(const std::string& reference,
                                                 std::int64_t except_rollout) {
-    sql::Statement row = db_.prepare(
-        "SELECT 1 FROM rollout ro JOIN advertisement a ON a.id = ro.advertisement_id JOIN release "
-        "r ON r.id = a.release_id WHERE r.reference = ? AND ro.id != ? AND ro.state IN "
-        "('active', 'halted') LIMIT 1");
-    row.bind(1, reference).bind(2, except_rollout);
-    return row.step();
+    return release_has_rollout_in(db_, reference, except_rollout, "'active', 'halted'");
+}
+
+bool SqliteRolloutStore::release_has_completed(const std::string& reference,
+                                               std::int64_t except_rollout) {
+    return release_has_rollout_in(db_, reference, except_rollout, "'completed'");
 }
 
 void SqliteRolloutStore::sample(const Rollout& rollout, std::int64_t at) {

@@ -27,6 +27,7 @@ class SqliteRolloutStore : public RolloutStore {
                    const std::string& reason, std::int64_t at, bool release_to_deployed,
                    const std::vector<ChangeLogEntry>& entries) override;
     bool release_has_unfinished(const std::string& reference, std::int64_t except_rollout) override;
+    bool release_has_completed(const std::string& reference, std::int64_t except_rollout) override;
     void sample(const Rollout& rollout, std::int64_t at) override;
     RolloutReport report(const Rollout& rollout) override;
 

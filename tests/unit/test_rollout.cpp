@@ -413,3 +413,41 @@ BOOST_FIXTURE_TEST_CASE(SuspendingTheReleaseHaltsItsRolloutsUntilItIsBack, Rollo
     BOOST_TEST(r.state == "active");
     BOOST_TEST(advertised_to(fleet[0], r, "active"));
 }
+
+BOOST_FIXTURE_TEST_CASE(CancellingTheLastUnfinishedRolloutEndsTheDeployment, Rollouts) {
+    release_to("ready");
+    const Rollout first = start({"50%"});
+    const Rollout second = start({"50%"});
+    const Rollout third = start({"50%"});
+    Rollout r = tick(first.id);
+    for (int wave = 1; wave <= 2; ++wave) {
+        for (const auto& client : in_wave(r, wave)) report(client, r, "installed");
+        r = tick(r.id);
+    }
+    BOOST_TEST(r.state == "completed");
+    BOOST_TEST(release_state() == "deploying");  // two rollouts are unfinished
+
+    // Another one is left: cancelling this one changes nothing for the release.
+    rollouts.cancel(rita, second.id, "not needed");
+    BOOST_TEST(release_state() == "deploying");
+    // The last one: what the release deploys is deployed.
+    rollouts.cancel(rita, third.id, "not needed either");
+    BOOST_TEST(release_state() == "deployed");
+    auto logged = db.prepare(
+        "SELECT actor, after FROM changelog WHERE action = 'release.transition' ORDER BY id DESC");
+    BOOST_REQUIRE(logged.step());
+    BOOST_TEST(logged.column_text(0) == "rita");
+    BOOST_TEST(logged.column_text(1) ==
+               "deployed: " + rollout_number(third.id) +
+                   " cancelled, the release's other rollouts are complete");
+}
+
+BOOST_FIXTURE_TEST_CASE(CancellingEveryRolloutLeavesTheReleaseDeploying, Rollouts) {
+    release_to("ready");
+    const Rollout only = start({"50%"});
+    tick(only.id);
+    BOOST_TEST(release_state() == "deploying");
+    rollouts.cancel(rita, only.id, "wrong package");
+    // Nothing was deployed: the release manager decides (suspend, cancel, back out).
+    BOOST_TEST(release_state() == "deploying");
+}

@@ -639,6 +639,13 @@ async function run(browser) {
     const release = releases.find((r) => r.reference === releaseRef);
     await open(page, `#/releases/${releaseRef}`, `Release ${releaseRef}`);
     await shows(page, [release.state], `Release ${releaseRef}`);
+    // Its change log: every entry the server has whose subject names the release.
+    const { entries } = await get(`/changelog?since=${release.created_at}&limit=10000`);
+    const named = entries.filter((e) => String(e.subject).includes(releaseRef));
+    assert.ok(named.length > 0, `the server logged nothing for ${releaseRef}`);
+    const log = page.getByRole('table', { name: `Change-log entries whose subject names ${releaseRef}, oldest first` });
+    await until(`Release ${releaseRef}: ${named.length} change-log rows`, async () =>
+      (await log.getByRole('row').count()) === named.length + 1); // + the header row
     await screenshot(page, `05-release-${releaseRef}`);
   });
 

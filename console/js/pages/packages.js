@@ -69,7 +69,7 @@ async function renderOne(ctx, name) {
   }
   replaceContent(region,
     section('Versions', versionTable(versions)),
-    section('Where it is replicated', replicationPlaceholder(ctx, versions)));
+    section('Where it is replicated', replicationRegion(ctx, versions)));
 }
 
 function versionTable(versions) {
@@ -93,7 +93,7 @@ function versionTable(versions) {
 // holds in its heartbeat (report.held, as of its last heartbeat), unless it holds more than it
 // lists, in which case only what it should hold can be said (a replica holds the whole library;
 // another DP fetches what advertisements name).
-function replicationPlaceholder(ctx, versions) {
+function replicationRegion(ctx, versions) {
   const region = h('div', {}, loading('distribution points'));
   (async () => {
     try {

@@ -21,17 +21,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { required } from './environment.mjs';
 
 // --- configuration --------------------------------------------------------------------------
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`console.test.mjs: ${name} is not set (see the comment at the top)`);
-    process.exit(2);
-  }
-  return value;
-}
 const consoleUrl = required('FERRY_CONSOLE_URL');
 const adminToken = required('FERRY_ADMIN_TOKEN');
 const viewerToken = required('FERRY_VIEWER_TOKEN');

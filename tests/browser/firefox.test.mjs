@@ -12,15 +12,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { required } from './environment.mjs';
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`firefox.test.mjs: ${name} is not set (see the comment at the top)`);
-    process.exit(2);
-  }
-  return value;
-}
 const consoleUrl = required('FERRY_CONSOLE_URL');
 const adminToken = required('FERRY_ADMIN_TOKEN');
 const viewerToken = required('FERRY_VIEWER_TOKEN');

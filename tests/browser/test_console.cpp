@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "ferry/json.h"
+#include "leftover_processes.h"
 #include "run_process.h"
 #include "temp_dir.h"
 
@@ -176,38 +177,6 @@ class GroupProcess {
     bool reaped_ = false;
     int exit_code_ = -1;
 };
-
-// The processes whose command line names `dir`: what the demo writing there left running.
-std::vector<std::string> running_in(const std::string& dir) {
-    std::vector<std::string> found;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-        const std::string pid = entry.path().filename().string();
-        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-        if (pid == std::to_string(::getpid())) continue;
-        std::string cmdline = slurp((entry.path() / "cmdline").string());
-        for (char& c : cmdline)
-            if (c == '\0') c = ' ';
-        if (contains(cmdline, dir + "/")) found.push_back(pid + ": " + cmdline);
-    }
-    return found;
-}
-
-std::vector<std::string> left_after(const std::string& dir, std::chrono::milliseconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    auto left = running_in(dir);
-    while (!left.empty() && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(100ms);
-        left = running_in(dir);
-    }
-    return left;
-}
-
-std::string joined(const std::vector<std::string>& lines) {
-    std::string text;
-    for (const auto& line : lines) text += line + "\n";
-    return text;
-}
 
 // ferryctl against the demo's site, as the holder of `token`; throws with its output on failure.
 std::string ferryctl(const std::string& site, const std::string& token,

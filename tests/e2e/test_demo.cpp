@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "background_process.h"
+#include "leftover_processes.h"
 #include "run_process.h"
 #include "temp_dir.h"
 
@@ -28,46 +29,16 @@ namespace {
 const std::string kScript = std::string(FERRY_SOURCE_DIR) + "/scripts/run.sh";
 
 std::vector<std::string> demo_command(const std::string& out) {
-    return {"/usr/bin/env", std::string("FERRY_DEMO_BUILD=") + FERRY_BINARY_DIR,
-            "FERRY_DEMO_OUT=" + out, "FERRY_DEMO_AGENTS=6", "bash", kScript};
+    return {"/usr/bin/env",
+            std::string("FERRY_DEMO_BUILD=") + FERRY_BINARY_DIR,
+            "FERRY_DEMO_OUT=" + out,
+            "FERRY_DEMO_AGENTS=6",
+            "bash",
+            kScript};
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
-}
-
-// The processes whose command line names `dir`: what a demo writing there left running.
-std::vector<std::string> running_in(const std::string& dir) {
-    std::vector<std::string> found;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-        const std::string pid = entry.path().filename().string();
-        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-        if (pid == std::to_string(::getpid())) continue;
-        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        for (char& c : cmdline)
-            if (c == '\0') c = ' ';
-        if (contains(cmdline, dir + "/")) found.push_back(pid + ": " + cmdline);
-    }
-    return found;
-}
-
-std::string joined(const std::vector<std::string>& lines) {
-    std::string text;
-    for (const auto& line : lines) text += line + "\n";
-    return text;
-}
-
-// Up to `limit` for the processes in `dir` to go (a process killed a moment ago may linger).
-std::vector<std::string> left_after(const std::string& dir, std::chrono::milliseconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    auto left = running_in(dir);
-    while (!left.empty() && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(100ms);
-        left = running_in(dir);
-    }
-    return left;
 }
 
 }  // namespace
@@ -83,36 +54,36 @@ BOOST_AUTO_TEST_CASE(TheDemoRollsOutHaltsAndBacksOutThenLeavesNothingRunning) {
     BOOST_TEST_MESSAGE("the demo took " << seconds << " s");
     BOOST_TEST_REQUIRE(demo.exit_code == 0, "exit " << demo.exit_code << "\n"
                                                     << demo.out << demo.err);
-    for (const std::string line : {
-             "ok: hello 1.0 installed on all 6 workstations after its waves (RO-0001 completed, "
-             "REL-",
-             "ok: hello 1.1 installed on all 6 workstations after its waves (RO-0002 completed, ",
-             "ok: broken's rollout RO-0003 halted by itself: wave 1: 1 of 1 clients failed (100%), "
-             "above the error threshold of 10%",
-             "ok: the pilot's agent rolled broken back; no workstation has it",
-             "all 6 workstations returned from hello 1.1 to their previous version, 1.0 (RO-0004 "
-             "completed)",
-             "now: wave 2 (production) waits: ",           // the gate, while testing
-             "rolled-back",                                // ferry-agent list on the pilot
-             "the health check failed (scripts/check exited with 1)",
-             "deployed -> backed-out: 1.1 loses the users' saved greetings",  // the change log
-             "6 client(s) match",                          // the CMDB agrees
-             "Signature and comment signature verified",  // minisign, the policy
-             "demo complete"}) {
+    for (const std::string line :
+         {"ok: hello 1.0 installed on all 6 workstations after its waves (RO-0001 completed, "
+          "REL-",
+          "ok: hello 1.1 installed on all 6 workstations after its waves (RO-0002 completed, ",
+          "ok: broken's rollout RO-0003 halted by itself: wave 1: 1 of 1 clients failed (100%), "
+          "above the error threshold of 10%",
+          "ok: the pilot's agent rolled broken back; no workstation has it",
+          "all 6 workstations returned from hello 1.1 to their previous version, 1.0 (RO-0004 "
+          "completed)",
+          "now: wave 2 (production) waits: ",  // the gate, while testing
+          "rolled-back",                       // ferry-agent list on the pilot
+          "the health check failed (scripts/check exited with 1)",
+          "deployed -> backed-out: 1.1 loses the users' saved greetings",  // the change log
+          "6 client(s) match",                                             // the CMDB agrees
+          "Signature and comment signature verified",                      // minisign, the policy
+          "demo complete"}) {
         BOOST_TEST(contains(demo.out, line), "missing: " << line);
     }
-    for (const std::string release : {"deployed    high      hello 1.0",
-                                      "backed-out  high      hello 1.1",
-                                      "cancelled   high      broken 1.0"})
+    for (const std::string release :
+         {"deployed    high      hello 1.0", "backed-out  high      hello 1.1",
+          "cancelled   high      broken 1.0"})
         BOOST_TEST(contains(demo.out, release), "release list: " << release);
     for (int i = 1; i <= 6; ++i) {
         const std::string host = "ws-0" + std::to_string(i);
         BOOST_TEST(contains(demo.out, "    " + host + "  1.1 -> 1.0  Hello from Ferry (hello 1.0)"),
                    host);
         std::error_code ec;
-        BOOST_TEST(std::filesystem::read_symlink(out + "/agents/" + host + "/root/hello/current",
-                                                 ec)
-                       .string() == "1.0");
+        BOOST_TEST(
+            std::filesystem::read_symlink(out + "/agents/" + host + "/root/hello/current", ec)
+                .string() == "1.0");
     }
     BOOST_TEST(demo.err.empty(), demo.err);
     const auto left = left_after(out, 5s);

@@ -24,6 +24,7 @@
 #include "ferry/throttle.h"
 #include "ferry/token.h"
 #include "http_exchange.h"
+#include "http_front.h"
 #include "listen_socket.h"
 #include "object_api.h"
 
@@ -253,7 +254,7 @@ class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
     ClientSightings& sightings_;
 };
 
-class DpRouteFactory : public Poco::Net::HTTPRequestHandlerFactory {
+class DpRouteFactory : public FrontRouteFactory {
   public:
     DpRouteFactory(const SiteConfig& config, ConnectionPool& pool, TokenBucket& shared,
                    ClientSightings& sightings)
@@ -276,15 +277,16 @@ DpNodeServer::DpNodeServer(SiteConfig config)
     DpNodeState migrate(config_.dp_database_path());  // the schema before any request
     serving_.set_rate(rate_or_unlimited(config_.serve_limit));
     Poco::Net::ServerSocket socket = make_listen_socket(config_);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(
-        new DpRouteFactory(config_, pool_, serving_, sightings_), socket,
-        http_server_params(kMaxThreads));
+    front_ = std::make_unique<HttpFront>(socket,
+                                         Poco::SharedPtr<FrontRouteFactory>(new DpRouteFactory(
+                                             config_, pool_, serving_, sightings_)),
+                                         http_server_params(kMaxThreads), FastAnswersMaker());
 }
 
 DpNodeServer::~DpNodeServer() { stop(); }
 
 void DpNodeServer::start() {
-    server_->start();
+    front_->start();
     const std::string host = config_.listen_host.find(':') != std::string::npos
                                  ? "[" + config_.listen_host + "]"
                                  : config_.listen_host;
@@ -296,9 +298,9 @@ void DpNodeServer::start() {
 
 void DpNodeServer::stop() {
     if (replicator_) replicator_->stop();
-    if (server_) stop_http_server(*server_);
+    if (front_) front_->stop();
 }
 
-std::uint16_t DpNodeServer::port() const { return server_->port(); }
+std::uint16_t DpNodeServer::port() const { return front_->port(); }
 
 }  // namespace ferry::server

@@ -8,14 +8,13 @@
 // the parent's feed), as the site does.
 #pragma once
 
-#include <Poco/Net/HTTPServer.h>
-
 #include <memory>
 
 #include "client_sightings.h"
 #include "connection_pool.h"
 #include "dp_replicator.h"
 #include "ferry/throttle.h"
+#include "http_front.h"
 #include "site_config.h"
 
 namespace ferry::server {
@@ -33,7 +32,7 @@ class DpNodeServer {
     SiteConfig config_;
     ConnectionPool pool_;
     TokenBucket serving_{kUnlimited, 256 * 1024};  // all clients' object bytes together
-    std::unique_ptr<Poco::Net::HTTPServer> server_;
+    std::unique_ptr<HttpFront> front_;
     ClientSightings sightings_;  // clients heard from, for the site (their polls stay here)
     std::unique_ptr<DpReplicator> replicator_;
 };

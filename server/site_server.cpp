@@ -28,6 +28,8 @@
 #include "ferry/minisign.h"
 #include "ferry/sqlite.h"
 #include "http_exchange.h"
+#include "http_front.h"
+#include "idle_poll_answers.h"
 #include "listen_socket.h"
 #include "object_api.h"
 #include "release_api.h"
@@ -750,7 +752,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
     ConnectionPool& pool_;
 };
 
-class RouteFactory : public Poco::Net::HTTPRequestHandlerFactory {
+class RouteFactory : public FrontRouteFactory {
   public:
     RouteFactory(const SiteConfig& config, Metrics& metrics, ConnectionPool& pool)
         : config_(config), metrics_(metrics), pool_(pool) {}
@@ -776,24 +778,25 @@ SiteServer::SiteServer(SiteConfig config)
     }
     Poco::Net::ServerSocket socket = make_listen_socket(config_);
     if (config_.console_dir.empty()) config_.console_dir = default_console_dir();
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new RouteFactory(config_, metrics_, pool_),
-                                                      socket, http_server_params(kMaxThreads));
+    front_ = std::make_unique<HttpFront>(
+        socket, Poco::SharedPtr<FrontRouteFactory>(new RouteFactory(config_, metrics_, pool_)),
+        http_server_params(kMaxThreads), idle_poll_answers(config_.database_path(), metrics_));
 }
 
 SiteServer::~SiteServer() {
-    if (server_) server_->stopAll(false);
+    if (front_) front_->stop();
 }
 
 void SiteServer::start() {
     worker_.start();
-    server_->start();
+    front_->start();
 }
 
 void SiteServer::stop() {
-    stop_http_server(*server_);
+    front_->stop();
     worker_.stop();
 }
 
-std::uint16_t SiteServer::port() const { return server_->port(); }
+std::uint16_t SiteServer::port() const { return front_->port(); }
 
 }  // namespace ferry::server

@@ -1,15 +1,14 @@
 // SiteServer: ferryd's HTTP front for the site role. It owns the listening socket (HTTPS when
-// configured), Poco's HTTPServer, the database connection pool and the policy worker;
-// requests are routed to small handlers (the routes: docs/api.md), and every answer is
-// counted in Metrics.
+// configured), the HttpFront (idle polls answered on its loops, the rest by Poco's handlers), the
+// database connection pool and the policy worker; requests are routed to small handlers (the
+// routes: docs/api.md), and every answer is counted in Metrics.
 #pragma once
-
-#include <Poco/Net/HTTPServer.h>
 
 #include <cstdint>
 #include <memory>
 
 #include "connection_pool.h"
+#include "http_front.h"
 #include "metrics.h"
 #include "policy_worker.h"
 #include "site_config.h"
@@ -36,7 +35,7 @@ class SiteServer {
     PolicyWorker worker_;
     ConnectionPool pool_;
     Metrics metrics_;
-    std::unique_ptr<Poco::Net::HTTPServer> server_;
+    std::unique_ptr<HttpFront> front_;
 };
 
 }  // namespace ferry::server

@@ -1,0 +1,37 @@
+// IdlePollAnswers: the site's answer to an idle policy poll, given on HttpFront's loop.
+//
+// Every agent asks for its policy every minute, and nearly always the answer is "304, nothing
+// changed". This answers exactly those requests without Poco or the connection pool: one
+// prepared query (token digest → the client's uid, state, last contact and policy ETag) on the
+// loop's own read connection. It answers only when the request handler would give the same
+// answer and write nothing: a GET or HEAD of /api/v1/clients/{id}/policy with a well-formed
+// client token of that very client, the client active, its last contact recorded less than a
+// minute ago, and If-None-Match equal to its policy's ETag. Anything else — a 200, a 401, a
+// 403, a client whose last contact is due to be written — goes to the handler, which stays
+// the one place that decides.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ferry/sqlite.h"
+#include "http_front.h"
+#include "metrics.h"
+
+namespace ferry::server {
+
+class IdlePollAnswers : public FastAnswers {
+  public:
+    IdlePollAnswers(const std::string& database_path, Metrics& metrics);
+    bool answer(const RequestHead& head, std::string& response) override;
+
+  private:
+    bool is_unchanged(const RequestHead& head);
+    sql::Database db_;
+    Metrics& metrics_;
+};
+
+// What SiteServer gives HttpFront: one IdlePollAnswers per loop.
+FastAnswersMaker idle_poll_answers(std::string database_path, Metrics& metrics);
+
+}  // namespace ferry::server

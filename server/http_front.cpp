@@ -62,7 +62,7 @@ bool has_token(std::string_view value, std::string_view token) {
 
 bool is_token_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+           (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
 }
 
 std::int64_t steady_ms() {
@@ -128,7 +128,10 @@ bool parse_request_head(std::string_view bytes, RequestHead& head) {
     while (true) {
         line_end = bytes.find("\r\n", position);
         if (line_end == std::string_view::npos) return false;
-        if (line_end == position) break;  // the blank line ends the head
+        if (line_end == position) {  // the blank line ends the head
+            position += 2;
+            break;
+        }
         const std::string_view line = bytes.substr(position, line_end - position);
         position = line_end + 2;
         if (line.front() == ' ' || line.front() == '\t') return false;  // obsolete folding
@@ -151,7 +154,7 @@ bool parse_request_head(std::string_view bytes, RequestHead& head) {
 
 void append_response_start(std::string& response, std::string_view status, bool keep_alive) {
     response.append("HTTP/1.1 ").append(status).append("\r\nDate: ").append(http_date());
-    response.append(keep_alive ? "\r\nConnection: Keep-Alive\r\n" : "\r\nConnection: close\r\n");
+    response.append(keep_alive ? "\r\nConnection: Keep-Alive\r\n" : "\r\nConnection: Close\r\n");
 }
 
 // One epoll loop on its own thread: accepts from the shared listening socket (EPOLLEXCLUSIVE

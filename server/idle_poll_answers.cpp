@@ -39,8 +39,9 @@ sql::Database open_for_reading(const std::string& path) {
 
 }  // namespace
 
-IdlePollAnswers::IdlePollAnswers(const std::string& database_path, Metrics& metrics)
-    : db_(open_for_reading(database_path)), metrics_(metrics) {}
+IdlePollAnswers::IdlePollAnswers(const std::string& database_path, Metrics& metrics,
+                                 LastContactWriter& contacts)
+    : db_(open_for_reading(database_path)), metrics_(metrics), contacts_(contacts) {}
 
 bool IdlePollAnswers::answer(const RequestHead& head, std::string& response) {
     const auto start = std::chrono::steady_clock::now();
@@ -79,20 +80,24 @@ bool IdlePollAnswers::is_unchanged(const RequestHead& head) {
     const std::string token(authorization.substr(kBearer.size()));
     if (token.rfind("client_", 0) != 0 || !is_well_formed_token(token)) return false;
     const auto row = db_.cached(
-        "SELECT c.uid, c.state, c.last_seen_at, p.etag FROM client c "
+        "SELECT c.uid, c.state, c.last_seen_at, p.etag, c.id FROM client c "
         "LEFT JOIN client_policy p ON p.client_id = c.id WHERE c.token_digest = ?");
     row->bind(1, token_digest(token));
     if (!row->step()) return false;
     if (row->column_text(0) != uid || row->column_text(1) != "active") return false;
-    // Last contact is written at most once a minute (ClientService::authenticate); when it is
-    // due, the handler writes it.
-    if (row->column_is_null(2) || row->column_int64(2) + 60 <= std::time(nullptr)) return false;
-    return !row->column_is_null(3) && row->column_text(3) == etag;
+    if (row->column_is_null(3) || row->column_text(3) != etag) return false;
+    // Last contact is kept to the minute, as ClientService::authenticate keeps it; the writer
+    // records it within a second.
+    const std::int64_t now = std::time(nullptr);
+    if (row->column_is_null(2) || row->column_int64(2) + 60 <= now)
+        contacts_.note(row->column_int64(4), now);
+    return true;
 }
 
-FastAnswersMaker idle_poll_answers(std::string database_path, Metrics& metrics) {
-    return [path = std::move(database_path), &metrics] {
-        return std::make_unique<IdlePollAnswers>(path, metrics);
+FastAnswersMaker idle_poll_answers(std::string database_path, Metrics& metrics,
+                                   LastContactWriter& contacts) {
+    return [path = std::move(database_path), &metrics, &contacts] {
+        return std::make_unique<IdlePollAnswers>(path, metrics, contacts);
     };
 }
 

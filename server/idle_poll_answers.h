@@ -4,11 +4,11 @@
 // changed". This answers exactly those requests without Poco or the connection pool: one
 // prepared query (token digest → the client's uid, state, last contact and policy ETag) on the
 // loop's own read connection. It answers only when the request handler would give the same
-// answer and write nothing: a GET or HEAD of /api/v1/clients/{id}/policy with a well-formed
-// client token of that very client, the client active, its last contact recorded less than a
-// minute ago, and If-None-Match equal to its policy's ETag. Anything else — a 200, a 401, a
-// 403, a client whose last contact is due to be written — goes to the handler, which stays
-// the one place that decides.
+// answer: a GET or HEAD of /api/v1/clients/{id}/policy with a well-formed client token of that
+// very client, the client active, and If-None-Match equal to its policy's ETag. The one write
+// the handler would make, the client's last contact once a minute, goes to LastContactWriter.
+// Anything else — a 200, a 401, a 403 — goes to the handler, which stays the one place that
+// decides.
 #pragma once
 
 #include <memory>
@@ -16,22 +16,26 @@
 
 #include "ferry/sqlite.h"
 #include "http_front.h"
+#include "last_contact_writer.h"
 #include "metrics.h"
 
 namespace ferry::server {
 
 class IdlePollAnswers : public FastAnswers {
   public:
-    IdlePollAnswers(const std::string& database_path, Metrics& metrics);
+    IdlePollAnswers(const std::string& database_path, Metrics& metrics,
+                    LastContactWriter& contacts);
     bool answer(const RequestHead& head, std::string& response) override;
 
   private:
     bool is_unchanged(const RequestHead& head);
     sql::Database db_;
     Metrics& metrics_;
+    LastContactWriter& contacts_;
 };
 
 // What SiteServer gives HttpFront: one IdlePollAnswers per loop.
-FastAnswersMaker idle_poll_answers(std::string database_path, Metrics& metrics);
+FastAnswersMaker idle_poll_answers(std::string database_path, Metrics& metrics,
+                                   LastContactWriter& contacts);
 
 }  // namespace ferry::server

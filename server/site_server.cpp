@@ -780,7 +780,8 @@ SiteServer::SiteServer(SiteConfig config)
     if (config_.console_dir.empty()) config_.console_dir = default_console_dir();
     front_ = std::make_unique<HttpFront>(
         socket, Poco::SharedPtr<FrontRouteFactory>(new RouteFactory(config_, metrics_, pool_)),
-        http_server_params(kMaxThreads), idle_poll_answers(config_.database_path(), metrics_));
+        http_server_params(kMaxThreads),
+        idle_poll_answers(config_.database_path(), metrics_, contacts_));
 }
 
 SiteServer::~SiteServer() {
@@ -789,11 +790,13 @@ SiteServer::~SiteServer() {
 
 void SiteServer::start() {
     worker_.start();
+    contacts_.start();
     front_->start();
 }
 
 void SiteServer::stop() {
     front_->stop();
+    contacts_.stop();
     worker_.stop();
 }
 

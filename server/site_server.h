@@ -9,6 +9,7 @@
 
 #include "connection_pool.h"
 #include "http_front.h"
+#include "last_contact_writer.h"
 #include "metrics.h"
 #include "policy_worker.h"
 #include "site_config.h"
@@ -35,6 +36,7 @@ class SiteServer {
     PolicyWorker worker_;
     ConnectionPool pool_;
     Metrics metrics_;
+    LastContactWriter contacts_{config_.database_path()};  // idle polls' last contact
     std::unique_ptr<HttpFront> front_;
 };
 

@@ -4,9 +4,13 @@
 // signed policy that minisign itself verifies, 304s on idle polls, status reports, the change
 // log — and the same after a restart. Then the server-side THREATS cases (28–30).
 #define BOOST_TEST_MODULE ferryd_release_path
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <signal.h>
 
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "ferry/sqlite.h"
@@ -555,4 +559,92 @@ BOOST_FIXTURE_TEST_CASE(InjectionThroughEveryStringFieldIsData, Library) {  // T
         BOOST_REQUIRE(exists.step());
         BOOST_TEST(exists.column_int64(0) == 1, table);
     }
+}
+
+namespace {
+
+// One request on its own connection, read to the end of the answer's head, raw: the exact
+// status line and headers as sent, whoever answered (the front's loop or Poco's handler).
+std::string raw_head(std::uint16_t port, const std::string& request) {
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+    socket.setReceiveTimeout(Poco::Timespan(10, 0));
+    socket.sendBytes(request.data(), static_cast<int>(request.size()));
+    std::string answer;
+    char buffer[4096];
+    while (answer.find("\r\n\r\n") == std::string::npos) {
+        const int got = socket.receiveBytes(buffer, sizeof buffer);
+        if (got <= 0) break;
+        answer.append(buffer, static_cast<std::size_t>(got));
+    }
+    return answer.substr(0, answer.find("\r\n\r\n") + 2);
+}
+
+// The head without its Date line, which differs by the second.
+std::string without_date(std::string head) {
+    const auto at = head.find("Date: ");
+    if (at != std::string::npos) head.erase(at, head.find("\r\n", at) + 2 - at);
+    return head;
+}
+
+std::optional<std::int64_t> last_seen(const std::filesystem::path& db_path, const std::string& id) {
+    sql::Database db(db_path.string());
+    sql::Statement row = db.prepare("SELECT last_seen_at FROM client WHERE uid = ?");
+    row.bind(1, id);
+    BOOST_TEST_REQUIRE(row.step());
+    if (row.column_is_null(0)) return std::nullopt;
+    return row.column_int64(0);
+}
+
+}  // namespace
+
+// An idle poll is answered on the front's loop (server/idle_poll_answers.cpp) only when the
+// handler would give the same answer and write nothing; these requests compare the two.
+BOOST_FIXTURE_TEST_CASE(IdlePollsAnsweredOnTheLoopAreTheHandlersAnswer, Library) {
+    const std::string lab = secret();
+    const auto ws = enrol(lab, "ws-01");
+    const auto other = enrol(lab, "ws-02");
+    const std::string etag = policy_with(ws, "\"version\"").headers.at("ETag");
+    policy_with(other, "\"version\"");
+    const std::filesystem::path db_path = dir / "site/ferry.db";
+    const std::string path = "/api/v1/clients/" + ws.id + "/policy";
+    const std::string poll = "GET " + path +
+                             " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ws.token +
+                             "\r\nIf-None-Match: " + etag + "\r\n";
+
+    // The handler's 304 (a query string keeps the loop out of it), then the loop's: the same
+    // bytes but the date.
+    const std::string handler =
+        raw_head(port, "GET " + path + "?x=1" + poll.substr(poll.find(" HTTP/1.1")) + "\r\n");
+    BOOST_TEST(handler.rfind("HTTP/1.1 304 Not Modified\r\n", 0) == 0, handler);
+    const std::string loop = raw_head(port, poll + "\r\n");
+    BOOST_TEST(without_date(loop) == without_date(handler));
+    // The loop's 304 records the client's last contact too (within a second or so).
+    sql::Database(db_path.string()).exec("UPDATE client SET last_seen_at = NULL");
+    BOOST_TEST(raw_head(port, poll + "\r\n").rfind("HTTP/1.1 304 ", 0) == 0);
+    for (int i = 0; i < 100 && !last_seen(db_path, ws.id); ++i) std::this_thread::sleep_for(50ms);
+    BOOST_TEST(last_seen(db_path, ws.id).has_value());
+    BOOST_TEST(!last_seen(db_path, other.id).has_value());
+    const std::string closing = raw_head(port, poll + "Connection: close\r\n\r\n");
+    BOOST_TEST(contains(closing, "Connection: Close\r\n"), closing);
+    const std::string head_poll = "HEAD" + poll.substr(3) + "\r\n";
+    BOOST_TEST(raw_head(port, head_poll).rfind("HTTP/1.1 304 ", 0) == 0);
+
+    // Anything else is the handler's: a changed ETag, another client's path, no token.
+    BOOST_TEST(http(port, "GET", path, ws.token, "", {{"If-None-Match", "\"v0-0\""}}).status ==
+               200);
+    BOOST_TEST(http(port, "GET", "/api/v1/clients/" + other.id + "/policy", ws.token, "",
+                    {{"If-None-Match", etag}})
+                   .status == 403);
+    BOOST_TEST(http(port, "GET", path, "", "", {{"If-None-Match", etag}}).status == 401);
+    // A revoked client's token is refused at once, with the ETag it last had.
+    BOOST_TEST_REQUIRE(ctl({"client", "revoke", ws.id}, token).exit_code == 0);
+    const std::string revoked = raw_head(port, poll + "\r\n");
+    BOOST_TEST(revoked.rfind("HTTP/1.1 401 ", 0) == 0, revoked);
+
+    // Both kinds of 304 are counted on the policy route.
+    const auto metrics = http(port, "GET", "/metrics").body;
+    BOOST_TEST(contains(metrics,
+                        "ferryd_http_requests_total{route=\"/api/v1/clients/{id}/policy\","
+                        "status=\"304\"} 5"),
+               metrics);
 }

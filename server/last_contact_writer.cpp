@@ -1,0 +1,79 @@
+#include "last_contact_writer.h"
+
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "ferry/sqlite.h"
+
+namespace ferry::server {
+
+LastContactWriter::LastContactWriter(std::string database_path)
+    : database_path_(std::move(database_path)) {}
+
+LastContactWriter::~LastContactWriter() { stop(); }
+
+void LastContactWriter::start() {
+    thread_ = std::thread([this] { run(); });
+}
+
+void LastContactWriter::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    flush();
+}
+
+void LastContactWriter::note(std::int64_t client_id, std::int64_t at) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& latest = noted_[client_id];
+    if (at > latest) latest = at;
+}
+
+void LastContactWriter::flush() {
+    std::lock_guard<std::mutex> one_at_a_time(flush_mutex_);
+    std::unordered_map<std::int64_t, std::int64_t> batch;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        batch.swap(noted_);
+    }
+    if (batch.empty()) return;
+    try {
+        sql::OpenOptions options;
+        options.create = false;
+        sql::Database db(database_path_, options);
+        sql::Transaction transaction(db);
+        // Never moves a contact back (a handler may have written a later one meanwhile).
+        sql::Statement update = db.prepare(
+            "UPDATE client SET last_seen_at = ?1 WHERE id = ?2 AND "
+            "(last_seen_at IS NULL OR last_seen_at < ?1)");
+        for (const auto& [client_id, at] : batch) {
+            update.bind(1, at).bind(2, client_id).run();
+            update.reset();
+        }
+        transaction.commit();
+    } catch (const std::exception& e) {
+        // Kept for the next round rather than lost; a later contact wins when both exist.
+        std::fprintf(stderr,
+                     "{\"level\": \"warning\", \"msg\": \"last contact not written yet\", "
+                     "\"clients\": %zu, \"error\": \"%s\"}\n",
+                     batch.size(), e.what());
+        for (const auto& [client_id, at] : batch) note(client_id, at);
+    }
+}
+
+void LastContactWriter::run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+        wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+        if (stopping_) break;
+        lock.unlock();
+        flush();
+        lock.lock();
+    }
+}
+
+}  // namespace ferry::server

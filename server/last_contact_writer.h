@@ -1,0 +1,44 @@
+// LastContactWriter: writes clients' last contact (client.last_seen_at) in batches, off the
+// request path. HttpFront's loops answer idle polls without a write of their own — a loop that
+// waited for SQLite's write lock would hold up every connection it serves — so they note the
+// contact here, and a thread of its own writes what was noted once a second, in one transaction.
+// Last contact is kept to the minute (ClientService::authenticate), so a second's delay is
+// within what it promises.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+namespace ferry::server {
+
+class LastContactWriter {
+  public:
+    explicit LastContactWriter(std::string database_path);
+    ~LastContactWriter();
+    LastContactWriter(const LastContactWriter&) = delete;
+    LastContactWriter& operator=(const LastContactWriter&) = delete;
+
+    void start();
+    // Writes what is still noted, then ends the thread.
+    void stop();
+    // Client `client_id` was in contact at `at` (thread-safe, never blocks on the database).
+    void note(std::int64_t client_id, std::int64_t at);
+    // Writes what is noted now (the thread calls this every second; tests call it directly).
+    void flush();
+
+  private:
+    void run();
+    std::string database_path_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::unordered_map<std::int64_t, std::int64_t> noted_;  // client id -> latest contact
+    bool stopping_ = false;
+    std::mutex flush_mutex_;  // one flush at a time
+    std::thread thread_;
+};
+
+}  // namespace ferry::server

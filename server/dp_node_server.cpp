@@ -13,6 +13,7 @@
 
 #include "advertisement_api.h"
 #include "client_api.h"
+#include "dp_idle_poll_answers.h"
 #include "dp_node_state.h"
 #include "ferry/api_client.h"
 #include "ferry/atomic_file.h"
@@ -277,10 +278,12 @@ DpNodeServer::DpNodeServer(SiteConfig config)
     DpNodeState migrate(config_.dp_database_path());  // the schema before any request
     serving_.set_rate(rate_or_unlimited(config_.serve_limit));
     Poco::Net::ServerSocket socket = make_listen_socket(config_);
-    front_ = std::make_unique<HttpFront>(socket,
-                                         Poco::SharedPtr<FrontRouteFactory>(new DpRouteFactory(
-                                             config_, pool_, serving_, sightings_)),
-                                         http_server_params(kMaxThreads), FastAnswersMaker());
+    front_ =
+        std::make_unique<HttpFront>(socket,
+                                    Poco::SharedPtr<FrontRouteFactory>(
+                                        new DpRouteFactory(config_, pool_, serving_, sightings_)),
+                                    http_server_params(kMaxThreads),
+                                    dp_idle_poll_answers(config_.dp_database_path(), sightings_));
 }
 
 DpNodeServer::~DpNodeServer() { stop(); }

@@ -32,8 +32,8 @@ class DpNodeServer {
     SiteConfig config_;
     ConnectionPool pool_;
     TokenBucket serving_{kUnlimited, 256 * 1024};  // all clients' object bytes together
-    std::unique_ptr<HttpFront> front_;
     ClientSightings sightings_;  // clients heard from, for the site (their polls stay here)
+    std::unique_ptr<HttpFront> front_;
     std::unique_ptr<DpReplicator> replicator_;
 };
 

@@ -16,9 +16,11 @@ constexpr std::string_view kSuffix = "/policy";
 constexpr std::string_view kBearer = "Bearer ";
 const std::string kRoute = "/api/v1/clients/{id}/policy";
 
-// The client's uid in "/api/v1/clients/{uid}/policy"; empty for any other target (a query
-// string included: the handler decides what it means).
-std::string_view policy_uid(std::string_view target) {
+}  // namespace
+
+std::string_view policy_poll_uid(const RequestHead& head) {
+    if (head.method != "GET" && head.method != "HEAD") return {};
+    const std::string_view target = head.target;
     if (target.size() <= kPrefix.size() + kSuffix.size()) return {};
     if (target.substr(0, kPrefix.size()) != kPrefix) return {};
     if (target.substr(target.size() - kSuffix.size()) != kSuffix) return {};
@@ -28,7 +30,14 @@ std::string_view policy_uid(std::string_view target) {
     return uid;
 }
 
-sql::Database open_for_reading(const std::string& path) {
+std::string bearer_token(const RequestHead& head) {
+    const std::string_view authorization = head.header("Authorization");
+    if (authorization.substr(0, kBearer.size()) != kBearer) return {};
+    std::string token(authorization.substr(kBearer.size()));
+    return is_well_formed_token(token) ? token : std::string();
+}
+
+sql::Database open_for_loop(const std::string& path) {
     sql::OpenOptions options;
     options.create = false;
     // A loop must not wait: reads in WAL mode do not wait for writers, and should one ever be
@@ -37,11 +46,9 @@ sql::Database open_for_reading(const std::string& path) {
     return sql::Database(path, options);
 }
 
-}  // namespace
-
 IdlePollAnswers::IdlePollAnswers(const std::string& database_path, Metrics& metrics,
                                  LastContactWriter& contacts)
-    : db_(open_for_reading(database_path)), metrics_(metrics), contacts_(contacts) {}
+    : db_(open_for_loop(database_path)), metrics_(metrics), contacts_(contacts) {}
 
 bool IdlePollAnswers::answer(const RequestHead& head, std::string& response) {
     const auto start = std::chrono::steady_clock::now();
@@ -71,14 +78,11 @@ bool IdlePollAnswers::answer(const RequestHead& head, std::string& response) {
 }
 
 bool IdlePollAnswers::is_unchanged(const RequestHead& head) {
-    if (head.method != "GET" && head.method != "HEAD") return false;
-    const std::string_view uid = policy_uid(head.target);
+    const std::string_view uid = policy_poll_uid(head);
     const std::string_view etag = head.header("If-None-Match");
-    const std::string_view authorization = head.header("Authorization");
-    if (uid.empty() || etag.empty() || authorization.substr(0, kBearer.size()) != kBearer)
-        return false;
-    const std::string token(authorization.substr(kBearer.size()));
-    if (token.rfind("client_", 0) != 0 || !is_well_formed_token(token)) return false;
+    if (uid.empty() || etag.empty()) return false;
+    const std::string token = bearer_token(head);
+    if (token.rfind("client_", 0) != 0) return false;
     const auto row = db_.cached(
         "SELECT c.uid, c.state, c.last_seen_at, p.etag, c.id FROM client c "
         "LEFT JOIN client_policy p ON p.client_id = c.id WHERE c.token_digest = ?");

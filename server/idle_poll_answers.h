@@ -34,6 +34,14 @@ class IdlePollAnswers : public FastAnswers {
     LastContactWriter& contacts_;
 };
 
+// What the site's and a DP's idle-poll answers share. The client uid of a GET or HEAD of
+// exactly /api/v1/clients/{uid}/policy (no query string), else empty.
+std::string_view policy_poll_uid(const RequestHead& head);
+// The token of "Authorization: Bearer TOKEN" when it is well formed, else empty.
+std::string bearer_token(const RequestHead& head);
+// A loop's read connection: never waits on a lock (a busy answer sends the request to Poco).
+sql::Database open_for_loop(const std::string& path);
+
 // What SiteServer gives HttpFront: one IdlePollAnswers per loop.
 FastAnswersMaker idle_poll_answers(std::string database_path, Metrics& metrics,
                                    LastContactWriter& contacts);

@@ -524,3 +524,46 @@ BOOST_FIXTURE_TEST_CASE(AReplicaHoldsTheWholeLibraryAndALostSiteIsRebuiltFromIt,
         run_process({FERRYCTL_BINARY, "--server", server(), "--token", admin, "package", "list"});
     BOOST_TEST(contains(pulled.out, "big"), pulled.out);
 }
+
+// The DP answers an idle poll on its front's loop (server/dp_idle_poll_answers.cpp) exactly as
+// its handler would, and still tells the site that the client was seen.
+BOOST_FIXTURE_TEST_CASE(IdlePollsAtADistributionPointAreTheHandlersAnswer, Topology) {
+    advertise({"hello@1.0", "--collection", "pilot"});
+    wait_for_dp_in_policy();
+    std::string token;
+    {
+        sql::Database agent_db(dir / "agent/state/agent.db");
+        auto row = agent_db.prepare("SELECT token FROM enrolment");
+        BOOST_TEST_REQUIRE(row.step());
+        token = row.column_text(0);
+    }
+    const std::uint16_t dp_port = port_from(dp_url);
+    const std::string path = "/api/v1/clients/" + client_id + "/policy";
+    const auto full = http(dp_port, "GET", path, token);
+    BOOST_TEST_REQUIRE(full.status == 200, full.body);
+    const std::string etag = full.headers.at("ETag");
+    const std::string rest = " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+                             "\r\nIf-None-Match: " + etag + "\r\n\r\n";
+    const std::string handler = raw_head(dp_port, "GET " + path + "?x=1" + rest);
+    BOOST_TEST(handler.rfind("HTTP/1.1 304 Not Modified\r\n", 0) == 0, handler);
+    {
+        sql::Database site_db(dir / "site/ferry.db");
+        site_db.prepare("UPDATE client SET last_seen_at = NULL WHERE uid = ?")
+            .bind(1, client_id)
+            .run();
+    }
+    const std::string loop = raw_head(dp_port, "GET " + path + rest);
+    BOOST_TEST(without_date(loop) == without_date(handler));
+    // Another client's policy, a stale ETag: the handler's 403 and 200.
+    BOOST_TEST(raw_head(dp_port, "GET /api/v1/clients/cl_0000000000000000/policy" + rest)
+                   .rfind("HTTP/1.1 403 ", 0) == 0);
+    BOOST_TEST(http(dp_port, "GET", path, token, "", {{"If-None-Match", "\"v0-0\""}}).status ==
+               200);
+    // The DP relays the sighting: the site sees the client again.
+    std::string seen;
+    for (int i = 0; i < 150 && !contains(seen, "last_seen_at"); ++i) {
+        seen = ctl({"client", "show", client_id, "--json"}, admin).out;
+        std::this_thread::sleep_for(100ms);
+    }
+    BOOST_TEST(contains(seen, "last_seen_at"), seen);
+}

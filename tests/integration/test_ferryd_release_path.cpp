@@ -563,29 +563,6 @@ BOOST_FIXTURE_TEST_CASE(InjectionThroughEveryStringFieldIsData, Library) {  // T
 
 namespace {
 
-// One request on its own connection, read to the end of the answer's head, raw: the exact
-// status line and headers as sent, whoever answered (the front's loop or Poco's handler).
-std::string raw_head(std::uint16_t port, const std::string& request) {
-    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
-    socket.setReceiveTimeout(Poco::Timespan(10, 0));
-    socket.sendBytes(request.data(), static_cast<int>(request.size()));
-    std::string answer;
-    char buffer[4096];
-    while (answer.find("\r\n\r\n") == std::string::npos) {
-        const int got = socket.receiveBytes(buffer, sizeof buffer);
-        if (got <= 0) break;
-        answer.append(buffer, static_cast<std::size_t>(got));
-    }
-    return answer.substr(0, answer.find("\r\n\r\n") + 2);
-}
-
-// The head without its Date line, which differs by the second.
-std::string without_date(std::string head) {
-    const auto at = head.find("Date: ");
-    if (at != std::string::npos) head.erase(at, head.find("\r\n", at) + 2 - at);
-    return head;
-}
-
 std::optional<std::int64_t> last_seen(const std::filesystem::path& db_path, const std::string& id) {
     sql::Database db(db_path.string());
     sql::Statement row = db.prepare("SELECT last_seen_at FROM client WHERE uid = ?");

@@ -6,6 +6,8 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 
 #include <boost/test/unit_test.hpp>
@@ -45,6 +47,29 @@ inline HttpAnswer http(std::uint16_t port, const std::string& method, const std:
     for (const auto& [name, value] : response) answer.headers[name] = value;
     Poco::StreamCopier::copyToString(in, answer.body);
     return answer;
+}
+
+// One request on its own connection, read to the end of the answer's head, raw: the exact
+// status line and headers as sent, whoever answered (the front's loop or Poco's handler).
+inline std::string raw_head(std::uint16_t port, const std::string& request) {
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+    socket.setReceiveTimeout(Poco::Timespan(10, 0));
+    socket.sendBytes(request.data(), static_cast<int>(request.size()));
+    std::string answer;
+    char buffer[4096];
+    while (answer.find("\r\n\r\n") == std::string::npos) {
+        const int got = socket.receiveBytes(buffer, sizeof buffer);
+        if (got <= 0) break;
+        answer.append(buffer, static_cast<std::size_t>(got));
+    }
+    return answer.substr(0, answer.find("\r\n\r\n") + 2);
+}
+
+// The head without its Date line, which differs by the second.
+inline std::string without_date(std::string head) {
+    const auto at = head.find("Date: ");
+    if (at != std::string::npos) head.erase(at, head.find("\r\n", at) + 2 - at);
+    return head;
 }
 
 inline bool contains(const std::string& haystack, const std::string& needle) {

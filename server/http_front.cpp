@@ -198,6 +198,7 @@ class HttpFront::Loop {
         std::int64_t head_since_ms = 0;  // 0: no partial head waiting
         std::string pending;             // answer bytes the socket did not take yet
         bool close_when_written = false;
+        bool peer_done = false;  // the client shut down its side: no more bytes will come
     };
 
     void add(int fd, std::uint32_t events) {
@@ -285,6 +286,7 @@ class HttpFront::Loop {
         if (it == connections_.end()) return;
         Connection& connection = it->second;
         if (events & (EPOLLERR | EPOLLHUP)) return close(fd);
+        if (events & EPOLLRDHUP) connection.peer_done = true;
         if (!connection.pending.empty() && !flush(fd, connection)) return;
         if (connection.close_when_written) return close(fd);
         read_requests(fd, connection);
@@ -320,6 +322,8 @@ class HttpFront::Loop {
             const std::size_t end = bytes.find("\r\n\r\n");
             if (end == std::string_view::npos) {
                 if (bytes.size() >= kMaxHead) return hand_over(fd);
+                // A head that can no longer be completed: the peek would show it forever.
+                if (connection.peer_done) return close(fd);
                 if (connection.head_since_ms == 0) connection.head_since_ms = now_ms_;
                 return;  // the rest of the head comes with a later event
             }

@@ -106,7 +106,9 @@ Poco::Net::ServerSocket make_listen_socket(const SiteConfig& config) {
         tls ? Poco::Net::SecureServerSocket(server_context(config)) : Poco::Net::ServerSocket();
     try {
         socket.bind(Poco::Net::SocketAddress(host, config.listen_port), true);
-        socket.listen(128);
+        // Room for a burst of connections (agents connect anew for every poll) while the loops
+        // accept: past the backlog the kernel drops SYNs, and a client retries only after 1 s.
+        socket.listen(1024);
     } catch (const Poco::Exception& e) {
         throw Error(ErrorCode::Io, "cannot listen on " + config.listen_host + ":" +
                                        std::to_string(config.listen_port) + ": " + e.displayText());

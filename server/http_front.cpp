@@ -176,7 +176,6 @@ class HttpFront::Loop {
     }
     ~Loop() {
         stop();
-        for (const auto& [fd, connection] : connections_) ::close(fd);
         ::close(wake_fd_);
         ::close(epoll_fd_);
     }
@@ -189,6 +188,10 @@ class HttpFront::Loop {
         const std::uint64_t one = 1;
         [[maybe_unused]] const ssize_t written = ::write(wake_fd_, &one, sizeof one);
         thread_.join();
+        // The connections it held end with it (a client sees the close and tries again).
+        for (const auto& [fd, connection] : connections_) ::close(fd);
+        connections_.clear();
+        held_ = 0;
     }
     std::size_t held() const { return held_.load(); }
 
@@ -426,7 +429,9 @@ void HttpFront::stop() {
         if (started_) stop_http_server(*tls_server_);
         return;
     }
-    loops_.clear();  // stops each loop and closes the connections it held
+    // Stops each loop and closes the connections it held; the loops themselves stay until the
+    // destructor, so that held_connections() can be asked at any time.
+    for (auto& loop : loops_) loop->stop();
     auto wait_idle = [&](std::chrono::milliseconds limit) {
         const auto until = std::chrono::steady_clock::now() + limit;
         while (dispatcher_->currentConnections() > 0 && std::chrono::steady_clock::now() < until)

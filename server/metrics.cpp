@@ -17,6 +17,11 @@ void Metrics::add_bytes_served(std::uint64_t bytes) {
     bytes_served_ += bytes;
 }
 
+void Metrics::count_connections_with(std::function<Connections()> counter) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    connections_ = std::move(counter);
+}
+
 std::string Metrics::render(const SiteGauges& gauges) const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::ostringstream out;
@@ -56,6 +61,12 @@ std::string Metrics::render(const SiteGauges& gauges) const {
           gauges.policies_pending);
     gauge("ferryd_advertisements_active", "Advertisements that are active.",
           gauges.advertisements_active);
+    const Connections open = connections_ ? connections_() : Connections{};
+    out << "# HELP ferryd_http_connections Open HTTP connections: waiting for a request in the "
+           "front's loops, or with a handler thread (serving, or queued for one).\n"
+        << "# TYPE ferryd_http_connections gauge\n"
+        << "ferryd_http_connections{where=\"loop\"} " << open.in_loops << "\n"
+        << "ferryd_http_connections{where=\"handler\"} " << open.with_handlers << "\n";
     return out.str();
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -26,12 +27,20 @@ class Metrics {
     void record_request(const std::string& route, int status, double seconds);
     void add_bytes_served(std::uint64_t bytes);
     std::string render(const SiteGauges& gauges) const;
+    // Where render() reads the open HTTP connections from (HttpFront): those waiting for a
+    // request in its loops, and those with Poco's handler threads (serving, or queued for one).
+    struct Connections {
+        std::int64_t in_loops = 0;
+        std::int64_t with_handlers = 0;
+    };
+    void count_connections_with(std::function<Connections()> counter);
 
   private:
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, int>, std::uint64_t> requests_;    // (route, status) -> count
     std::map<std::string, std::pair<double, std::uint64_t>> latency_;  // route -> (sum, count)
     std::uint64_t bytes_served_ = 0;
+    std::function<Connections()> connections_;
 };
 
 }  // namespace ferry::server

@@ -782,6 +782,10 @@ SiteServer::SiteServer(SiteConfig config)
         socket, Poco::SharedPtr<FrontRouteFactory>(new RouteFactory(config_, metrics_, pool_)),
         http_server_params(kMaxThreads),
         idle_poll_answers(config_.database_path(), metrics_, contacts_));
+    metrics_.count_connections_with([front = front_.get()] {
+        return Metrics::Connections{static_cast<std::int64_t>(front->held_connections()),
+                                    front->handed_connections()};
+    });
 }
 
 SiteServer::~SiteServer() {

@@ -106,6 +106,18 @@ BOOST_FIXTURE_TEST_CASE(SilentConnectionsDoNotStopTheSite, RunningSite) {
     for (int i = 0; i < 20; ++i) BOOST_TEST(http(port, "GET", "/healthz").status == 200);
     const auto waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
     BOOST_TEST(waited.count() < 8.0, waited.count() << " s for 20 requests");
+    // /metrics shows where they wait: in the loops. Its own request has a handler thread (and
+    // a /healthz connection that just ended may still be counted).
+    const std::string metrics = http(port, "GET", "/metrics").body;
+    auto gauge = [&](const std::string& where) {
+        const std::string name = "ferryd_http_connections{where=\"" + where + "\"} ";
+        const auto at = metrics.find(name);
+        return at == std::string::npos ? -1 : std::stoi(metrics.substr(at + name.size()));
+    };
+    BOOST_TEST(gauge("loop") >= 250, metrics);
+    BOOST_TEST(gauge("loop") <= 252, metrics);
+    BOOST_TEST(gauge("handler") >= 1, metrics);
+    BOOST_TEST(gauge("handler") <= 3, metrics);
     // The unfinished heads are closed by the site (after its 10 s for a head).
     Poco::Net::StreamSocket& unfinished = trickling.front();
     unfinished.setReceiveTimeout(Poco::Timespan(20, 0));

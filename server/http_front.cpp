@@ -112,6 +112,15 @@ bool parse_request_head(std::string_view bytes, RequestHead& head) {
     head = RequestHead{};
     std::size_t line_end = bytes.find("\r\n");
     if (line_end == std::string_view::npos) return false;
+    // A lone CR or LF anywhere would split lines differently for Poco than here.
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        const bool pair = i + 1 < bytes.size() && bytes[i] == '\r' && bytes[i + 1] == '\n';
+        if (pair) {
+            ++i;
+        } else if (bytes[i] == '\r' || bytes[i] == '\n' || bytes[i] == '\0') {
+            return false;
+        }
+    }
     const std::string_view request_line = bytes.substr(0, line_end);
     const std::size_t first_space = request_line.find(' ');
     const std::size_t last_space = request_line.rfind(' ');
@@ -145,9 +154,15 @@ bool parse_request_head(std::string_view bytes, RequestHead& head) {
         ++head.header_count;
     }
     if (position != bytes.size()) return false;
-    const std::string_view length = head.header("Content-Length");
-    if (!length.empty() && length != "0") return false;
-    if (!head.header("Transfer-Encoding").empty()) return false;
+    // No body: no Transfer-Encoding, and at most one Content-Length, of 0. (Two of them could
+    // be read differently by another parser; Poco decides about such requests.)
+    int lengths = 0;
+    for (std::size_t i = 0; i < head.header_count; ++i) {
+        if (equal_ignoring_case(head.names[i], "Transfer-Encoding")) return false;
+        if (equal_ignoring_case(head.names[i], "Content-Length") &&
+            (++lengths > 1 || head.values[i] != "0"))
+            return false;
+    }
     head.keep_alive = !has_token(head.header("Connection"), "close");
     return true;
 }
@@ -324,7 +339,10 @@ class HttpFront::Loop {
             const std::string_view bytes(buffer_, static_cast<std::size_t>(peeked));
             const std::size_t end = bytes.find("\r\n\r\n");
             if (end == std::string_view::npos) {
-                if (bytes.size() >= kMaxHead) return hand_over(fd);
+                // Too long for the loop, or lines ended by a bare LF (which Poco accepts):
+                // Poco's to read and answer.
+                if (bytes.size() >= kMaxHead || bytes.find("\n\n") != std::string_view::npos)
+                    return hand_over(fd);
                 // A head that can no longer be completed: the peek would show it forever.
                 if (connection.peer_done) return close(fd);
                 if (connection.head_since_ms == 0) connection.head_since_ms = now_ms_;

@@ -3,12 +3,10 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
-#include <cmath>
-#include <cstdio>
-
 #include "advertisement.h"
 #include "ferry/error.h"
 #include "ferry/json.h"
+#include "inventory_json.h"
 
 namespace ferry::server {
 namespace {
@@ -42,62 +40,6 @@ Poco::JSON::Object client_json(const Client& c, bool with_inventory) {
     return o;
 }
 
-// A fact's text: strings as sent, numbers without a needless ".0" so `==` on text works too.
-std::string number_text(double value) {
-    if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 1e15) {
-        return std::to_string(static_cast<long long>(value));
-    }
-    char text[32];
-    std::snprintf(text, sizeof text, "%.17g", value);
-    return text;
-}
-
-std::vector<Fact> read_facts(const json::FieldReader& in) {
-    std::vector<Fact> facts;
-    const auto object = in.object("facts", false);
-    if (!object) return facts;
-    if (object->size() > kMaxFacts)
-        throw Error(ErrorCode::LimitExceeded,
-                    in.where("facts") + ": more than " + std::to_string(kMaxFacts) + " facts");
-    for (const auto& [key, value] : *object) {
-        Fact fact{key, "", std::nullopt};
-        if (value.isString()) {
-            fact.text = value.extract<std::string>();
-            if (fact.text.size() > 1024 || !json::is_printable(fact.text))
-                throw Error(ErrorCode::InvalidInput, in.where("facts." + key.substr(0, 64)) +
-                                                         ": at most 1024 printable characters");
-        } else if (value.isNumeric() && !value.isBoolean()) {
-            fact.number = value.convert<double>();
-            fact.text = number_text(*fact.number);
-        } else if (value.isBoolean()) {
-            fact.text = value.extract<bool>() ? "true" : "false";
-        } else {
-            throw Error(ErrorCode::InvalidInput, in.where("facts." + key.substr(0, 64)) +
-                                                     ": must be a string, number or boolean");
-        }
-        facts.push_back(std::move(fact));
-    }
-    return facts;
-}
-
-std::vector<Software> read_software(const json::FieldReader& in) {
-    std::vector<Software> software;
-    const auto list = in.array("software", false);
-    if (!list) return software;
-    if (list->size() > kMaxSoftware)
-        throw Error(ErrorCode::LimitExceeded, in.where("software") + ": more than " +
-                                                  std::to_string(kMaxSoftware) + " packages");
-    for (std::size_t i = 0; i < list->size(); ++i) {
-        const auto item = list->getObject(static_cast<unsigned>(i));
-        const std::string where = "software[" + std::to_string(i) + "]";
-        if (!item) throw Error(ErrorCode::InvalidInput, in.where(where) + ": must be an object");
-        json::FieldReader entry(item, in.source(), where + ".");
-        entry.allow_only({"name", "version"});
-        software.push_back({entry.string("name", true, 256), entry.string("version", false, 256)});
-    }
-    return software;
-}
-
 Poco::JSON::Object summary_json(const ClientSummary& s) {
     Poco::JSON::Object o;
     o.set("total", s.total);
@@ -123,25 +65,7 @@ Poco::JSON::Object report_json(const ClientReport& r) {
 
 }  // namespace
 
-Inventory parse_inventory(const std::string& body) {
-    json::FieldReader in(
-        json::parse_object(body, "inventory", 8 * kMaxSoftware + 4 * kMaxFacts + 64), "inventory");
-    in.allow_only(
-        {"full", "seq", "base", "facts", "removed_facts", "software", "removed_software"});
-    Inventory inventory;
-    inventory.full = in.boolean("full", true);
-    inventory.seq = in.integer("seq", true, 1, INT64_MAX / 2);
-    inventory.base = in.integer("base", !inventory.full, 0, INT64_MAX / 2);
-    inventory.facts = read_facts(in);
-    inventory.software = read_software(in);
-    inventory.removed_facts = in.strings("removed_facts", false, kMaxFacts, 64);
-    inventory.removed_software = in.strings("removed_software", false, kMaxSoftware, 256);
-    if (inventory.full && (!inventory.removed_facts.empty() || !inventory.removed_software.empty()))
-        throw Error(ErrorCode::InvalidInput,
-                    "inventory: field \"removed_facts\"/\"removed_software\": only in a change "
-                    "report (full: false)");
-    return inventory;
-}
+Inventory parse_inventory(const std::string& body) { return inventory_from_json(body); }
 
 ApiAnswer enrol_api(ClientService& clients, const std::string& body,
                     const std::string& site_public_key) {

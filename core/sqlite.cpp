@@ -277,6 +277,13 @@ std::string Statement::column_text(int column) const {
     return text != nullptr ? std::string(text, static_cast<std::size_t>(size)) : std::string();
 }
 
+std::string_view Statement::column_view(int column) const {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    const int size = sqlite3_column_bytes(stmt_, column);
+    return text != nullptr ? std::string_view(text, static_cast<std::size_t>(size))
+                           : std::string_view();
+}
+
 std::vector<std::uint8_t> Statement::column_blob(int column) const {
     const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
     const int size = sqlite3_column_bytes(stmt_, column);

@@ -1,6 +1,10 @@
 #include "sqlite_client_store.h"
 
-#include <map>
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <string_view>
+#include <vector>
 
 #include "ferry/error.h"
 #include "sqlite_user_store.h"
@@ -45,6 +49,38 @@ Client read_client(const sql::Statement& row) {
     c.inventory_at = optional_int(row, 6);
     c.inventory_seq = row.column_int64(7);
     return c;
+}
+
+// Walks a client's stored rows (key, …; in key order) beside a report's entries, taken in key
+// order too: an entry is written when it is new or differs from its row, and a row no entry
+// names is removed. No copy of the stored rows is made. Of two entries with one key the first
+// is compared and the later ones written, in the order sent (the last wins, as it always did).
+// Should SQLite's order ever differ from std::string_view's, a row would only be removed and
+// written again: the result stays right.
+template <typename Entry, typename KeyOf, typename Same>
+void diff_against_stored(sql::Statement& stored, const std::vector<Entry>& report, KeyOf key_of,
+                         Same same_as_row, std::vector<Entry>& write,
+                         std::vector<std::string>& remove) {
+    std::vector<std::uint32_t> order(report.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return key_of(report[a]) < key_of(report[b]);
+    });
+    std::vector<bool> changed(report.size(), true);
+    std::size_t next = 0;  // in `order`
+    while (stored.step()) {
+        const std::string_view key = stored.column_view(0);
+        while (next < order.size() && key_of(report[order[next]]) < key) ++next;
+        if (next < order.size() && key_of(report[order[next]]) == key) {
+            if (same_as_row(report[order[next]], stored)) changed[order[next]] = false;
+            ++next;
+        } else {
+            remove.emplace_back(key);
+        }
+    }
+    for (std::size_t i = 0; i < report.size(); ++i) {
+        if (changed[i]) write.push_back(report[i]);
+    }
 }
 
 }  // namespace
@@ -237,75 +273,87 @@ Inventory SqliteClientStore::changes_from(std::int64_t client_id, const Inventor
     Inventory changes;
     changes.full = false;
     changes.seq = full.seq;
-    std::map<std::string, std::pair<std::string, std::optional<double>>> facts;
-    sql::Statement stored_facts =
-        db_.prepare("SELECT key, text_value, num_value FROM client_fact WHERE client_id = ?");
-    stored_facts.bind(1, client_id);
-    while (stored_facts.step()) {
-        std::optional<double> number;
-        if (!stored_facts.column_is_null(2)) number = stored_facts.column_double(2);
-        facts[stored_facts.column_text(0)] = {stored_facts.column_text(1), number};
+    {
+        const auto stored = db_.cached(
+            "SELECT key, text_value, num_value FROM client_fact WHERE client_id = ? ORDER BY key");
+        stored->bind(1, client_id);
+        diff_against_stored(
+            *stored, full.facts, [](const Fact& f) -> std::string_view { return f.key; },
+            [](const Fact& f, const sql::Statement& row) {
+                if (row.column_view(1) != f.text) return false;
+                if (row.column_is_null(2)) return !f.number.has_value();
+                return f.number.has_value() && *f.number == row.column_double(2);
+            },
+            changes.facts, changes.removed_facts);
     }
-    for (const auto& fact : full.facts) {
-        const auto it = facts.find(fact.key);
-        if (it == facts.end() || it->second.first != fact.text || it->second.second != fact.number)
-            changes.facts.push_back(fact);
-        if (it != facts.end()) facts.erase(it);
+    {
+        const auto stored = db_.cached(
+            "SELECT name, version FROM client_software WHERE client_id = ? ORDER BY name");
+        stored->bind(1, client_id);
+        diff_against_stored(
+            *stored, full.software, [](const Software& s) -> std::string_view { return s.name; },
+            [](const Software& s, const sql::Statement& row) {
+                return row.column_view(1) == s.version;
+            },
+            changes.software, changes.removed_software);
     }
-    for (const auto& [key, value] : facts) changes.removed_facts.push_back(key);
-    std::map<std::string, std::string> software;
-    sql::Statement stored_software =
-        db_.prepare("SELECT name, version FROM client_software WHERE client_id = ?");
-    stored_software.bind(1, client_id);
-    while (stored_software.step())
-        software[stored_software.column_text(0)] = stored_software.column_text(1);
-    for (const auto& package : full.software) {
-        const auto it = software.find(package.name);
-        if (it == software.end() || it->second != package.version)
-            changes.software.push_back(package);
-        if (it != software.end()) software.erase(it);
-    }
-    for (const auto& [name, version] : software) changes.removed_software.push_back(name);
     return changes;
 }
 
 bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory& inventory,
                                         std::int64_t at, const std::function<void()>& within) {
+    // Every statement here is kept prepared on the connection: a report runs 5-7 of them, and
+    // preparing them anew each time cost more than running them.
     sql::Transaction transaction(db_);
-    sql::Statement current = db_.prepare("SELECT inventory_seq FROM client WHERE id = ?");
-    current.bind(1, client_id);
-    if (!current.step()) return false;
-    const std::int64_t stored = current.column_int64(0);
+    std::int64_t stored = 0;
+    {
+        const auto current = db_.cached("SELECT inventory_seq FROM client WHERE id = ?");
+        current->bind(1, client_id);
+        if (!current->step()) return false;
+        stored = current->column_int64(0);
+    }
     if (inventory.seq <= stored) return true;  // a resend that raced with its first delivery
     if (!inventory.full && inventory.base != stored) return false;
     const Inventory changes = inventory.full ? changes_from(client_id, inventory) : inventory;
-    sql::Statement remove_fact =
-        db_.prepare("DELETE FROM client_fact WHERE client_id = ? AND key = ?");
-    for (const auto& key : changes.removed_facts) {
-        remove_fact.bind(1, client_id).bind(2, key).run();
-        remove_fact.reset();
+    if (!changes.removed_facts.empty()) {
+        const auto remove_fact =
+            db_.cached("DELETE FROM client_fact WHERE client_id = ? AND key = ?");
+        for (const auto& key : changes.removed_facts) {
+            remove_fact->bind(1, client_id).bind(2, key).run();
+            remove_fact->reset();
+        }
     }
-    sql::Statement remove_software =
-        db_.prepare("DELETE FROM client_software WHERE client_id = ? AND name = ?");
-    for (const auto& name : changes.removed_software) {
-        remove_software.bind(1, client_id).bind(2, name).run();
-        remove_software.reset();
+    if (!changes.removed_software.empty()) {
+        const auto remove_software =
+            db_.cached("DELETE FROM client_software WHERE client_id = ? AND name = ?");
+        for (const auto& name : changes.removed_software) {
+            remove_software->bind(1, client_id).bind(2, name).run();
+            remove_software->reset();
+        }
     }
-    sql::Statement put_fact = db_.prepare(
-        "INSERT OR REPLACE INTO client_fact (client_id, key, text_value, num_value) VALUES (?, ?, "
-        "?, ?)");
-    for (const auto& fact : changes.facts) {
-        put_fact.bind(1, client_id).bind(2, fact.key).bind(3, fact.text).bind(4, fact.number).run();
-        put_fact.reset();
+    if (!changes.facts.empty()) {
+        const auto put_fact = db_.cached(
+            "INSERT OR REPLACE INTO client_fact (client_id, key, text_value, num_value) VALUES "
+            "(?, ?, ?, ?)");
+        for (const auto& fact : changes.facts) {
+            put_fact->bind(1, client_id)
+                .bind(2, fact.key)
+                .bind(3, fact.text)
+                .bind(4, fact.number)
+                .run();
+            put_fact->reset();
+        }
     }
-    sql::Statement put_software = db_.prepare(
-        "INSERT OR REPLACE INTO client_software (client_id, name, version) VALUES (?, ?, ?)");
-    for (const auto& package : changes.software) {
-        put_software.bind(1, client_id).bind(2, package.name).bind(3, package.version).run();
-        put_software.reset();
+    if (!changes.software.empty()) {
+        const auto put_software = db_.cached(
+            "INSERT OR REPLACE INTO client_software (client_id, name, version) VALUES (?, ?, ?)");
+        for (const auto& package : changes.software) {
+            put_software->bind(1, client_id).bind(2, package.name).bind(3, package.version).run();
+            put_software->reset();
+        }
     }
-    db_.prepare("UPDATE client SET inventory_seq = ?, inventory_at = ? WHERE id = ?")
-        .bind(1, inventory.seq)
+    db_.cached("UPDATE client SET inventory_seq = ?, inventory_at = ? WHERE id = ?")
+        ->bind(1, inventory.seq)
         .bind(2, at)
         .bind(3, client_id)
         .run();

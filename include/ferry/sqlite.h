@@ -58,6 +58,9 @@ class Statement {
     std::int64_t column_int64(int column) const;
     double column_double(int column) const;
     std::string column_text(int column) const;
+    // The same text without a copy, in SQLite's buffer: valid until the next step or reset
+    // (for comparing many rows against what is in memory).
+    std::string_view column_view(int column) const;
     std::vector<std::uint8_t> column_blob(int column) const;
     bool column_is_null(int column) const;
     int column_count() const;

@@ -332,9 +332,11 @@ bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory&
         }
     }
     if (!changes.facts.empty()) {
+        // An upsert: a changed row is updated in place, where REPLACE deleted and re-inserted it.
         const auto put_fact = db_.cached(
-            "INSERT OR REPLACE INTO client_fact (client_id, key, text_value, num_value) VALUES "
-            "(?, ?, ?, ?)");
+            "INSERT INTO client_fact (client_id, key, text_value, num_value) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (client_id, key) DO UPDATE SET text_value = excluded.text_value, "
+            "num_value = excluded.num_value");
         for (const auto& fact : changes.facts) {
             put_fact->bind(1, client_id)
                 .bind(2, fact.key)
@@ -346,7 +348,8 @@ bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory&
     }
     if (!changes.software.empty()) {
         const auto put_software = db_.cached(
-            "INSERT OR REPLACE INTO client_software (client_id, name, version) VALUES (?, ?, ?)");
+            "INSERT INTO client_software (client_id, name, version) VALUES (?, ?, ?) "
+            "ON CONFLICT (client_id, name) DO UPDATE SET version = excluded.version");
         for (const auto& package : changes.software) {
             put_software->bind(1, client_id).bind(2, package.name).bind(3, package.version).run();
             put_software->reset();

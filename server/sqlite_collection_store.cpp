@@ -151,14 +151,16 @@ std::vector<Collection> SqliteCollectionStore::list() {
 }
 
 std::vector<Collection> SqliteCollectionStore::definitions() {
-    sql::Statement rows = db_.prepare("SELECT id, name, query, pilot FROM collection ORDER BY id");
+    // Read inside every inventory report's transaction (its memberships follow it): kept
+    // prepared on the connection.
+    const auto rows = db_.cached("SELECT id, name, query, pilot FROM collection ORDER BY id");
     std::vector<Collection> out;
-    while (rows.step()) {
+    while (rows->step()) {
         Collection c;
-        c.id = rows.column_int64(0);
-        c.name = rows.column_text(1);
-        if (!rows.column_is_null(2)) c.query = rows.column_text(2);
-        c.pilot = rows.column_int64(3) != 0;
+        c.id = rows->column_int64(0);
+        c.name = rows->column_text(1);
+        if (!rows->column_is_null(2)) c.query = rows->column_text(2);
+        c.pilot = rows->column_int64(3) != 0;
         out.push_back(std::move(c));
     }
     return out;

@@ -127,6 +127,10 @@ std::string read_body(HTTPServerRequest& request, std::size_t limit = kMaxJsonBo
                     "request body larger than " + std::to_string(limit) + " bytes");
     }
     std::string body;
+    // Sized once from the announced length (already checked against `limit`): an inventory
+    // report is 10-20 KiB, grown chunk by chunk it was reallocated and copied several times.
+    if (request.hasContentLength() && request.getContentLength64() > 0)
+        body.reserve(static_cast<std::size_t>(request.getContentLength64()));
     char chunk[8192];
     std::istream& in = request.stream();
     while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {

@@ -111,10 +111,20 @@ BOOST_AUTO_TEST_CASE(ValuesRoundTripAndStringsAreDataNeverSql) {  // THREATS 29
     BOOST_REQUIRE(q.step());
     BOOST_TEST(q.column_text(0) == hostile);
     BOOST_TEST(q.column_text(1) == with_nul);
+    BOOST_TEST(q.column_view(0) == hostile);
+    BOOST_TEST(q.column_view(1) == with_nul);
     BOOST_TEST(q.column_blob(2) == std::vector<std::uint8_t>(blob, blob + 4),
                boost::test_tools::per_element());
     BOOST_TEST(!q.step());
     BOOST_TEST(count(db, "package") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(AColumnViewOfNullIsEmpty) {
+    Database db(":memory:");
+    Statement q = db.prepare("SELECT NULL, ''");
+    BOOST_REQUIRE(q.step());
+    BOOST_TEST(q.column_view(0).empty());
+    BOOST_TEST(q.column_view(1).empty());
 }
 
 BOOST_AUTO_TEST_CASE(UniqueViolationIsAlreadyExistsAndTheStatementStaysUsable) {

@@ -212,11 +212,12 @@ std::vector<std::int64_t> SqliteCollectionStore::ids_in(const char* sql, std::in
                                                         std::optional<std::int64_t> only_client) {
     std::string text = sql;
     if (only_client) text += " AND client_id = ?";
-    sql::Statement rows = db_.prepare(text);
-    rows.bind(1, collection_id);
-    if (only_client) rows.bind(2, *only_client);
+    // A handful of fixed texts, run for every collection on every inventory report.
+    const auto rows = db_.cached(text);
+    rows->bind(1, collection_id);
+    if (only_client) rows->bind(2, *only_client);
     std::vector<std::int64_t> out;
-    while (rows.step()) out.push_back(rows.column_int64(0));
+    while (rows->step()) out.push_back(rows->column_int64(0));
     return out;
 }
 
@@ -229,11 +230,16 @@ std::int64_t SqliteCollectionStore::store_members(const Collection& collection,
     for (std::int64_t id : ids_in("SELECT client_id FROM collection_static WHERE collection_id = ?",
                                   collection.id, only_client))
         wanted.insert(id);
-    sql::Statement links = db_.prepare(
-        "SELECT other_id, kind FROM collection_link WHERE collection_id = ? ORDER BY kind DESC");
-    links.bind(1, collection.id);
+    // The statements below run for every collection on every inventory report (the client's
+    // memberships follow it): kept prepared on the connection.
     std::vector<std::pair<std::int64_t, std::string>> others;
-    while (links.step()) others.emplace_back(links.column_int64(0), links.column_text(1));
+    {
+        const auto links = db_.cached(
+            "SELECT other_id, kind FROM collection_link WHERE collection_id = ? ORDER BY kind "
+            "DESC");
+        links->bind(1, collection.id);
+        while (links->step()) others.emplace_back(links->column_int64(0), links->column_text(1));
+    }
     const char* member_sql = "SELECT client_id FROM collection_member WHERE collection_id = ?";
     for (const auto& [other, kind] : others) {  // includes first, then excludes
         if (kind != "include") continue;
@@ -250,22 +256,28 @@ std::int64_t SqliteCollectionStore::store_members(const Collection& collection,
                         std::back_inserter(added));
     std::set_difference(had.begin(), had.end(), wanted.begin(), wanted.end(),
                         std::back_inserter(removed));
-    sql::Statement insert =
-        db_.prepare("INSERT INTO collection_member (collection_id, client_id) VALUES (?, ?)");
-    sql::Statement remove =
-        db_.prepare("DELETE FROM collection_member WHERE collection_id = ? AND client_id = ?");
-    sql::Statement dirty = db_.prepare("UPDATE client SET policy_dirty = 1 WHERE id = ?");
-    for (std::int64_t id : added) {
-        insert.bind(1, collection.id).bind(2, id).run();
-        insert.reset();
-        dirty.bind(1, id).run();
-        dirty.reset();
-    }
-    for (std::int64_t id : removed) {
-        remove.bind(1, collection.id).bind(2, id).run();
-        remove.reset();
-        dirty.bind(1, id).run();
-        dirty.reset();
+    if (!added.empty() || !removed.empty()) {
+        const auto dirty = db_.cached("UPDATE client SET policy_dirty = 1 WHERE id = ?");
+        if (!added.empty()) {
+            const auto insert = db_.cached(
+                "INSERT INTO collection_member (collection_id, client_id) VALUES (?, ?)");
+            for (std::int64_t id : added) {
+                insert->bind(1, collection.id).bind(2, id).run();
+                insert->reset();
+                dirty->bind(1, id).run();
+                dirty->reset();
+            }
+        }
+        if (!removed.empty()) {
+            const auto remove = db_.cached(
+                "DELETE FROM collection_member WHERE collection_id = ? AND client_id = ?");
+            for (std::int64_t id : removed) {
+                remove->bind(1, collection.id).bind(2, id).run();
+                remove->reset();
+                dirty->bind(1, id).run();
+                dirty->reset();
+            }
+        }
     }
     if (!only_client)
         db_.prepare("UPDATE collection SET evaluated_at = ? WHERE id = ?")

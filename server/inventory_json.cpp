@@ -135,6 +135,8 @@ class InventoryHandler final : public Poco::JSON::Handler {
         const Target t = target();
         if (t.value) t.value->kind = Kind::Array;
         frames_.push_back(t.value ? t.array_frame : Frame::Ignored);
+        // A workstation lists 150-300 packages: grown one by one, the list was moved ~9 times.
+        if (frames_.back() == Frame::Software) out_.package_list.reserve(kExpectedPackages);
     }
     void endArray() override { frames_.pop_back(); }
 
@@ -312,6 +314,7 @@ class InventoryHandler final : public Poco::JSON::Handler {
     // An object or array costs a tree-building parser several times what a scalar does; the
     // same weights as json::parse_object, so that the same texts are refused.
     static constexpr std::size_t kContainerWeight = 8;
+    static constexpr std::size_t kExpectedPackages = 320;
 
     void count(std::size_t weight = 1) {
         units_ += weight;

@@ -118,13 +118,13 @@ ApiAnswer clients_api(ClientService& clients, const Principal& caller, const std
     throw Error(ErrorCode::NotFound, "no such route");
 }
 
-ApiAnswer client_self_api(ClientService& clients, const Client& caller, const std::string& method,
+ApiAnswer client_self_api(const Client& caller, const std::string& method,
                           const std::vector<std::string>& parts, const std::string& body,
-                          const std::function<void()>& on_inventory) {
+                          const std::function<bool(const Inventory&)>& report) {
     if (parts.size() == 2 && method == "POST" && parts[1] == "inventory") {
         ClientService::require_self(caller, parts[0], false);
         const Inventory inventory = parse_inventory(body);
-        const bool changed = clients.report_inventory(caller, inventory, on_inventory);
+        const bool changed = report(inventory);
         Poco::JSON::Object out;
         out.set("accepted", true);
         out.set("changed", changed);

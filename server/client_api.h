@@ -26,12 +26,13 @@ ApiAnswer enrol_api(ClientService& clients, const std::string& body,
 ApiAnswer clients_api(ClientService& clients, const Principal& caller, const std::string& method,
                       const std::vector<std::string>& parts,
                       const std::vector<std::pair<std::string, std::string>>& query);
-// Routes a client calls with its own token. `on_inventory` runs inside the transaction that
-// applies an inventory report (to move the client's collection memberships with it); the body
-// is parsed before that transaction starts, so the write lock is held only for the writes.
-ApiAnswer client_self_api(ClientService& clients, const Client& caller, const std::string& method,
+// Routes a client calls with its own token. `report` applies a parsed inventory report
+// (ClientService::report_inventory, with the client's collection memberships moving in the same
+// transaction) and says whether it changed anything; the body is parsed before it is called,
+// so the write lock is held only for the writes.
+ApiAnswer client_self_api(const Client& caller, const std::string& method,
                           const std::vector<std::string>& parts, const std::string& body,
-                          const std::function<void()>& on_inventory);
+                          const std::function<bool(const Inventory&)>& report);
 ApiAnswer secrets_api(ClientService& clients, const Principal& caller, const std::string& method,
                       const std::vector<std::string>& parts, const std::string& body);
 

@@ -30,6 +30,7 @@
 #include "http_exchange.h"
 #include "http_front.h"
 #include "idle_poll_answers.h"
+#include "inventory_writer.h"
 #include "listen_socket.h"
 #include "object_api.h"
 #include "release_api.h"
@@ -173,8 +174,13 @@ std::vector<std::string> segments_after(const std::string& path, const std::stri
 // One handler object per request (Poco's model); routing by exact path and method.
 class RouteHandler : public Poco::Net::HTTPRequestHandler {
   public:
-    RouteHandler(const SiteConfig& config, Metrics& metrics, ConnectionPool& pool)
-        : config_(config), metrics_(metrics), pool_(pool) {}
+    RouteHandler(const SiteConfig& config, Metrics& metrics, ConnectionPool& pool,
+                 InventoryWriter& inventory_writer, LastContactWriter& contacts)
+        : config_(config),
+          metrics_(metrics),
+          pool_(pool),
+          inventory_writer_(inventory_writer),
+          contacts_(contacts) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
         const auto start = std::chrono::steady_clock::now();
@@ -433,7 +439,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
 
     // People carry user tokens; distribution points dp_ tokens (the dp role); clients client_
     // tokens (the client role).
-    static Principal authenticate(sql::Database& db, HTTPServerRequest& request) {
+    Principal authenticate(sql::Database& db, HTTPServerRequest& request) {
         const std::string authorization = request.get("Authorization", "");
         if (authorization.rfind("Bearer dp_", 0) == 0) {
             SqliteDpStore store(db);
@@ -442,7 +448,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         if (authorization.rfind("Bearer client_", 0) == 0) {
             // A client reaches objects (to download what its policy names) and nothing else
             // through this path; its own routes authenticate it as a Client.
-            SqliteClientStore store(db);
+            SqliteClientStore store(db, &contacts_);
             const Client client = ClientService(store, wall_clock()).authenticate(authorization);
             ClientService::require_self(client, client.uid, true);
             return Principal{"client:" + client.uid, Role::Client};
@@ -504,7 +510,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         const std::string& method = request.getMethod();
         auto lease = pool_.acquire();
         sql::Database& db = *lease;
-        SqliteClientStore store(db);
+        SqliteClientStore store(db, &contacts_);
         ClientService service(store, wall_clock());
         ApiAnswer answer;
         if (parts.size() == 2 && parts[1] == "policy" && (method == "GET" || method == "HEAD")) {
@@ -537,8 +543,13 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
             const Client caller = service.authenticate(request.get("Authorization", ""));
             const std::string body =
                 method == "POST" ? read_body(request, kMaxInventoryBody) : std::string();
-            answer = client_self_api(service, caller, method, parts, body,
-                                     memberships_follow(db, caller.id));
+            answer = client_self_api(caller, method, parts, body, [&](const Inventory& inventory) {
+                return inventory_writer_.write([&](sql::Database& writer) {
+                    SqliteClientStore store(writer);
+                    return ClientService(store, wall_clock())
+                        .report_inventory(caller, inventory, memberships_follow(writer, caller.id));
+                });
+            });
         } else {
             const Principal caller = authenticate(db, request);
             if (method == "POST") read_body(request);
@@ -616,7 +627,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
             throw Error(ErrorCode::NotFound, "no such route (status is POSTed by clients)");
         auto lease = pool_.acquire();
         sql::Database& db = *lease;
-        SqliteClientStore clients(db);
+        SqliteClientStore clients(db, &contacts_);
         const Client caller =
             ClientService(clients, wall_clock()).authenticate(request.get("Authorization", ""));
         if (caller.state != "active")
@@ -684,8 +695,13 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                 AdvertisementService ads(store, wall_clock());
                 answer = status_api(ads, *client, text.str());
             } else if (kind == "inventory") {
-                answer = client_self_api(service, *client, "POST", {uid, "inventory"}, text.str(),
-                                         memberships_follow(db, client->id));
+                // On this request's connection: the relay's items may share its transaction.
+                answer =
+                    client_self_api(*client, "POST", {uid, "inventory"}, text.str(),
+                                    [&](const Inventory& inventory) {
+                                        return service.report_inventory(
+                                            *client, inventory, memberships_follow(db, client->id));
+                                    });
             } else if (kind == "seen") {
                 answer = ApiAnswer{200, "{\"seen\": true}\n"};  // touched above
             } else {
@@ -754,20 +770,29 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
     const SiteConfig& config_;
     Metrics& metrics_;
     ConnectionPool& pool_;
+    InventoryWriter& inventory_writer_;
+    LastContactWriter& contacts_;
 };
 
 class RouteFactory : public FrontRouteFactory {
   public:
-    RouteFactory(const SiteConfig& config, Metrics& metrics, ConnectionPool& pool)
-        : config_(config), metrics_(metrics), pool_(pool) {}
+    RouteFactory(const SiteConfig& config, Metrics& metrics, ConnectionPool& pool,
+                 InventoryWriter& inventory_writer, LastContactWriter& contacts)
+        : config_(config),
+          metrics_(metrics),
+          pool_(pool),
+          inventory_writer_(inventory_writer),
+          contacts_(contacts) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-        return new RouteHandler(config_, metrics_, pool_);
+        return new RouteHandler(config_, metrics_, pool_, inventory_writer_, contacts_);
     }
 
   private:
     const SiteConfig& config_;
     Metrics& metrics_;
     ConnectionPool& pool_;
+    InventoryWriter& inventory_writer_;
+    LastContactWriter& contacts_;
 };
 
 }  // namespace
@@ -783,7 +808,9 @@ SiteServer::SiteServer(SiteConfig config)
     Poco::Net::ServerSocket socket = make_listen_socket(config_);
     if (config_.console_dir.empty()) config_.console_dir = default_console_dir();
     front_ = std::make_unique<HttpFront>(
-        socket, Poco::SharedPtr<FrontRouteFactory>(new RouteFactory(config_, metrics_, pool_)),
+        socket,
+        Poco::SharedPtr<FrontRouteFactory>(
+            new RouteFactory(config_, metrics_, pool_, inventory_writer_, contacts_)),
         http_server_params(kMaxThreads),
         idle_poll_answers(config_.database_path(), metrics_, contacts_));
     metrics_.count_connections_with([front = front_.get()] {

@@ -9,6 +9,7 @@
 
 #include "connection_pool.h"
 #include "http_front.h"
+#include "inventory_writer.h"
 #include "last_contact_writer.h"
 #include "metrics.h"
 #include "policy_worker.h"
@@ -36,7 +37,8 @@ class SiteServer {
     PolicyWorker worker_;
     ConnectionPool pool_;
     Metrics metrics_;
-    LastContactWriter contacts_{config_.database_path()};  // idle polls' last contact
+    LastContactWriter contacts_{config_.database_path()};  // clients' last contact
+    InventoryWriter inventory_writer_{config_.database_path()};
     std::unique_ptr<HttpFront> front_;
 };
 

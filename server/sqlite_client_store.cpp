@@ -261,6 +261,7 @@ std::vector<ClientReport> SqliteClientStore::reports(std::int64_t client_id, int
 }
 
 void SqliteClientStore::touch(std::int64_t client_id, std::int64_t at) {
+    if (contacts_) return contacts_->note(client_id, at);
     db_.prepare("UPDATE client SET last_seen_at = ? WHERE id = ?")
         .bind(1, at)
         .bind(2, client_id)

@@ -3,12 +3,17 @@
 
 #include "client.h"
 #include "ferry/sqlite.h"
+#include "last_contact_writer.h"
 
 namespace ferry::server {
 
 class SqliteClientStore : public ClientStore {
   public:
     explicit SqliteClientStore(sql::Database& db) : db_(db) {}
+    // With `contacts`, touch() notes the contact there (written within a second, batched)
+    // instead of writing it now: a request then makes no write of its own just for that.
+    SqliteClientStore(sql::Database& db, LastContactWriter* contacts)
+        : db_(db), contacts_(contacts) {}
     void add_secret(const EnrolmentSecret& secret, const std::string& digest,
                     const ChangeLogEntry& entry) override;
     std::vector<EnrolmentSecret> secrets() override;
@@ -31,6 +36,7 @@ class SqliteClientStore : public ClientStore {
   private:
     Inventory changes_from(std::int64_t client_id, const Inventory& full);
     sql::Database& db_;
+    LastContactWriter* contacts_ = nullptr;
 };
 
 }  // namespace ferry::server

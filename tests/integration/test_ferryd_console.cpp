@@ -7,6 +7,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <thread>
 
 #include "background_process.h"
 #include "ferry/hash.h"
@@ -188,9 +189,15 @@ BOOST_FIXTURE_TEST_CASE(TheClientSummaryCountsClientsByStateAndLastContact, Cons
              R"({"full": true, "seq": 1, "facts": {"os.name": "debian"}, "software": []})");
     BOOST_TEST_REQUIRE(inventory.status == 200, inventory.body);
 
-    const auto answer = http(port, "GET", "/api/v1/clients/summary", vera);
-    BOOST_TEST_REQUIRE(answer.status == 200, answer.body);
-    summary = parsed(answer.body);
+    // Last contact is written within a second or so (LastContactWriter).
+    HttpAnswer answer;
+    for (int i = 0; i < 60; ++i) {
+        answer = http(port, "GET", "/api/v1/clients/summary", vera);
+        BOOST_TEST_REQUIRE(answer.status == 200, answer.body);
+        summary = parsed(answer.body);
+        if (summary->getValue<int>("seen_last_day") >= 1) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     BOOST_TEST(summary->getValue<int>("total") == 3);
     BOOST_TEST(summary->getValue<int>("active") == 3);
     BOOST_TEST(summary->getValue<int>("pending") == 0);

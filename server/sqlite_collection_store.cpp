@@ -258,16 +258,26 @@ std::int64_t SqliteCollectionStore::store_members(const Collection& collection,
                         std::back_inserter(removed));
     if (!added.empty() || !removed.empty()) {
         const auto dirty = db_.cached("UPDATE client SET policy_dirty = 1 WHERE id = ?");
+        // A collection that had no members (a new one) gains exactly its members: they are
+        // marked in one statement rather than one each (100,000 of them on a large site).
+        const bool mark_all_members = had.empty() && added.size() > 64;
         if (!added.empty()) {
             const auto insert = db_.cached(
                 "INSERT INTO collection_member (collection_id, client_id) VALUES (?, ?)");
             for (std::int64_t id : added) {
                 insert->bind(1, collection.id).bind(2, id).run();
                 insert->reset();
+                if (mark_all_members) continue;
                 dirty->bind(1, id).run();
                 dirty->reset();
             }
         }
+        if (mark_all_members)
+            db_.prepare(
+                   "UPDATE client SET policy_dirty = 1 WHERE policy_dirty = 0 AND id IN "
+                   "(SELECT client_id FROM collection_member WHERE collection_id = ?)")
+                .bind(1, collection.id)
+                .run();
         if (!removed.empty()) {
             const auto remove = db_.cached(
                 "DELETE FROM collection_member WHERE collection_id = ? AND client_id = ?");

@@ -483,3 +483,26 @@ BOOST_AUTO_TEST_CASE(AnOlderSiteGainsFeedEntriesForItsClientsAndLibrary) {
                            "4 object " + std::string(64, 'b') + " library 42",
                        }));
 }
+
+// A new collection marks its members for a policy rebuild in one statement when it has many
+// (SqliteCollectionStore::store_members): exactly its members, nobody else.
+BOOST_FIXTURE_TEST_CASE(ANewLargeCollectionDirtiesExactlyItsMembers, Site) {
+    std::vector<std::string> debian;
+    for (int i = 0; i < 100; ++i)
+        debian.push_back(enrol("deb-" + std::to_string(i), "Debian", 4096, {}).uid);
+    const auto win = enrol("ws-win", "Windows", 8192, {});
+    db.exec("UPDATE client SET policy_dirty = 0");
+    BOOST_TEST(collection("debian", std::string("os.name == \"Debian\"")).member_count == 100);
+    std::vector<std::string> dirty;
+    sql::Statement rows = db.prepare("SELECT uid FROM client WHERE policy_dirty = 1 ORDER BY uid");
+    while (rows.step()) dirty.push_back(rows.column_text(0));
+    std::sort(debian.begin(), debian.end());
+    BOOST_TEST(dirty == debian);
+    // A small one takes the statement per member; the same result.
+    db.exec("UPDATE client SET policy_dirty = 0");
+    BOOST_TEST(collection("windows", std::string("os.name == \"Windows\"")).member_count == 1);
+    sql::Statement one = db.prepare("SELECT uid FROM client WHERE policy_dirty = 1");
+    BOOST_REQUIRE(one.step());
+    BOOST_TEST(one.column_text(0) == win.uid);
+    BOOST_TEST(!one.step());
+}

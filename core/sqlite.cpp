@@ -84,6 +84,7 @@ Database::Database(const std::string& path, const OpenOptions& options) : path_(
             throw Error(ErrorCode::Io, path + ": the database cannot use write-ahead logging");
         }
         exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;");
+        if (!options.checkpoint_on_commit) exec("PRAGMA wal_autocheckpoint=0;");
     } catch (...) {
         sqlite3_close(db_);
         db_ = nullptr;

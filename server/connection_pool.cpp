@@ -4,8 +4,8 @@
 
 namespace ferry::server {
 
-ConnectionPool::ConnectionPool(std::string path, std::size_t max_idle)
-    : path_(std::move(path)), max_idle_(max_idle) {}
+ConnectionPool::ConnectionPool(std::string path, std::size_t max_idle, bool checkpoint_on_commit)
+    : path_(std::move(path)), max_idle_(max_idle), checkpoint_on_commit_(checkpoint_on_commit) {}
 
 ConnectionPool::Lease ConnectionPool::acquire() {
     {
@@ -18,6 +18,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     }
     sql::OpenOptions options;
     options.create = false;
+    options.checkpoint_on_commit = checkpoint_on_commit_;
     return Lease(*this, std::make_unique<sql::Database>(path_, options));
 }
 

@@ -15,7 +15,8 @@ namespace ferry::server {
 
 class ConnectionPool {
   public:
-    ConnectionPool(std::string path, std::size_t max_idle);
+    // `checkpoint_on_commit`: see sql::OpenOptions.
+    ConnectionPool(std::string path, std::size_t max_idle, bool checkpoint_on_commit = true);
 
     class Lease {
       public:
@@ -38,6 +39,7 @@ class ConnectionPool {
     void give_back(std::unique_ptr<sql::Database> db);
     std::string path_;
     std::size_t max_idle_;
+    bool checkpoint_on_commit_;
     std::mutex mutex_;
     std::vector<std::unique_ptr<sql::Database>> idle_;
 };

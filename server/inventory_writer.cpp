@@ -15,6 +15,7 @@ bool InventoryWriter::write(const std::function<bool(sql::Database&)>& write) {
     if (!db_) {
         sql::OpenOptions options;
         options.create = false;
+        options.checkpoint_on_commit = false;  // WalCheckpointer's work, not a report's
         auto db = std::make_unique<sql::Database>(database_path_, options);
         db->exec("PRAGMA cache_size=" + std::to_string(kCachePages));
         db_ = std::move(db);

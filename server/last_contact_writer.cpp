@@ -44,6 +44,7 @@ void LastContactWriter::flush() {
     try {
         sql::OpenOptions options;
         options.create = false;
+        options.checkpoint_on_commit = false;
         sql::Database db(database_path_, options);
         sql::Transaction transaction(db);
         // Never moves a contact back (a handler may have written a later one meanwhile).

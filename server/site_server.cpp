@@ -798,7 +798,9 @@ class RouteFactory : public FrontRouteFactory {
 }  // namespace
 
 SiteServer::SiteServer(SiteConfig config)
-    : config_(std::move(config)), worker_(config_), pool_(config_.database_path(), kMaxThreads) {
+    : config_(std::move(config)),
+      worker_(config_),
+      pool_(config_.database_path(), kMaxThreads, false) {
     {
         // A site made by an older ferryd gains the newer tables before anything is served.
         sql::OpenOptions options;
@@ -825,6 +827,7 @@ SiteServer::~SiteServer() {
 
 void SiteServer::start() {
     worker_.start();
+    checkpointer_.start();
     contacts_.start();
     front_->start();
 }
@@ -833,6 +836,7 @@ void SiteServer::stop() {
     front_->stop();
     contacts_.stop();
     worker_.stop();
+    checkpointer_.stop();
 }
 
 std::uint16_t SiteServer::port() const { return front_->port(); }

@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "policy_worker.h"
 #include "site_config.h"
+#include "wal_checkpointer.h"
 
 namespace ferry::server {
 
@@ -37,7 +38,8 @@ class SiteServer {
     PolicyWorker worker_;
     ConnectionPool pool_;
     Metrics metrics_;
-    LastContactWriter contacts_{config_.database_path()};  // clients' last contact
+    WalCheckpointer checkpointer_{config_.database_path()};  // the request connections' log
+    LastContactWriter contacts_{config_.database_path()};    // clients' last contact
     InventoryWriter inventory_writer_{config_.database_path()};
     std::unique_ptr<HttpFront> front_;
 };

@@ -85,6 +85,10 @@ struct Migration {
 struct OpenOptions {
     int busy_timeout_ms = 5000;
     bool create = true;
+    // false: this connection's commits never checkpoint the write-ahead log (SQLite's default
+    // runs one, with its fsyncs, inside the commit that crosses 1,000 pages); the program runs
+    // checkpoints elsewhere (ferryd's site: server/wal_checkpointer.h).
+    bool checkpoint_on_commit = true;
 };
 
 class Database {

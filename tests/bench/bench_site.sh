@@ -285,7 +285,7 @@ inv_s=$(field elapsed_s "$tmp/inventory.wrk")
 inv_rate=$(field per_s "$tmp/inventory.wrk")
 inv_latency=$(wrk_latency "$tmp/inventory.wrk")
 inv_timeouts=$(sed -n 's/.*timeout \([0-9]*\).*/\1/p' "$tmp/inventory.wrk")
-inv_extrapolated=$(awk -v r="$inv_rate" -v n="$clients" 'BEGIN { printf "%.0f", n / r }')
+inv_extrapolated=$(awk -v r="$inv_rate" -v n="$clients" 'BEGIN { printf "%.1f", n / r }')
 (( inv_failed == 0 && inv_unchanged == 0 )) || log "warning: $inv_failed failed, $inv_unchanged unchanged inventory reports"
 # Refused reports, by status and answer: "COUNT STATUS ANSWER…".
 inv_failures=$(cat "$tmp"/inventory.done/failures-* 2> /dev/null | cut -c1-100 | sort | uniq -c | sort -rn | sed -n 1,3p |

@@ -1,6 +1,5 @@
 #include "last_contact_writer.h"
 
-#include <chrono>
 #include <cstdio>
 #include <vector>
 
@@ -13,17 +12,10 @@ LastContactWriter::LastContactWriter(std::string database_path)
 
 LastContactWriter::~LastContactWriter() { stop(); }
 
-void LastContactWriter::start() {
-    thread_ = std::thread([this] { run(); });
-}
+void LastContactWriter::start() { thread_.start(); }
 
 void LastContactWriter::stop() {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    thread_.stop();
     flush();
 }
 
@@ -63,17 +55,6 @@ void LastContactWriter::flush() {
                      "\"clients\": %zu, \"error\": \"%s\"}\n",
                      batch.size(), e.what());
         for (const auto& [client_id, at] : batch) note(client_id, at);
-    }
-}
-
-void LastContactWriter::run() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (!stopping_) {
-        wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
-        if (stopping_) break;
-        lock.unlock();
-        flush();
-        lock.lock();
     }
 }
 

@@ -6,12 +6,12 @@
 // within what it promises.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
+
+#include "periodic_thread.h"
 
 namespace ferry::server {
 
@@ -31,14 +31,11 @@ class LastContactWriter {
     void flush();
 
   private:
-    void run();
     std::string database_path_;
     std::mutex mutex_;
-    std::condition_variable wake_;
     std::unordered_map<std::int64_t, std::int64_t> noted_;  // client id -> latest contact
-    bool stopping_ = false;
-    std::mutex flush_mutex_;  // one flush at a time
-    std::thread thread_;
+    std::mutex flush_mutex_;                                // one flush at a time
+    PeriodicThread thread_{std::chrono::seconds(1), [this] { flush(); }};
 };
 
 }  // namespace ferry::server

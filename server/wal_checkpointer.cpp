@@ -2,8 +2,8 @@
 
 #include <sqlite3.h>
 
-#include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include "ferry/error.h"
 #include "ferry/sqlite.h"
@@ -16,18 +16,13 @@ WalCheckpointer::WalCheckpointer(std::string database_path)
 WalCheckpointer::~WalCheckpointer() { stop(); }
 
 void WalCheckpointer::start() {
-    thread_ = std::thread([this] { run(); });
+    started_ = true;
+    thread_.start();
 }
 
 void WalCheckpointer::stop() {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (!thread_.joinable()) return;
-    thread_.join();
-    checkpoint();
+    thread_.stop();
+    if (std::exchange(started_, false)) checkpoint();
 }
 
 int WalCheckpointer::checkpoint() {
@@ -50,17 +45,6 @@ int WalCheckpointer::checkpoint() {
                      "\"error\": \"%s\"}\n",
                      e.what());
         return -1;
-    }
-}
-
-void WalCheckpointer::run() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (!stopping_) {
-        wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
-        if (stopping_) break;
-        lock.unlock();
-        checkpoint();
-        lock.lock();
     }
 }
 

@@ -11,10 +11,10 @@
 // so it does not grow without bound while the site is busy.
 #pragma once
 
-#include <condition_variable>
 #include <mutex>
 #include <string>
-#include <thread>
+
+#include "periodic_thread.h"
 
 namespace ferry::server {
 
@@ -26,19 +26,16 @@ class WalCheckpointer {
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
     void start();
-    // Ends the thread after one last checkpoint.
+    // Ends the thread, then checkpoints once more (when it was started).
     void stop();
     // One PASSIVE checkpoint now; the log frames still not copied (0: all of them).
     int checkpoint();
 
   private:
-    void run();
     std::string database_path_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::mutex checkpoint_mutex_;
-    std::thread thread_;
+    std::mutex checkpoint_mutex_;  // one checkpoint at a time
+    bool started_ = false;
+    PeriodicThread thread_{std::chrono::seconds(1), [this] { checkpoint(); }};
 };
 
 }  // namespace ferry::server

@@ -184,10 +184,17 @@ class HttpFront::Loop {
           max_connections_(max_connections) {
         epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
         wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (epoll_fd_ < 0 || wake_fd_ < 0)
-            throw Error(ErrorCode::Io, std::string("HTTP front: ") + std::strerror(errno));
-        add(wake_fd_, EPOLLIN);
-        add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE);
+        try {
+            if (epoll_fd_ < 0 || wake_fd_ < 0)
+                throw Error(ErrorCode::Io, std::string("HTTP front: ") + std::strerror(errno));
+            add(wake_fd_, EPOLLIN);
+            add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE);
+        } catch (...) {
+            // The destructor does not run for a constructor that throws.
+            if (wake_fd_ >= 0) ::close(wake_fd_);
+            if (epoll_fd_ >= 0) ::close(epoll_fd_);
+            throw;
+        }
     }
     ~Loop() {
         stop();
@@ -412,9 +419,6 @@ HttpFront::HttpFront(Poco::Net::ServerSocket socket, Poco::SharedPtr<FrontRouteF
         tls_server_ = std::make_unique<Poco::Net::HTTPServer>(factory_, socket_, params_);
         return;
     }
-    threads_ = std::make_unique<Poco::ThreadPool>(2, std::max(2, params_->getMaxThreads()));
-    dispatcher_ = new Poco::Net::TCPServerDispatcher(
-        new Poco::Net::HTTPServerConnectionFactory(params_, factory_), *threads_, params_);
     socket_.setBlocking(false);
     std::size_t loops = limits_.loops;
     if (loops == 0) loops = std::max(1u, std::thread::hardware_concurrency());
@@ -426,6 +430,11 @@ HttpFront::HttpFront(Poco::Net::ServerSocket socket, Poco::SharedPtr<FrontRouteF
     for (std::size_t i = 0; i < loops; ++i)
         loops_.push_back(std::make_unique<Loop>(*this, socket_.impl()->sockfd(),
                                                 fast_ ? fast_() : nullptr, max_connections));
+    // Last: a loop (or its FastAnswers, which opens the database) may throw, and the destructor
+    // that releases the dispatcher does not run for a constructor that throws.
+    threads_ = std::make_unique<Poco::ThreadPool>(2, std::max(2, params_->getMaxThreads()));
+    dispatcher_ = new Poco::Net::TCPServerDispatcher(
+        new Poco::Net::HTTPServerConnectionFactory(params_, factory_), *threads_, params_);
 }
 
 HttpFront::~HttpFront() {

@@ -1,9 +1,11 @@
 // LastContactWriter: writes clients' last contact (client.last_seen_at) in batches, off the
 // request path. HttpFront's loops answer idle polls without a write of their own — a loop that
-// waited for SQLite's write lock would hold up every connection it serves — so they note the
-// contact here, and a thread of its own writes what was noted once a second, in one transaction.
-// Last contact is kept to the minute (ClientService::authenticate), so a second's delay is
-// within what it promises.
+// waited for SQLite's write lock would hold up every connection it serves — and the site's
+// handlers, for every request with a client token, would otherwise make a write transaction of
+// their own just for it (the second write of every inventory report). Both note the contact
+// here, and a thread of its own writes what was noted once a second, in one transaction. Last
+// contact is kept to the minute (ClientService::authenticate), so a second's delay is within
+// what it promises. Relayed reports from distribution points still write it at once.
 #pragma once
 
 #include <cstdint>

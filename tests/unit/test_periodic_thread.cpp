@@ -35,7 +35,10 @@ BOOST_AUTO_TEST_CASE(StopWakesItAtOnce) {
     BOOST_TEST(runs.load() == 0);
 }
 
-BOOST_AUTO_TEST_CASE(StoppingOneNeverStartedIsHarmless) {
-    PeriodicThread thread(1s, [] {});
+BOOST_AUTO_TEST_CASE(StoppingOneNeverStartedReturnsAndRunsNothing) {
+    std::atomic<int> runs{0};
+    PeriodicThread thread(10ms, [&] { ++runs; });
     thread.stop();
+    std::this_thread::sleep_for(50ms);
+    BOOST_TEST(runs.load() == 0);
 }

@@ -322,4 +322,16 @@ void Transaction::commit() {
     done_ = true;
 }
 
+ReadTransaction::ReadTransaction(Database& db)
+    : db_(db), outer_(sqlite3_get_autocommit(db.handle()) != 0) {
+    if (outer_) db_.exec("BEGIN");
+}
+
+ReadTransaction::~ReadTransaction() {
+    // Nothing was written, so nothing is lost if it cannot commit; but it must end, or the
+    // connection would go on reading this snapshot.
+    if (outer_ && sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+        sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
 }  // namespace ferry::sql

@@ -148,7 +148,8 @@ void ClientService::require_self(const Client& caller, const std::string& uid,
 }
 
 bool ClientService::report_inventory(const Client& caller, const Inventory& inventory,
-                                     const std::function<void()>& within) {
+                                     const std::function<void()>& within,
+                                     const InventoryDiff* diff) {
     if (inventory.seq < 1) throw Error(ErrorCode::InvalidInput, "field \"seq\": must be >= 1");
     if (inventory.facts.size() > kMaxFacts)
         throw Error(ErrorCode::LimitExceeded,
@@ -168,7 +169,7 @@ bool ClientService::report_inventory(const Client& caller, const Inventory& inve
                     "inventory change based on " + std::to_string(inventory.base) +
                         ", but the site holds " + std::to_string(caller.inventory_seq) +
                         "; send a full inventory");
-    if (!store_.apply_inventory(caller.id, inventory, clock_(), within))
+    if (!store_.apply_inventory(caller.id, inventory, clock_(), within, diff))
         throw Error(ErrorCode::Conflict, "inventory changed meanwhile; send a full inventory");
     return true;
 }

@@ -77,6 +77,15 @@ struct Inventory {
     std::vector<std::string> removed_software;
 };
 
+// What a full report changes in what a client's inventory holds: `changes` is a change report
+// (facts and packages to write, keys and names to remove) worked out against the stored
+// inventory at sequence `against`. Only an applied report changes a client's inventory, and it
+// raises the sequence, so while the stored sequence is still `against` the difference holds.
+struct InventoryDiff {
+    std::int64_t against = 0;
+    Inventory changes;
+};
+
 constexpr std::size_t kMaxFacts = 1000;
 constexpr std::size_t kMaxSoftware = 50000;
 
@@ -112,8 +121,14 @@ class ClientStore {
     // sequence is a resend and changes nothing.
     // `within`, when set, runs inside that transaction once the report is applied (the
     // collection memberships that follow from it), so both land together.
+    // `diff`, when set, is diff_inventory's for this full report: used if it still holds, worked
+    // out again in the transaction if not.
     virtual bool apply_inventory(std::int64_t client_id, const Inventory& inventory,
-                                 std::int64_t at, const std::function<void()>& within = {}) = 0;
+                                 std::int64_t at, const std::function<void()>& within = {},
+                                 const InventoryDiff* diff = nullptr) = 0;
+    // What the full report `full` would change, read from one snapshot without taking the
+    // write lock, so that a site can work it out before it waits for the writer.
+    virtual InventoryDiff diff_inventory(std::int64_t client_id, const Inventory& full) = 0;
 };
 
 class ClientService {
@@ -140,8 +155,10 @@ class ClientService {
     // Returns true when the report changed what the site holds. Error(Conflict) when a change
     // report does not apply to the stored sequence ("send a full inventory").
     // `within`: see ClientStore::apply_inventory; called only when the report was applied.
+    // `diff`: see ClientStore::apply_inventory.
     bool report_inventory(const Client& caller, const Inventory& inventory,
-                          const std::function<void()>& within = {});
+                          const std::function<void()>& within = {},
+                          const InventoryDiff* diff = nullptr);
 
     Client show(const Principal& reader, const std::string& uid);
     std::vector<Client> list(const Principal& reader, int limit, std::int64_t after_id);

@@ -15,6 +15,7 @@
 
 #include "ferry/error.h"
 #include "ferry/json.h"
+#include "plain_json.h"
 
 namespace ferry::server {
 namespace {
@@ -464,10 +465,21 @@ std::vector<std::string> read_strings(const RawValue& list, std::vector<RawValue
 }  // namespace
 
 Inventory inventory_from_json(const std::string& body) {
+    constexpr std::size_t kBudget = 8 * kMaxSoftware + 4 * kMaxFacts + 64;
     RawInventory raw;
-    {
+    bool read = false;
+    try {
+        InventoryHandler handler(raw, kBudget);
+        read = read_plain_json(body, handler);
+    } catch (const Poco::JSON::JSONException&) {
+        // A refusal of the handler's (a duplicate key, the budget): Poco's parser, below, meets
+        // it again at the same point, unless a syntax error comes first in its reading.
+    }
+    if (!read) {
+        // Anything the quick reader does not take: Poco's parser reads it or says what is wrong.
+        raw = RawInventory{};
         // The parser owns its handler (a Poco::SharedPtr); `raw` outlives both.
-        Poco::JSON::Parser parser(new InventoryHandler(raw, 8 * kMaxSoftware + 4 * kMaxFacts + 64));
+        Poco::JSON::Parser parser(new InventoryHandler(raw, kBudget));
         try {
             parser.parse(body);
         } catch (const Poco::Exception& e) {

@@ -544,10 +544,17 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
             const std::string body =
                 method == "POST" ? read_body(request, kMaxInventoryBody) : std::string();
             answer = client_self_api(caller, method, parts, body, [&](const Inventory& inventory) {
+                // What a full report changes is read here, on this request's connection, so
+                // that only the writes wait for the writer (a report ahead in the queue may
+                // still move the client on: the writer then works it out again).
+                std::optional<InventoryDiff> diff;
+                if (inventory.full && inventory.seq > caller.inventory_seq)
+                    diff = SqliteClientStore(db).diff_inventory(caller.id, inventory);
                 return inventory_writer_.write([&](sql::Database& writer) {
                     SqliteClientStore store(writer);
                     return ClientService(store, wall_clock())
-                        .report_inventory(caller, inventory, memberships_follow(writer, caller.id));
+                        .report_inventory(caller, inventory, memberships_follow(writer, caller.id),
+                                          diff ? &*diff : nullptr);
                 });
             });
         } else {

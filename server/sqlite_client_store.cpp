@@ -301,8 +301,22 @@ Inventory SqliteClientStore::changes_from(std::int64_t client_id, const Inventor
     return changes;
 }
 
+InventoryDiff SqliteClientStore::diff_inventory(std::int64_t client_id, const Inventory& full) {
+    sql::ReadTransaction snapshot(db_);  // the sequence and the rows as of one moment
+    InventoryDiff diff;
+    {
+        const auto current = db_.cached("SELECT inventory_seq FROM client WHERE id = ?");
+        current->bind(1, client_id);
+        // No such client: a difference against nothing, which apply_inventory never uses.
+        diff.against = current->step() ? current->column_int64(0) : -1;
+    }
+    diff.changes = changes_from(client_id, full);
+    return diff;
+}
+
 bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory& inventory,
-                                        std::int64_t at, const std::function<void()>& within) {
+                                        std::int64_t at, const std::function<void()>& within,
+                                        const InventoryDiff* diff) {
     // Every statement here is kept prepared on the connection: a report runs 5-7 of them, and
     // preparing them anew each time cost more than running them.
     sql::Transaction transaction(db_);
@@ -315,7 +329,19 @@ bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory&
     }
     if (inventory.seq <= stored) return true;  // a resend that raced with its first delivery
     if (!inventory.full && inventory.base != stored) return false;
-    const Inventory changes = inventory.full ? changes_from(client_id, inventory) : inventory;
+    // A full report writes only its difference from what is held: worked out before the
+    // writer was waited for when that still holds (see InventoryDiff), here otherwise.
+    Inventory worked_out;
+    const Inventory* difference = &inventory;
+    if (inventory.full) {
+        if (diff && diff->against == stored) {
+            difference = &diff->changes;
+        } else {
+            worked_out = changes_from(client_id, inventory);
+            difference = &worked_out;
+        }
+    }
+    const Inventory& changes = *difference;
     if (!changes.removed_facts.empty()) {
         const auto remove_fact =
             db_.cached("DELETE FROM client_fact WHERE client_id = ? AND key = ?");

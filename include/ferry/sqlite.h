@@ -162,4 +162,20 @@ class Transaction {
     bool done_ = false;
 };
 
+// BEGIN … COMMIT for reading: the statements run inside see one snapshot of the database, as
+// of the first read, however many commits other connections make meanwhile. It takes no lock
+// that a writer waits for (in WAL mode). Inside an open transaction it does nothing: that one
+// already reads one snapshot.
+class ReadTransaction {
+  public:
+    explicit ReadTransaction(Database& db);
+    ~ReadTransaction();
+    ReadTransaction(const ReadTransaction&) = delete;
+    ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+  private:
+    Database& db_;
+    bool outer_;  // this one began the transaction, so ends it
+};
+
 }  // namespace ferry::sql

@@ -187,6 +187,12 @@ t0=$(now)
     --pool-out "$tmp/pool.tsv" > "$tmp/seed.out"
 t1=$(now)
 seed_s=$(elapsed "$t0" "$t1")
+# Agents report in no particular order. seed_site writes the first clients by id, whose rows
+# sit side by side in every index, so taken in that order they would share pages and flatter
+# SQLite's cache: shuffle them (the same way every run).
+# The policy polls keep the first clients by id (step e reads their ETags by id).
+cp "$tmp/tokens.txt" "$tmp/tokens-by-id.txt"
+shuf --random-source=<(yes) -o "$tmp/tokens.txt" "$tmp/tokens-by-id.txt"
 cat "$tmp/seed.out" >&2
 seed_line=$(cat "$tmp/seed.out")
 db_mib=$(( $(stat -c %s "$db") / 1048576 ))
@@ -286,6 +292,7 @@ inv_rate=$(field per_s "$tmp/inventory.wrk")
 inv_latency=$(wrk_latency "$tmp/inventory.wrk")
 inv_timeouts=$(sed -n 's/.*timeout \([0-9]*\).*/\1/p' "$tmp/inventory.wrk")
 inv_extrapolated=$(awk -v r="$inv_rate" -v n="$clients" 'BEGIN { printf "%.1f", n / r }')
+log "   $inv_rate/s, $inv_s s for $inventory; $inventory_cpu ferryd CPU s; extrapolated to $clients: $inv_extrapolated s"
 (( inv_failed == 0 && inv_unchanged == 0 )) || log "warning: $inv_failed failed, $inv_unchanged unchanged inventory reports"
 # Refused reports, by status and answer: "COUNT STATUS ANSWER…".
 inv_failures=$(cat "$tmp"/inventory.done/failures-* 2> /dev/null | cut -c1-100 | sort | uniq -c | sort -rn | sed -n 1,3p |
@@ -387,7 +394,7 @@ policy_rows=$(sql "SELECT count(*) FROM client_policy")
 
 # e. policy polls, ferryd and nginx
 log "e. policy polls: ferryd and nginx, $connections connections, ${duration} s each"
-sed -n "1,${POLL_CLIENTS}p" "$tmp/tokens.txt" > "$tmp/poll.tokens"
+sed -n "1,${POLL_CLIENTS}p" "$tmp/tokens-by-id.txt" > "$tmp/poll.tokens"
 sqlite3 -cmd ".timeout 10000" -separator ' ' "$db" \
     "SELECT c.uid, p.etag FROM client c JOIN client_policy p ON p.client_id = c.id WHERE c.id <= $POLL_CLIENTS" > "$tmp/etags.txt"
 awk 'NR == FNR { etag[$1] = $2; next } ($1 in etag) { print $1, $2, etag[$1] }' "$tmp/etags.txt" "$tmp/poll.tokens" > "$tmp/polls.txt"

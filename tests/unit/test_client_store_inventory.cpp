@@ -2,8 +2,11 @@
 // against what it holds, and what it then holds must be exactly the last report (a package
 // named twice: the last one). Random reports against that model, on the site's schema.
 #define BOOST_TEST_MODULE client_store_inventory
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <string>
@@ -117,7 +120,7 @@ BOOST_AUTO_TEST_CASE(WhatIsHeldIsTheLastFullReport) {
     std::mt19937 random(7);
     for (std::int64_t seq = 1; seq <= 400; ++seq) {
         const Inventory report = random_report(random, seq);
-        BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 100 + seq, {}));
+        BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 100 + seq, {}, nullptr));
         BOOST_TEST(held(site.store, site.client.uid) == expected(report), "report " << seq);
     }
 }
@@ -131,13 +134,13 @@ BOOST_AUTO_TEST_CASE(TheSameReportAgainWritesOnlyTheSequence) {
     for (const auto& s : report.software) unique[s.name] = s.version;
     report.software.clear();
     for (const auto& [name, version] : unique) report.software.push_back({name, version});
-    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 100, {}));
+    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 100, {}, nullptr));
     const std::int64_t before = site.changes();
     report.seq = 2;
-    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 101, {}));
+    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 101, {}, nullptr));
     BOOST_TEST(site.changes() - before == 1);  // the client row's sequence
     // A resend (not above the held sequence) changes nothing at all.
-    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 102, {}));
+    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 102, {}, nullptr));
     BOOST_TEST(site.changes() - before == 1);
     BOOST_TEST(held(site.store, site.client.uid) == expected(report));
 }
@@ -145,9 +148,95 @@ BOOST_AUTO_TEST_CASE(TheSameReportAgainWritesOnlyTheSequence) {
 BOOST_AUTO_TEST_CASE(AnEmptyReportRemovesEverything) {
     Site site;
     std::mt19937 random(3);
-    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, random_report(random, 1), 100, {}));
+    BOOST_REQUIRE(
+        site.store.apply_inventory(site.client.id, random_report(random, 1), 100, {}, nullptr));
     Inventory empty;
     empty.seq = 2;
-    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, empty, 101, {}));
+    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, empty, 101, {}, nullptr));
     BOOST_TEST(held(site.store, site.client.uid) == "|");
+}
+
+// A difference worked out before the write (as ferryd does, outside the writer's lock) is used
+// while it holds, and never once another report has moved the client on: what is held is then
+// still exactly the last report.
+BOOST_AUTO_TEST_CASE(ADifferenceWorkedOutBeforeIsUsedOnlyWhileItHolds) {
+    Site site;
+    std::mt19937 random(5);
+    BOOST_REQUIRE(
+        site.store.apply_inventory(site.client.id, random_report(random, 1), 100, {}, nullptr));
+    for (std::int64_t seq = 2; seq <= 300; seq += 2) {
+        const Inventory first = random_report(random, seq);
+        const Inventory second = random_report(random, seq + 1);
+        const InventoryDiff for_first = site.store.diff_inventory(site.client.id, first);
+        BOOST_TEST(for_first.against == seq - 1);
+        // Both worked out against the same held inventory, as two reports racing would be.
+        const InventoryDiff for_second = site.store.diff_inventory(site.client.id, second);
+        const std::int64_t before = site.changes();
+        BOOST_REQUIRE(site.store.apply_inventory(site.client.id, first, 100 + seq, {}, &for_first));
+        BOOST_TEST(held(site.store, site.client.uid) == expected(first), "report " << seq);
+        // The first's difference held, so it wrote no more rows than it names (and the
+        // client row).
+        BOOST_TEST(site.changes() - before <=
+                   static_cast<std::int64_t>(for_first.changes.facts.size() +
+                                             for_first.changes.software.size() +
+                                             for_first.changes.removed_facts.size() +
+                                             for_first.changes.removed_software.size() + 1));
+        // The second's is stale now: it is worked out again.
+        BOOST_REQUIRE(
+            site.store.apply_inventory(site.client.id, second, 101 + seq, {}, &for_second));
+        BOOST_TEST(held(site.store, site.client.uid) == expected(second), "report " << seq + 1);
+    }
+}
+
+// The snapshot is one moment: a difference read while another connection writes is against
+// the sequence it read.
+BOOST_AUTO_TEST_CASE(TheDifferenceIsReadFromOneSnapshot) {
+    const std::string path = (std::filesystem::temp_directory_path() /
+                              ("ferry-diff-" + std::to_string(::getpid()) + ".db"))
+                                 .string();
+    std::filesystem::remove(path);
+    {
+        sql::Database writer_db(path);
+        writer_db.migrate(site_migrations());
+        SqliteClientStore writer(writer_db);
+        EnrolmentSecret secret;
+        secret.name = "s";
+        secret.created_by = "admin";
+        writer.add_secret(secret, "digest",
+                          ChangeLogEntry{1, "admin", "secret.create", "s", "", ""});
+        secret = writer.secrets().at(0);
+        Client client;
+        client.uid = "cl_0123456789abcdef";
+        client.hostname = "ws1";
+        client.state = "active";
+        client.enrolled_at = 1;
+        BOOST_REQUIRE(writer.enrol(secret, client, "token",
+                                   ChangeLogEntry{1, "ws1", "client.enrol", client.uid, "", ""}));
+        std::mt19937 random(9);
+        const Inventory first = random_report(random, 1);
+        BOOST_REQUIRE(writer.apply_inventory(client.id, first, 100, {}, nullptr));
+
+        sql::Database reader_db(path);
+        SqliteClientStore reader(reader_db);
+        {
+            sql::ReadTransaction snapshot(reader_db);
+            const Inventory next = random_report(random, 2);
+            // Begun before the writer commits seq 2: the reader still sees seq 1's rows.
+            const InventoryDiff early = reader.diff_inventory(client.id, next);
+            BOOST_REQUIRE(writer.apply_inventory(client.id, next, 101, {}, nullptr));
+            const InventoryDiff same_snapshot = reader.diff_inventory(client.id, next);
+            BOOST_TEST(early.against == 1);
+            BOOST_TEST(same_snapshot.against == 1);
+            // The rows too are seq 1's: the same difference.
+            BOOST_TEST(expected(same_snapshot.changes) == expected(early.changes));
+            BOOST_TEST(same_snapshot.changes.removed_software == early.changes.removed_software);
+            BOOST_TEST(same_snapshot.changes.removed_facts == early.changes.removed_facts);
+        }
+        // A new snapshot sees seq 2, and nothing left to change.
+        const InventoryDiff later = reader.diff_inventory(client.id, random_report(random, 3));
+        BOOST_TEST(later.against == 2);
+    }
+    std::filesystem::remove(path);
+    std::filesystem::remove(path + "-wal");
+    std::filesystem::remove(path + "-shm");
 }

@@ -5,7 +5,9 @@
 // tests read); generated and mutated reports cover their combinations.
 #define BOOST_TEST_MODULE inventory_json
 #include <Poco/JSON/Array.h>
+#include <Poco/JSON/Handler.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
@@ -23,6 +25,7 @@
 #include "ferry/error.h"
 #include "ferry/json.h"
 #include "inventory_json.h"
+#include "plain_json.h"
 
 using namespace ferry;
 using server::Fact;
@@ -162,13 +165,70 @@ std::string shown(const std::string& body) {
                : body.substr(0, 300) + "… (" + std::to_string(body.size()) + " bytes)";
 }
 
+bool plain_reads_as_poco(const std::string& text);
+
 // Both readers on `body`: the same outcome. Returns it, described.
 std::string same(const std::string& body) {
     const std::string expected = describe(outcome(reference_parse, body));
     const std::string actual = describe(outcome(server::inventory_from_json, body));
+    plain_reads_as_poco(body);
     BOOST_TEST(actual == expected, "body: " << shown(body) << "\n  reference: " << expected
                                             << "\n  new:       " << actual);
     return actual;
+}
+
+// ---- the quick reader (read_plain_json) against Poco's parser, event by event ----
+
+// Every event a parser gives, as text. Integers are one kind whatever their C++ type; reals
+// are written exactly (%a).
+class RecordingHandler final : public Poco::JSON::Handler {
+  public:
+    std::vector<std::string> events;
+
+    void reset() override {}
+    void startObject() override { events.push_back("{"); }
+    void endObject() override { events.push_back("}"); }
+    void startArray() override { events.push_back("["); }
+    void endArray() override { events.push_back("]"); }
+    void key(const std::string& k) override { events.push_back("key " + k); }
+    void null() override { events.push_back("null"); }
+    void value(int v) override { events.push_back("int " + std::to_string(v)); }
+    void value(unsigned v) override { events.push_back("int " + std::to_string(v)); }
+    void value(Poco::Int64 v) override { events.push_back("int " + std::to_string(v)); }
+    void value(Poco::UInt64 v) override { events.push_back("int " + std::to_string(v)); }
+    void value(const std::string& v) override { events.push_back("text " + v); }
+    void value(double v) override {
+        char text[64];
+        std::snprintf(text, sizeof text, "real %a", v);
+        events.push_back(text);
+    }
+    void value(bool v) override { events.push_back(v ? "true" : "false"); }
+};
+
+std::string joined(const std::vector<std::string>& events) {
+    std::string out;
+    for (const auto& e : events) out += e + " | ";
+    return out;
+}
+
+// When the quick reader takes `text`, Poco's parser takes it too and gives the same events.
+// Returns whether the quick reader took it.
+bool plain_reads_as_poco(const std::string& text) {
+    RecordingHandler quick;
+    const bool taken = server::read_plain_json(text, quick);
+    if (!taken) return false;
+    auto* poco = new RecordingHandler;  // the parser owns it
+    Poco::JSON::Parser parser(poco);
+    std::string poco_error;
+    try {
+        parser.parse(text);
+    } catch (const Poco::Exception& e) {
+        poco_error = e.displayText();
+    }
+    BOOST_TEST(poco_error.empty(), "taken by the quick reader, refused by Poco ("
+                                       << poco_error << "): " << shown(text));
+    BOOST_TEST(joined(quick.events) == joined(poco->events), "text: " << shown(text));
+    return true;
 }
 
 // The same outcome, and it is this error.
@@ -643,20 +703,123 @@ class Generator {
     std::mt19937 random_;
 };
 
+BOOST_AUTO_TEST_CASE(TheQuickReaderTakesWhatAgentsSend) {
+    // As agents and tests/bench/site_inventory.lua write them: every byte through the quick
+    // reader, the same inventory as the reference's.
+    const std::vector<std::string> texts = {
+        report(16, 300),
+        report(0, 0),
+        with(R"(, "facts": {"os.name": "Ubuntu", "os.version": 22.04, "hw.load": -0.5e-2,)"
+             R"( "hw.memory_mb": 65536, "big": 123456789012345678, "neg": -9, "z": -0,)"
+             R"( "e": 1E5, "f": 2.5e+3, "site": "Z\u00fcrich"})"),
+        with(",\n\t\"software\" : [ {\"name\" : \"Microsoft Visual C++ 2015-2022 (x64)\" ,"
+             " \"version\":\"14.36\"} ,{\"name\":\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac "
+             "\xf0\x9f\x98\x80\"}"
+             " ]\r\n"),
+        with(R"(, "facts": {"path": "C:\\Program Files\\x", "q": "say \"hi\"", "s": "a\/b"})"),
+        change(R"(, "removed_facts": ["a", "b"], "removed_software": ["c"])"),
+    };
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        BOOST_TEST_CONTEXT("text " << i << ": " << shown(texts[i])) {
+            if (i != 2) BOOST_TEST(plain_reads_as_poco(texts[i]));
+            BOOST_TEST(same(texts[i]).rfind("ok ", 0) == 0u);
+        }
+    }
+    // \u escapes are Poco's to read (text 2 has one: declined, then read alike).
+    BOOST_TEST(!plain_reads_as_poco(texts[2]));
+    // Nesting to 64 is taken; deeper is Poco's.
+    BOOST_TEST(plain_reads_as_poco(std::string(64, '[') + std::string(64, ']')));
+    BOOST_TEST(!plain_reads_as_poco(std::string(65, '[') + std::string(65, ']')));
+}
+
+BOOST_AUTO_TEST_CASE(TheQuickReaderDeclinesWhatItIsNotSureOf) {
+    // Each is declined (and then read by Poco's parser alike, as `same` checks).
+    const std::vector<std::string> values = {
+        // escapes other than the two-character ones, and bad ones
+        R"("\u00e9")",
+        R"("\ud83d\ude00")",
+        R"("\u0000")",
+        R"("\x")",
+        R"("\)",
+        // invalid UTF-8: overlong, surrogate, above U+10FFFF, stray and cut-off bytes
+        "\"\xc0\x80\"",
+        "\"\xc1\xbf\"",
+        "\"\xe0\x80\x80\"",
+        "\"\xed\xa0\x80\"",
+        "\"\xf0\x80\x80\x80\"",
+        "\"\xf4\x90\x80\x80\"",
+        "\"\xf5\x80\x80\x80\"",
+        "\"\x80\"",
+        "\"\xc3\"",
+        "\"\xe2\x82\"",
+        // control characters
+        std::string("\"a\0b\"", 5),
+        "\"a\nb\"",
+        "\"\t\"",
+        // numbers: too long, out of range, not JSON
+        "1234567890123456789",
+        "-1234567890123456789",
+        "18446744073709551616",
+        "1e400",
+        "-1e-400",
+        "01",
+        "-",
+        "1.",
+        ".5",
+        "+1",
+        "1e",
+        "1e+",
+        "0x10",
+        "NaN",
+        "Infinity",
+        // literals and syntax
+        "tru",
+        "nul",
+        "True",
+        "[1,]",
+        "[1 2]",
+        "{\"a\" 1}",
+        "{\"a\":1,}",
+        "{a:1}",
+        "'a'",
+        "[1]]",
+        "{}}",
+        "\xef\xbb\xbf{}",
+        "",
+        "   ",
+        "/* c */ {}",
+    };
+    for (const auto& v : values) {
+        BOOST_TEST_CONTEXT("value: " << shown(v)) {
+            BOOST_TEST(!plain_reads_as_poco(with(", \"x\": " + v)));
+            BOOST_TEST(!plain_reads_as_poco(v));
+            same(with(", \"facts\": {\"a\": " + v + "}"));
+        }
+    }
+    // Trailing text after the value.
+    BOOST_TEST(!plain_reads_as_poco(with("") + " x"));
+    BOOST_TEST(!plain_reads_as_poco(with("") + "{}"));
+    BOOST_TEST(!plain_reads_as_poco(with("") + std::string(1, '\0')));
+    BOOST_TEST(plain_reads_as_poco(with("") + " \n\t\r "));
+}
+
 BOOST_AUTO_TEST_CASE(GeneratedReportsReadAlike) {
     Generator generate(20261127);
-    int accepted = 0;
+    int accepted = 0, quick = 0;
     std::set<std::string> kinds;
     for (int i = 0; i < 20000; ++i) {
         const std::string body = generate.report();
         const std::string got = same(body);
+        if (plain_reads_as_poco(body)) ++quick;
         if (got.rfind("ok ", 0) == 0)
             ++accepted;
         else
             kinds.insert(got.substr(0, got.find(':', got.find("field") + 1)).substr(0, 90));
     }
     BOOST_TEST_MESSAGE(accepted << " of 20000 generated reports accepted; " << kinds.size()
-                                << " kinds of refusal");
+                                << " kinds of refusal; " << quick << " taken by the quick reader");
+    // Most are the quick reader's (the others have \u escapes, numbers out of its range, …).
+    BOOST_TEST(quick > 10000);
     // Enough of both kinds that the comparison says something.
     BOOST_TEST(accepted > 500);
     BOOST_TEST(accepted < 19500);

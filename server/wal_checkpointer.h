@@ -7,20 +7,27 @@
 // whose 100,000 members dirtied 20 MiB of pages. ferryd's request connections therefore do
 // not checkpoint (sql::OpenOptions::checkpoint_on_commit), and this does it in the background:
 // PASSIVE, so it never waits for or holds up a reader or a writer. Once everything in the log
-// has been copied and no reader needs it, the next writer starts the log from its beginning,
-// so it does not grow without bound while the site is busy.
+// has been copied and no reader needs it, the next writer starts the log from its beginning;
+// under a steady stream of writes that moment never comes, so past kRestartFrames a RESTART
+// checkpoint makes it come (see restart()).
 #pragma once
 
 #include <mutex>
 #include <string>
 
+#include "ferry/sqlite.h"
 #include "periodic_thread.h"
 
 namespace ferry::server {
 
 class WalCheckpointer {
   public:
-    explicit WalCheckpointer(std::string database_path);
+    // About 64 MiB of log (4 KiB pages): past it, the log is started again (see restart()).
+    static constexpr int kRestartFrames = 16384;
+    static constexpr int kRestartWaitMs = 100;
+
+    // `restart_frames`: past this many frames of log, a RESTART checkpoint (see restart()).
+    explicit WalCheckpointer(std::string database_path, int restart_frames = kRestartFrames);
     ~WalCheckpointer();
     WalCheckpointer(const WalCheckpointer&) = delete;
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
@@ -32,7 +39,10 @@ class WalCheckpointer {
     int checkpoint();
 
   private:
+    static void restart(sql::Database& db, int& log_frames, int& copied);
+
     std::string database_path_;
+    int restart_frames_;
     std::mutex checkpoint_mutex_;  // one checkpoint at a time
     bool started_ = false;
     PeriodicThread thread_{std::chrono::seconds(1), [this] { checkpoint(); }};

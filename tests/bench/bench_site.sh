@@ -10,8 +10,8 @@
 #   a. seeding N clients (default 100,000) with seed_site: enrolled, active, 16 facts and
 #      150-300 software packages each, written straight into the database;
 #      then ferryd starts and builds the first policy of every client (for information);
-#   b. full inventory reports over HTTP: a sample of --inventory clients (default 3,000) each
-#      POSTs a new full inventory (wrk, site_inventory.lua), extrapolated to N;
+#   b. full inventory reports over HTTP: --inventory clients (default: all but 500), in random
+#      order, each POST a new full inventory (wrk, site_inventory.lua); extrapolated to N;
 #   c. collection queries over the N clients: POST /api/v1/collections/preview (three queries,
 #      median of 3) and collection create (one query matching every client, one realistic);
 #   d. the publisher/package/RFC/release/readiness path with ferryctl, then one advertisement to
@@ -34,7 +34,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 clients=100000
-inventory=3000
+inventory=  # default: every client but the 500 of step b'
 duration=15
 connections=64
 post_connections=16
@@ -53,7 +53,8 @@ ferryd: inventory ingestion, collection queries, policy regeneration after an ad
 idle and full policy polls (side by side with nginx serving a static file), status ingestion,
 and its resident memory.
   --clients N           clients seeded (default 100000)
-  --inventory N         full inventory reports posted over HTTP, one per client (default 3000)
+  --inventory N         full inventory reports posted over HTTP, one per client, in random
+                        client order (default: all clients but the 500 kept for step b')
   --duration S          seconds of each wrk run for polls and status (default 15)
   --connections C       wrk connections for policy polls, ferryd and nginx (default 64)
   --post-connections C  wrk connections for inventory and status posts (default 16)
@@ -81,7 +82,7 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 number --clients "$clients" "$POLL_CLIENTS"
-number --inventory "$inventory" "$THREADS"
+[[ -z "$inventory" ]] || number --inventory "$inventory" "$THREADS"
 number --duration "$duration" 1
 number --connections "$connections" "$THREADS"
 number --post-connections "$post_connections" "$THREADS"
@@ -177,6 +178,7 @@ admin=$(tail -n 1 "$tmp/init.out")
 
 # a. seeding
 # b' posts a few more reports, from the clients after b's.
+[[ -n "$inventory" ]] || inventory=$(( clients > 2000 ? clients - 500 : clients * 3 / 4 ))
 inventory2=$(( inventory / 3 > 500 ? 500 : inventory / 3 ))
 (( inventory2 >= THREADS )) || inventory2=$THREADS
 (( inventory + inventory2 <= clients )) || die "--inventory must leave $inventory2 clients for step b'"

@@ -362,18 +362,27 @@ std::int64_t read_integer(const RawValue& v, const char* field, bool required, s
     return v.integer;
 }
 
-// A package's name or version: a printable string of at most `max_bytes`.
-std::string read_string(RawValue& v, const std::string& field, bool required,
+// "software[i]" and, with `member`, "software[i].member": built only for an error, as a report
+// names hundreds of packages.
+std::string package_field(std::size_t i, const char* member = nullptr) {
+    std::string field = "software[" + std::to_string(i) + "]";
+    if (member) field += std::string(".") + member;
+    return field;
+}
+
+// A package's name or version (`member` of package `i`): a printable string of at most
+// `max_bytes`.
+std::string read_string(RawValue& v, std::size_t i, const char* member, bool required,
                         std::size_t max_bytes) {
     if (!v.present()) {
-        if (required) fail(field, "is required");
+        if (required) fail(package_field(i, member), "is required");
         return "";
     }
-    if (v.kind != Kind::Text) fail(field, "must be a string");
+    if (v.kind != Kind::Text) fail(package_field(i, member), "must be a string");
     if (v.text.size() > max_bytes)
-        fail(field, "longer than " + std::to_string(max_bytes) + " bytes");
-    if (required && v.text.empty()) fail(field, "must not be empty");
-    if (!json::is_printable(v.text)) fail(field, "contains control characters");
+        fail(package_field(i, member), "longer than " + std::to_string(max_bytes) + " bytes");
+    if (required && v.text.empty()) fail(package_field(i, member), "must not be empty");
+    if (!json::is_printable(v.text)) fail(package_field(i, member), "contains control characters");
     return std::move(v.text);
 }
 
@@ -427,12 +436,12 @@ std::vector<Software> read_software(RawInventory& raw) {
     software.reserve(raw.package_list.size());
     for (std::size_t i = 0; i < raw.package_list.size(); ++i) {
         RawPackage& package = raw.package_list[i];
-        const std::string where = "software[" + std::to_string(i) + "]";
-        if (package.self.kind != Kind::Object) fail(where, "must be an object");
-        if (package.has_unknown) fail(where + "." + package.first_unknown, "unknown field");
-        std::string name = read_string(package.name, where + ".name", true, 256);
+        if (package.self.kind != Kind::Object) fail(package_field(i), "must be an object");
+        if (package.has_unknown)
+            fail(package_field(i, package.first_unknown.c_str()), "unknown field");
+        std::string name = read_string(package.name, i, "name", true, 256);
         software.push_back(
-            {std::move(name), read_string(package.version, where + ".version", false, 256)});
+            {std::move(name), read_string(package.version, i, "version", false, 256)});
     }
     return software;
 }

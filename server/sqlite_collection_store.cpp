@@ -208,6 +208,16 @@ std::vector<std::string> SqliteCollectionStore::uids(const std::vector<std::int6
     return out;
 }
 
+bool SqliteCollectionStore::targeted(std::int64_t collection_id) {
+    // Any advertisement, whatever its state: a halted or cancelled one is still in (or just
+    // left) its clients' policies, and the builder decides what each policy lists.
+    const auto row = db_.cached(
+        "SELECT EXISTS (SELECT 1 FROM advertisement WHERE collection_id = ?1) OR EXISTS "
+        "(SELECT 1 FROM dp WHERE collection_id = ?1)");
+    row->bind(1, collection_id);
+    return row->step() && row->column_int64(0) != 0;
+}
+
 std::vector<std::int64_t> SqliteCollectionStore::ids_in(const char* sql, std::int64_t collection_id,
                                                         std::optional<std::int64_t> only_client) {
     std::string text = sql;
@@ -258,16 +268,21 @@ std::int64_t SqliteCollectionStore::store_members(const Collection& collection,
                         std::back_inserter(removed));
     if (!added.empty() || !removed.empty()) {
         const auto dirty = db_.cached("UPDATE client SET policy_dirty = 1 WHERE id = ?");
+        // A client's policy follows the collections it is in only through what targets them
+        // (advertisements, and distribution points as sources): a collection nothing targets
+        // — every new one — moves no policy, and its members are not marked. Whatever
+        // targets it later marks its members then, in its own transaction.
+        const bool moves_policies = targeted(collection.id);
         // A collection that had no members (a new one) gains exactly its members: they are
         // marked in one statement rather than one each (100,000 of them on a large site).
-        const bool mark_all_members = had.empty() && added.size() > 64;
+        const bool mark_all_members = moves_policies && had.empty() && added.size() > 64;
         if (!added.empty()) {
             const auto insert = db_.cached(
                 "INSERT INTO collection_member (collection_id, client_id) VALUES (?, ?)");
             for (std::int64_t id : added) {
                 insert->bind(1, collection.id).bind(2, id).run();
                 insert->reset();
-                if (mark_all_members) continue;
+                if (mark_all_members || !moves_policies) continue;
                 dirty->bind(1, id).run();
                 dirty->reset();
             }
@@ -284,6 +299,7 @@ std::int64_t SqliteCollectionStore::store_members(const Collection& collection,
             for (std::int64_t id : removed) {
                 remove->bind(1, collection.id).bind(2, id).run();
                 remove->reset();
+                if (!moves_policies) continue;
                 dirty->bind(1, id).run();
                 dirty->reset();
             }

@@ -28,6 +28,9 @@ class SqliteCollectionStore : public CollectionStore {
   private:
     void write_definition(std::int64_t id, const Collection& collection);
     void load_links(Collection& collection);
+    // Whether anything that goes into a policy targets the collection (an advertisement or a
+    // distribution point): only then do its membership changes mark clients' policies dirty.
+    bool targeted(std::int64_t collection_id);
     std::vector<std::int64_t> ids_in(const char* sql, std::int64_t collection_id,
                                      std::optional<std::int64_t> only_client);
     sql::Database& db_;

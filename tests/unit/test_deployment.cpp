@@ -33,7 +33,10 @@ BOOST_FIXTURE_TEST_CASE(CollectionsCombineQueriesMembersIncludesAndExcludes, Sit
     auto expected = std::vector<std::string>{big.uid, win.uid};
     std::sort(expected.begin(), expected.end());
     BOOST_TEST(members("target") == expected);
-    // Inventory changes move membership at once, and dirty only the client that moved.
+    // Inventory changes move membership at once, and dirty only the client that moved (once
+    // something targets the collection: see ANewCollectionMarksNoPolicyUntilSomethingTargetsIt).
+    release_to("ready");
+    ads.create(rita, hello_on("target"));
     db.exec("UPDATE client SET policy_dirty = 0");
     Inventory change;
     change.full = false;
@@ -486,23 +489,50 @@ BOOST_AUTO_TEST_CASE(AnOlderSiteGainsFeedEntriesForItsClientsAndLibrary) {
 
 // A new collection marks its members for a policy rebuild in one statement when it has many
 // (SqliteCollectionStore::store_members): exactly its members, nobody else.
-BOOST_FIXTURE_TEST_CASE(ANewLargeCollectionDirtiesExactlyItsMembers, Site) {
+// A client's policy follows its collections only through what targets them (advertisements,
+// distribution points): a new collection marks no policy; an advertisement marks its members;
+// from then on a membership change marks exactly the clients that moved.
+BOOST_FIXTURE_TEST_CASE(ANewCollectionMarksNoPolicyUntilSomethingTargetsIt, Site) {
     std::vector<std::string> debian;
     for (int i = 0; i < 100; ++i)
         debian.push_back(enrol("deb-" + std::to_string(i), "Debian", 4096, {}).uid);
-    const auto win = enrol("ws-win", "Windows", 8192, {});
-    db.exec("UPDATE client SET policy_dirty = 0");
-    BOOST_TEST(collection("debian", std::string("os.name == \"Debian\"")).member_count == 100);
-    std::vector<std::string> dirty;
-    sql::Statement rows = db.prepare("SELECT uid FROM client WHERE policy_dirty = 1 ORDER BY uid");
-    while (rows.step()) dirty.push_back(rows.column_text(0));
     std::sort(debian.begin(), debian.end());
-    BOOST_TEST(dirty == debian);
-    // A small one takes the statement per member; the same result.
-    db.exec("UPDATE client SET policy_dirty = 0");
+    const auto win = enrol("ws-win", "Windows", 8192, {});
+    const auto dirty = [&] {
+        std::vector<std::string> uids;
+        sql::Statement rows =
+            db.prepare("SELECT uid FROM client WHERE policy_dirty = 1 ORDER BY uid");
+        while (rows.step()) uids.push_back(rows.column_text(0));
+        db.exec("UPDATE client SET policy_dirty = 0");
+        return uids;
+    };
+    dirty();
+    BOOST_TEST(collection("debian", std::string("os.name == \"Debian\"")).member_count == 100);
+    BOOST_TEST(dirty().empty());
+    // Advertised: the advertisement marks its members.
+    release_to("ready");
+    ads.create(rita, hello_on("debian"));
+    BOOST_TEST(dirty() == debian);
+    // A targeted collection that had no members gains 100: all marked (in one statement).
+    BOOST_TEST(collection("later", std::string("os.name == \"Solaris\"")).member_count == 0);
+    ads.create(rita, hello_on("later"));
+    BOOST_TEST(dirty().empty());
+    Collection later = collections.show(vera, "later");
+    later.query = "os.name == \"Debian\"";
+    BOOST_TEST(collections.update(rita, later).member_count == 100);
+    BOOST_TEST(dirty() == debian);
+    // Then to the Windows machine: the 100 that left and the one that came, one by one.
+    later.query = "os.name == \"Windows\"";
+    BOOST_TEST(collections.update(rita, later).member_count == 1);
+    auto moved = debian;
+    moved.push_back(win.uid);
+    std::sort(moved.begin(), moved.end());
+    BOOST_TEST(dirty() == moved);
+    // An untargeted collection's members move without marking anyone.
+    Collection untargeted;
     BOOST_TEST(collection("windows", std::string("os.name == \"Windows\"")).member_count == 1);
-    sql::Statement one = db.prepare("SELECT uid FROM client WHERE policy_dirty = 1");
-    BOOST_REQUIRE(one.step());
-    BOOST_TEST(one.column_text(0) == win.uid);
-    BOOST_TEST(!one.step());
+    untargeted = collections.show(vera, "windows");
+    untargeted.query = "os.name == \"Debian\"";
+    BOOST_TEST(collections.update(rita, untargeted).member_count == 100);
+    BOOST_TEST(dirty().empty());
 }

@@ -711,7 +711,7 @@ BOOST_AUTO_TEST_CASE(TheQuickReaderTakesWhatAgentsSend) {
         report(0, 0),
         with(R"(, "facts": {"os.name": "Ubuntu", "os.version": 22.04, "hw.load": -0.5e-2,)"
              R"( "hw.memory_mb": 65536, "big": 123456789012345678, "neg": -9, "z": -0,)"
-             R"( "e": 1E5, "f": 2.5e+3, "site": "Z\u00fcrich"})"),
+             R"( "e": 1E5, "f": 2.5e+3, "g": 1e-300, "h": 123.456e2, "i": 0.1})"),
         with(",\n\t\"software\" : [ {\"name\" : \"Microsoft Visual C++ 2015-2022 (x64)\" ,"
              " \"version\":\"14.36\"} ,{\"name\":\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac "
              "\xf0\x9f\x98\x80\"}"
@@ -721,12 +721,14 @@ BOOST_AUTO_TEST_CASE(TheQuickReaderTakesWhatAgentsSend) {
     };
     for (std::size_t i = 0; i < texts.size(); ++i) {
         BOOST_TEST_CONTEXT("text " << i << ": " << shown(texts[i])) {
-            if (i != 2) BOOST_TEST(plain_reads_as_poco(texts[i]));
+            BOOST_TEST(plain_reads_as_poco(texts[i]));
             BOOST_TEST(same(texts[i]).rfind("ok ", 0) == 0u);
         }
     }
-    // \u escapes are Poco's to read (text 2 has one: declined, then read alike).
-    BOOST_TEST(!plain_reads_as_poco(texts[2]));
+    // \u escapes are Poco's to read: declined, then read alike.
+    const std::string escaped = with(R"(, "facts": {"site": "Z\u00fcrich"})");
+    BOOST_TEST(!plain_reads_as_poco(escaped));
+    BOOST_TEST(same(escaped).rfind("ok ", 0) == 0u);
     // Nesting to 64 is taken; deeper is Poco's.
     BOOST_TEST(plain_reads_as_poco(std::string(64, '[') + std::string(64, ']')));
     BOOST_TEST(!plain_reads_as_poco(std::string(65, '[') + std::string(65, ']')));

@@ -99,54 +99,48 @@ class PlainJsonReader {
         if (depth > kMaxDepth) return false;
         ++p_;
         handler_.startObject();
-        skip_space();
-        if (at('}')) {
-            ++p_;
-            handler_.endObject();
-            return true;
-        }
-        for (;;) {
+        const bool read = members('}', [&] {
             if (!at('"') || !string(key_)) return false;
             handler_.key(key_);
             skip_space();
             if (!at(':')) return false;
             ++p_;
             skip_space();
-            if (!value(depth)) return false;
-            skip_space();
-            if (at(',')) {
-                ++p_;
-                skip_space();
-                continue;
-            }
-            if (!at('}')) return false;
-            ++p_;
-            handler_.endObject();
-            return true;
-        }
+            return value(depth);
+        });
+        if (!read) return false;
+        handler_.endObject();
+        return true;
     }
 
     bool array(int depth) {
         if (depth > kMaxDepth) return false;
         ++p_;
         handler_.startArray();
+        if (!members(']', [&] { return value(depth); })) return false;
+        handler_.endArray();
+        return true;
+    }
+
+    // The members of an object or array, after its opening bracket, through `close`: each read
+    // by `member` (a key and its value, or a value), separated by commas.
+    template <typename Member>
+    bool members(char close, Member member) {
         skip_space();
-        if (at(']')) {
+        if (at(close)) {
             ++p_;
-            handler_.endArray();
             return true;
         }
         for (;;) {
-            if (!value(depth)) return false;
+            if (!member()) return false;
             skip_space();
             if (at(',')) {
                 ++p_;
                 skip_space();
                 continue;
             }
-            if (!at(']')) return false;
+            if (!at(close)) return false;
             ++p_;
-            handler_.endArray();
             return true;
         }
     }

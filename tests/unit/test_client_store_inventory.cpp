@@ -2,11 +2,8 @@
 // against what it holds, and what it then holds must be exactly the last report (a package
 // named twice: the last one). Random reports against that model, on the site's schema.
 #define BOOST_TEST_MODULE client_store_inventory
-#include <unistd.h>
-
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
-#include <filesystem>
 #include <map>
 #include <random>
 #include <string>
@@ -17,6 +14,7 @@
 #include "ferry/sqlite.h"
 #include "site_schema.h"
 #include "sqlite_client_store.h"
+#include "temp_dir.h"
 
 using namespace ferry;
 using namespace ferry::server;
@@ -24,11 +22,11 @@ using namespace ferry::server;
 namespace {
 
 struct Site {
-    sql::Database db{":memory:"};
+    sql::Database db;
     SqliteClientStore store{db};
     Client client;
 
-    Site() {
+    explicit Site(const std::string& path = ":memory:") : db(path) {
         db.migrate(site_migrations());
         EnrolmentSecret secret;
         secret.name = "s";
@@ -191,27 +189,12 @@ BOOST_AUTO_TEST_CASE(ADifferenceWorkedOutBeforeIsUsedOnlyWhileItHolds) {
 // The snapshot is one moment: a difference read while another connection writes is against
 // the sequence it read.
 BOOST_AUTO_TEST_CASE(TheDifferenceIsReadFromOneSnapshot) {
-    const std::string path = (std::filesystem::temp_directory_path() /
-                              ("ferry-diff-" + std::to_string(::getpid()) + ".db"))
-                                 .string();
-    std::filesystem::remove(path);
+    test::TempDir dir;
+    const std::string path = dir / "site.db";
     {
-        sql::Database writer_db(path);
-        writer_db.migrate(site_migrations());
-        SqliteClientStore writer(writer_db);
-        EnrolmentSecret secret;
-        secret.name = "s";
-        secret.created_by = "admin";
-        writer.add_secret(secret, "digest",
-                          ChangeLogEntry{1, "admin", "secret.create", "s", "", ""});
-        secret = writer.secrets().at(0);
-        Client client;
-        client.uid = "cl_0123456789abcdef";
-        client.hostname = "ws1";
-        client.state = "active";
-        client.enrolled_at = 1;
-        BOOST_REQUIRE(writer.enrol(secret, client, "token",
-                                   ChangeLogEntry{1, "ws1", "client.enrol", client.uid, "", ""}));
+        Site site(path);
+        SqliteClientStore& writer = site.store;
+        const Client& client = site.client;
         std::mt19937 random(9);
         const Inventory first = random_report(random, 1);
         BOOST_REQUIRE(writer.apply_inventory(client.id, first, 100, {}, nullptr));
@@ -236,7 +219,4 @@ BOOST_AUTO_TEST_CASE(TheDifferenceIsReadFromOneSnapshot) {
         const InventoryDiff later = reader.diff_inventory(client.id, random_report(random, 3));
         BOOST_TEST(later.against == 2);
     }
-    std::filesystem::remove(path);
-    std::filesystem::remove(path + "-wal");
-    std::filesystem::remove(path + "-shm");
 }

@@ -1,10 +1,10 @@
 #include "idle_poll_answers.h"
 
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 
 #include "console_files.h"
+#include "fault_log.h"
 #include "ferry/token.h"
 
 namespace ferry::server {
@@ -57,10 +57,7 @@ bool IdlePollAnswers::answer(const RequestHead& head, std::string& response) {
         unchanged = is_unchanged(head);
     } catch (const std::exception& e) {
         // The handler meets the same fault and reports it to the client; note it here too.
-        std::fprintf(stderr,
-                     "{\"level\": \"warning\", \"msg\": \"idle poll left to the handler\", "
-                     "\"error\": \"%s\"}\n",
-                     e.what());
+        log_fault("warning", "idle poll left to the handler", e.what());
         return false;
     }
     if (!unchanged) return false;

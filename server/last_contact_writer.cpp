@@ -1,8 +1,8 @@
 #include "last_contact_writer.h"
 
-#include <cstdio>
 #include <vector>
 
+#include "fault_log.h"
 #include "ferry/sqlite.h"
 
 namespace ferry::server {
@@ -50,10 +50,7 @@ void LastContactWriter::flush() {
         transaction.commit();
     } catch (const std::exception& e) {
         // Kept for the next round rather than lost; a later contact wins when both exist.
-        std::fprintf(stderr,
-                     "{\"level\": \"warning\", \"msg\": \"last contact not written yet\", "
-                     "\"clients\": %zu, \"error\": \"%s\"}\n",
-                     batch.size(), e.what());
+        log_fault("warning", "last contact not written yet", e.what(), "clients", batch.size());
         for (const auto& [client_id, at] : batch) note(client_id, at);
     }
 }

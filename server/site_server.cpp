@@ -171,16 +171,24 @@ std::vector<std::string> segments_after(const std::string& path, const std::stri
     return parts;
 }
 
+// What the site's request handlers share; SiteServer owns each part and outlives them all.
+struct SiteParts {
+    const SiteConfig& config;
+    Metrics& metrics;
+    ConnectionPool& pool;
+    InventoryWriter& inventory_writer;
+    LastContactWriter& contacts;
+};
+
 // One handler object per request (Poco's model); routing by exact path and method.
 class RouteHandler : public Poco::Net::HTTPRequestHandler {
   public:
-    RouteHandler(const SiteConfig& config, Metrics& metrics, ConnectionPool& pool,
-                 InventoryWriter& inventory_writer, LastContactWriter& contacts)
-        : config_(config),
-          metrics_(metrics),
-          pool_(pool),
-          inventory_writer_(inventory_writer),
-          contacts_(contacts) {}
+    explicit RouteHandler(const SiteParts& site)
+        : config_(site.config),
+          metrics_(site.metrics),
+          pool_(site.pool),
+          inventory_writer_(site.inventory_writer),
+          contacts_(site.contacts) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
         const auto start = std::chrono::steady_clock::now();
@@ -783,23 +791,13 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
 
 class RouteFactory : public FrontRouteFactory {
   public:
-    RouteFactory(const SiteConfig& config, Metrics& metrics, ConnectionPool& pool,
-                 InventoryWriter& inventory_writer, LastContactWriter& contacts)
-        : config_(config),
-          metrics_(metrics),
-          pool_(pool),
-          inventory_writer_(inventory_writer),
-          contacts_(contacts) {}
+    explicit RouteFactory(const SiteParts& site) : site_(site) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-        return new RouteHandler(config_, metrics_, pool_, inventory_writer_, contacts_);
+        return new RouteHandler(site_);
     }
 
   private:
-    const SiteConfig& config_;
-    Metrics& metrics_;
-    ConnectionPool& pool_;
-    InventoryWriter& inventory_writer_;
-    LastContactWriter& contacts_;
+    SiteParts site_;
 };
 
 }  // namespace
@@ -819,7 +817,7 @@ SiteServer::SiteServer(SiteConfig config)
     front_ = std::make_unique<HttpFront>(
         socket,
         Poco::SharedPtr<FrontRouteFactory>(
-            new RouteFactory(config_, metrics_, pool_, inventory_writer_, contacts_)),
+            new RouteFactory(SiteParts{config_, metrics_, pool_, inventory_writer_, contacts_})),
         http_server_params(kMaxThreads),
         idle_poll_answers(config_.database_path(), metrics_, contacts_));
     metrics_.count_connections_with([front = front_.get()] {

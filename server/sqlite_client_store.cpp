@@ -301,6 +301,16 @@ Inventory SqliteClientStore::changes_from(std::int64_t client_id, const Inventor
     return changes;
 }
 
+void SqliteClientStore::remove_rows(const char* sql, std::int64_t client_id,
+                                    const std::vector<std::string>& keys) {
+    if (keys.empty()) return;
+    const auto remove = db_.cached(sql);
+    for (const auto& key : keys) {
+        remove->bind(1, client_id).bind(2, key).run();
+        remove->reset();
+    }
+}
+
 InventoryDiff SqliteClientStore::diff_inventory(std::int64_t client_id, const Inventory& full) {
     sql::ReadTransaction snapshot(db_);  // the sequence and the rows as of one moment
     InventoryDiff diff;
@@ -317,8 +327,8 @@ InventoryDiff SqliteClientStore::diff_inventory(std::int64_t client_id, const In
 bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory& inventory,
                                         std::int64_t at, const std::function<void()>& within,
                                         const InventoryDiff* diff) {
-    // Every statement here is kept prepared on the connection: a report runs 5-7 of them, and
-    // preparing them anew each time cost more than running them.
+    // Every statement here is kept prepared on the connection: a report runs them hundreds of
+    // times, and preparing them anew each time cost more than running them.
     sql::Transaction transaction(db_);
     std::int64_t stored = 0;
     {
@@ -342,22 +352,10 @@ bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory&
         }
     }
     const Inventory& changes = *difference;
-    if (!changes.removed_facts.empty()) {
-        const auto remove_fact =
-            db_.cached("DELETE FROM client_fact WHERE client_id = ? AND key = ?");
-        for (const auto& key : changes.removed_facts) {
-            remove_fact->bind(1, client_id).bind(2, key).run();
-            remove_fact->reset();
-        }
-    }
-    if (!changes.removed_software.empty()) {
-        const auto remove_software =
-            db_.cached("DELETE FROM client_software WHERE client_id = ? AND name = ?");
-        for (const auto& name : changes.removed_software) {
-            remove_software->bind(1, client_id).bind(2, name).run();
-            remove_software->reset();
-        }
-    }
+    remove_rows("DELETE FROM client_fact WHERE client_id = ? AND key = ?", client_id,
+                changes.removed_facts);
+    remove_rows("DELETE FROM client_software WHERE client_id = ? AND name = ?", client_id,
+                changes.removed_software);
     if (!changes.facts.empty()) {
         // An upsert: a changed row is updated in place, where REPLACE deleted and re-inserted it.
         const auto put_fact = db_.cached(

@@ -36,6 +36,8 @@ class SqliteClientStore : public ClientStore {
 
   private:
     Inventory changes_from(std::int64_t client_id, const Inventory& full);
+    // Runs `sql` ("DELETE … WHERE client_id = ? AND <key> = ?") for each of `keys`.
+    void remove_rows(const char* sql, std::int64_t client_id, const std::vector<std::string>& keys);
     sql::Database& db_;
     LastContactWriter* contacts_ = nullptr;
 };

@@ -2,9 +2,9 @@
 
 #include <sqlite3.h>
 
-#include <cstdio>
 #include <utility>
 
+#include "fault_log.h"
 #include "ferry/error.h"
 #include "ferry/sqlite.h"
 
@@ -34,8 +34,13 @@ void WalCheckpointer::stop() {
 // reader or writer is still busy after a short wait it gives up until the next second.
 void WalCheckpointer::restart(sql::Database& db, int& log_frames, int& copied) {
     sqlite3_busy_timeout(db.handle(), kRestartWaitMs);
-    const int result = sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_RESTART,
-                                                 &log_frames, &copied);
+    run(db, SQLITE_CHECKPOINT_RESTART, log_frames, copied);
+}
+
+// One checkpoint in `mode`; "busy" (another checkpoint, or readers and writers still at work)
+// is not a fault: the next second tries again.
+void WalCheckpointer::run(sql::Database& db, int mode, int& log_frames, int& copied) {
+    const int result = sqlite3_wal_checkpoint_v2(db.handle(), nullptr, mode, &log_frames, &copied);
     if (result != SQLITE_OK && result != SQLITE_BUSY)
         throw Error(ErrorCode::Io, std::string("checkpoint: ") + sqlite3_errstr(result));
 }
@@ -49,17 +54,11 @@ int WalCheckpointer::checkpoint() {
         sql::Database db(database_path_, options);
         int log_frames = 0;
         int copied = 0;
-        const int result = sqlite3_wal_checkpoint_v2(
-            db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
-        if (result != SQLITE_OK && result != SQLITE_BUSY)
-            throw Error(ErrorCode::Io, std::string("checkpoint: ") + sqlite3_errstr(result));
+        run(db, SQLITE_CHECKPOINT_PASSIVE, log_frames, copied);
         if (log_frames > restart_frames_) restart(db, log_frames, copied);
         return log_frames > copied ? log_frames - copied : 0;
     } catch (const std::exception& e) {
-        std::fprintf(stderr,
-                     "{\"level\": \"warning\", \"msg\": \"write-ahead log not checkpointed\", "
-                     "\"error\": \"%s\"}\n",
-                     e.what());
+        log_fault("warning", "write-ahead log not checkpointed", e.what());
         return -1;
     }
 }

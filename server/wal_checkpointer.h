@@ -40,6 +40,7 @@ class WalCheckpointer {
 
   private:
     static void restart(sql::Database& db, int& log_frames, int& copied);
+    static void run(sql::Database& db, int mode, int& log_frames, int& copied);
 
     std::string database_path_;
     int restart_frames_;

@@ -1,6 +1,7 @@
 // replay_inventory: the serial part of inventory ingestion, alone. Benchmark-only.
 //
-//   replay_inventory --db SITE/ferry.db --pool POOL.tsv [--reports N] [--seed S]
+//   replay_inventory --db SITE/ferry.db --pool POOL.tsv [--reports N] [--seed S] [--batch B]
+//                    [--pragmas SQL]
 //
 // Opens a seeded site's database (seed_site) the way ferryd's InventoryWriter does and applies
 // N full inventory reports (default 5,000), each from a client drawn at random, with the
@@ -8,7 +9,10 @@
 // 150-300 packages drawn from the family's pool. Only SqliteClientStore::apply_inventory is
 // timed — the part of a report that holds the writer's mutex in ferryd, so the part that
 // bounds how many reports a site takes per second whatever the number of cores. The log is
-// checkpointed once a second, as ferryd's WalCheckpointer does. ferryd must not be running.
+// checkpointed once a second, as ferryd's WalCheckpointer does. The difference of each report
+// is worked out before the timer starts, as ferryd does before the mutex. --batch B puts B
+// reports in one transaction, --pragmas runs SQL on the connection first (experiments: see
+// docs/benchmarks.md). ferryd must not be running.
 // Prints: "replay: N reports, S s, R/s, U us each". Exit 0 on success, 2 on any error.
 #include <algorithm>
 #include <chrono>
@@ -47,8 +51,22 @@ struct Options {
 [[noreturn]] void usage(const std::string& why) {
     std::cerr << "replay_inventory: " << why
               << "\nusage: replay_inventory --db SITE/ferry.db --pool POOL.tsv [--reports N] "
-                 "[--seed S]\n";
+                 "[--seed S] [--batch B] [--pragmas SQL]\n";
     std::exit(2);
+}
+
+long long number_option(const std::string& name, const std::string& value, long long min) {
+    std::size_t used = 0;
+    long long number = 0;
+    try {
+        number = std::stoll(value, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != value.size() || number < min)
+        usage(name + " must be a whole number, at least " + std::to_string(min) + " (got \"" +
+              value + "\")");
+    return number;
 }
 
 Options parse(int argc, char** argv) {
@@ -62,18 +80,17 @@ Options parse(int argc, char** argv) {
         else if (arg == "--pool")
             o.pool = value;
         else if (arg == "--reports")
-            o.reports = std::stoll(value);
+            o.reports = number_option(arg, value, 1);
         else if (arg == "--batch")
-            o.batch = std::stoll(value);
+            o.batch = number_option(arg, value, 1);
         else if (arg == "--pragmas")
             o.pragmas = value;
         else if (arg == "--seed")
-            o.seed = static_cast<unsigned>(std::stoul(value));
+            o.seed = static_cast<unsigned>(number_option(arg, value, 0));
         else
             usage("unknown option " + arg);
     }
     if (o.db.empty() || o.pool.empty()) usage("--db and --pool are required");
-    if (o.reports < 1) usage("--reports must be at least 1");
     return o;
 }
 

@@ -77,13 +77,16 @@ struct Inventory {
     std::vector<std::string> removed_software;
 };
 
-// What a full report changes in what a client's inventory holds: `changes` is a change report
-// (facts and packages to write, keys and names to remove) worked out against the stored
-// inventory at sequence `against`. Only an applied report changes a client's inventory, and it
-// raises the sequence, so while the stored sequence is still `against` the difference holds.
+// What a full report changes in what a client's inventory holds, worked out against the stored
+// inventory at sequence `against`. `changes` is a change report: the facts to write and the
+// keys to remove, and the packages the store holds no entry for yet. `add_software` and
+// `remove_software` are the store's ids of the (name, version) entries the client gains and
+// loses. Only an applied report changes a client's inventory, and it raises the sequence, so
+// while the stored sequence is still `against` the difference holds.
 struct InventoryDiff {
     std::int64_t against = 0;
     Inventory changes;
+    std::vector<std::int64_t> add_software, remove_software;
 };
 
 constexpr std::size_t kMaxFacts = 1000;

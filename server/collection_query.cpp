@@ -485,13 +485,17 @@ class Parser {
         }
         advance();
         Sql sql;
-        sql.add("(EXISTS (SELECT 1 FROM client_software s WHERE s.client_id = c.id AND s.name = ")
+        // The software entries of that name (and version) are a list worked out once for the
+        // whole query; each client is then a probe of its primary key per entry.
+        sql.add(
+               "(EXISTS (SELECT 1 FROM client_software s WHERE s.client_id = c.id AND "
+               "s.software_id IN (SELECT w.id FROM software w WHERE w.name = ")
             .bind(expect_string("a package name in double quotes after \"contains\""));
         if (current_.kind == TokenKind::Word && to_lower(current_.value) == "version") {
             advance();
             sql.add(version_test());
         }
-        return sql.add("))");
+        return sql.add(")))");
     }
 
     // Versions are compared for equality only: as text "1.10" < "1.9", and a real version order
@@ -503,7 +507,7 @@ class Parser {
         if (current_.value != "==" && current_.value != "!=") {
             fail(current_, "a version compares only with == or != (versions do not order as text)");
         }
-        const char* op = current_.value == "==" ? " AND (s.version = " : " AND (s.version <> ";
+        const char* op = current_.value == "==" ? " AND (w.version = " : " AND (w.version <> ";
         advance();
         return Sql{}
             .add(op)

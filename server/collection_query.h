@@ -10,7 +10,8 @@
 // the inventory tables of the site schema:
 //   client(id INTEGER PRIMARY KEY, uid TEXT, hostname TEXT, ...)
 //   client_fact(client_id, key TEXT, text_value TEXT, num_value REAL)   -- one row per fact
-//   client_software(client_id, name TEXT, version TEXT)                 -- one row per package
+//   client_software(client_id, software_id)                             -- one row per package
+//   software(id INTEGER PRIMARY KEY, name TEXT, version TEXT)           -- every name@version seen
 #pragma once
 
 #include <cstddef>

@@ -393,6 +393,31 @@ ALTER TABLE advertisement ADD COLUMN backout_of INTEGER REFERENCES advertisement
 -- The deployment's results as they stood when the release was closed (JSON).
 ALTER TABLE release ADD COLUMN closing_results TEXT NOT NULL DEFAULT '';
 )sql"},
+        {"inventory software by number",
+         R"sql(
+-- Each installed package is stored as the id of its (name, version) entry: a client's rows are
+-- two integers each, a third of their size as text, and a report's writes compare integers in
+-- the B-tree. Inventory churn is the site's heaviest write load (docs/benchmarks.md). Entries
+-- are never deleted or renumbered: ferryd keeps the ids it has seen in memory (SoftwareIds).
+CREATE TABLE software (
+    id      INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL,
+    version TEXT NOT NULL,
+    UNIQUE (name, version)
+);
+INSERT INTO software (name, version)
+    SELECT DISTINCT name, version FROM client_software ORDER BY name, version;
+CREATE TABLE client_software_v2 (
+    client_id   INTEGER NOT NULL REFERENCES client(id),
+    software_id INTEGER NOT NULL REFERENCES software(id),
+    PRIMARY KEY (client_id, software_id)
+) WITHOUT ROWID;
+INSERT INTO client_software_v2 (client_id, software_id)
+    SELECT s.client_id, w.id FROM client_software s
+    JOIN software w ON w.name = s.name AND w.version = s.version ORDER BY 1, 2;
+DROP TABLE client_software;
+ALTER TABLE client_software_v2 RENAME TO client_software;
+)sql"},
     };
     return migrations;
 }

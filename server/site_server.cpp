@@ -178,6 +178,7 @@ struct SiteParts {
     ConnectionPool& pool;
     InventoryWriter& inventory_writer;
     LastContactWriter& contacts;
+    SoftwareIds& software_ids;
 };
 
 // One handler object per request (Poco's model); routing by exact path and method.
@@ -188,7 +189,8 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
           metrics_(site.metrics),
           pool_(site.pool),
           inventory_writer_(site.inventory_writer),
-          contacts_(site.contacts) {}
+          contacts_(site.contacts),
+          software_ids_(site.software_ids) {}
 
     void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
         const auto start = std::chrono::steady_clock::now();
@@ -557,9 +559,10 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
                 // still move the client on: the writer then works it out again).
                 std::optional<InventoryDiff> diff;
                 if (inventory.full && inventory.seq > caller.inventory_seq)
-                    diff = SqliteClientStore(db).diff_inventory(caller.id, inventory);
+                    diff = SqliteClientStore(db, nullptr, &software_ids_)
+                               .diff_inventory(caller.id, inventory);
                 return inventory_writer_.write([&](sql::Database& writer) {
-                    SqliteClientStore store(writer);
+                    SqliteClientStore store(writer, nullptr, &software_ids_);
                     return ClientService(store, wall_clock())
                         .report_inventory(caller, inventory, memberships_follow(writer, caller.id),
                                           diff ? &*diff : nullptr);
@@ -787,6 +790,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
     ConnectionPool& pool_;
     InventoryWriter& inventory_writer_;
     LastContactWriter& contacts_;
+    SoftwareIds& software_ids_;
 };
 
 class RouteFactory : public FrontRouteFactory {
@@ -816,8 +820,8 @@ SiteServer::SiteServer(SiteConfig config)
     if (config_.console_dir.empty()) config_.console_dir = default_console_dir();
     front_ = std::make_unique<HttpFront>(
         socket,
-        Poco::SharedPtr<FrontRouteFactory>(
-            new RouteFactory(SiteParts{config_, metrics_, pool_, inventory_writer_, contacts_})),
+        Poco::SharedPtr<FrontRouteFactory>(new RouteFactory(
+            SiteParts{config_, metrics_, pool_, inventory_writer_, contacts_, software_ids_})),
         http_server_params(kMaxThreads),
         idle_poll_answers(config_.database_path(), metrics_, contacts_));
     metrics_.count_connections_with([front = front_.get()] {

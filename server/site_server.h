@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "policy_worker.h"
 #include "site_config.h"
+#include "software_ids.h"
 #include "wal_checkpointer.h"
 
 namespace ferry::server {
@@ -41,6 +42,7 @@ class SiteServer {
     WalCheckpointer checkpointer_{config_.database_path()};  // the request connections' log
     LastContactWriter contacts_{config_.database_path()};    // clients' last contact
     InventoryWriter inventory_writer_{config_.database_path()};
+    SoftwareIds software_ids_;  // inventory's software entries, for every connection
     std::unique_ptr<HttpFront> front_;
 };
 

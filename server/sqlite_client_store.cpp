@@ -186,8 +186,9 @@ std::optional<Client> SqliteClientStore::find(const std::string& uid, bool with_
         if (!facts.column_is_null(2)) fact.number = facts.column_double(2);
         client.facts.push_back(fact);
     }
-    sql::Statement software =
-        db_.prepare("SELECT name, version FROM client_software WHERE client_id = ? ORDER BY name");
+    sql::Statement software = db_.prepare(
+        "SELECT w.name, w.version FROM client_software s JOIN software w ON w.id = s.software_id "
+        "WHERE s.client_id = ? ORDER BY w.name");
     software.bind(1, client.id);
     while (software.step())
         client.software.push_back({software.column_text(0), software.column_text(1)});
@@ -268,10 +269,62 @@ void SqliteClientStore::touch(std::int64_t client_id, std::int64_t at) {
         .run();
 }
 
+namespace {
+
+// The packages of a report, one per name: of two entries with one name the later is kept, as
+// it always was (the later one was written last). In name order.
+std::vector<const Software*> latest_per_name(const std::vector<Software>& software) {
+    std::vector<const Software*> sorted;
+    sorted.reserve(software.size());
+    for (const auto& package : software) sorted.push_back(&package);
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const Software* a, const Software* b) { return a->name < b->name; });
+    std::vector<const Software*> latest;
+    latest.reserve(sorted.size());
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        if (i + 1 == sorted.size() || sorted[i + 1]->name != sorted[i]->name)
+            latest.push_back(sorted[i]);
+    }
+    return latest;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> SqliteClientStore::committed_software_id(const Software& software) {
+    if (const auto known = ids_->find(software.name, software.version)) return known;
+    const auto row = db_.cached("SELECT id FROM software WHERE name = ? AND version = ?");
+    row->bind(1, software.name).bind(2, software.version);
+    if (!row->step()) return std::nullopt;
+    const std::int64_t id = row->column_int64(0);
+    ids_->learn(software.name, software.version, id);
+    return id;
+}
+
+std::int64_t SqliteClientStore::software_entry(const Software& software,
+                                               std::vector<NewEntry>& learnt) {
+    if (const auto known = ids_->find(software.name, software.version)) return *known;
+    std::int64_t id = 0;
+    {
+        const auto row = db_.cached("SELECT id FROM software WHERE name = ? AND version = ?");
+        row->bind(1, software.name).bind(2, software.version);
+        if (row->step()) id = row->column_int64(0);
+    }
+    if (id == 0) {
+        db_.cached("INSERT INTO software (name, version) VALUES (?, ?)")
+            ->bind(1, software.name)
+            .bind(2, software.version)
+            .run();
+        id = db_.last_insert_rowid();
+    }
+    learnt.push_back({software, id});
+    return id;
+}
+
 // A full report as the changes against what is stored: a machine that reports what it
 // reported before writes almost nothing (rewriting ~240 rows per report was the cost).
-Inventory SqliteClientStore::changes_from(std::int64_t client_id, const Inventory& full) {
-    Inventory changes;
+InventoryDiff SqliteClientStore::changes_from(std::int64_t client_id, const Inventory& full) {
+    InventoryDiff diff;
+    Inventory& changes = diff.changes;
     changes.full = false;
     changes.seq = full.seq;
     {
@@ -287,41 +340,96 @@ Inventory SqliteClientStore::changes_from(std::int64_t client_id, const Inventor
             },
             changes.facts, changes.removed_facts);
     }
-    {
-        const auto stored = db_.cached(
-            "SELECT name, version FROM client_software WHERE client_id = ? ORDER BY name");
-        stored->bind(1, client_id);
-        diff_against_stored(
-            *stored, full.software, [](const Software& s) -> std::string_view { return s.name; },
-            [](const Software& s, const sql::Statement& row) {
-                return row.column_view(1) == s.version;
-            },
-            changes.software, changes.removed_software);
+    // Packages: the ids the report names beside the ids held, both in order. A package at
+    // another version is another entry: the old one is removed and the new one added.
+    std::vector<std::int64_t> wanted;
+    wanted.reserve(full.software.size());
+    for (const Software* package : latest_per_name(full.software)) {
+        if (const auto id = committed_software_id(*package))
+            wanted.push_back(*id);
+        else
+            changes.software.push_back(*package);  // new to the site: no one holds it
     }
-    return changes;
-}
-
-void SqliteClientStore::remove_rows(const char* sql, std::int64_t client_id,
-                                    const std::vector<std::string>& keys) {
-    if (keys.empty()) return;
-    const auto remove = db_.cached(sql);
-    for (const auto& key : keys) {
-        remove->bind(1, client_id).bind(2, key).run();
-        remove->reset();
+    std::sort(wanted.begin(), wanted.end());
+    const auto stored = db_.cached(
+        "SELECT software_id FROM client_software WHERE client_id = ? ORDER BY software_id");
+    stored->bind(1, client_id);
+    auto next = wanted.begin();
+    while (stored->step()) {
+        const std::int64_t held = stored->column_int64(0);
+        for (; next != wanted.end() && *next < held; ++next) diff.add_software.push_back(*next);
+        if (next != wanted.end() && *next == held)
+            ++next;
+        else
+            diff.remove_software.push_back(held);
     }
+    diff.add_software.insert(diff.add_software.end(), next, wanted.end());
+    return diff;
 }
 
 InventoryDiff SqliteClientStore::diff_inventory(std::int64_t client_id, const Inventory& full) {
     sql::ReadTransaction snapshot(db_);  // the sequence and the rows as of one moment
-    InventoryDiff diff;
+    std::int64_t against = -1;
     {
         const auto current = db_.cached("SELECT inventory_seq FROM client WHERE id = ?");
         current->bind(1, client_id);
         // No such client: a difference against nothing, which apply_inventory never uses.
-        diff.against = current->step() ? current->column_int64(0) : -1;
+        if (current->step()) against = current->column_int64(0);
     }
-    diff.changes = changes_from(client_id, full);
+    InventoryDiff diff = changes_from(client_id, full);
+    diff.against = against;
     return diff;
+}
+
+void SqliteClientStore::write_facts(std::int64_t client_id, const Inventory& changes) {
+    if (!changes.removed_facts.empty()) {
+        const auto remove = db_.cached("DELETE FROM client_fact WHERE client_id = ? AND key = ?");
+        for (const auto& key : changes.removed_facts) {
+            remove->bind(1, client_id).bind(2, key).run();
+            remove->reset();
+        }
+    }
+    if (changes.facts.empty()) return;
+    // An upsert: a changed row is updated in place, where REPLACE deleted and re-inserted it.
+    const auto put_fact = db_.cached(
+        "INSERT INTO client_fact (client_id, key, text_value, num_value) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (client_id, key) DO UPDATE SET text_value = excluded.text_value, "
+        "num_value = excluded.num_value");
+    for (const auto& fact : changes.facts) {
+        put_fact->bind(1, client_id)
+            .bind(2, fact.key)
+            .bind(3, fact.text)
+            .bind(4, fact.number)
+            .run();
+        put_fact->reset();
+    }
+}
+
+void SqliteClientStore::add_software(std::int64_t client_id, std::int64_t software_id) {
+    // OR IGNORE: a difference that holds never names a held entry; should one, it is held.
+    const auto add =
+        db_.cached("INSERT OR IGNORE INTO client_software (client_id, software_id) VALUES (?, ?)");
+    add->bind(1, client_id).bind(2, software_id).run();
+    add->reset();
+}
+
+void SqliteClientStore::remove_software(std::int64_t client_id,
+                                        const std::vector<std::int64_t>& software_ids) {
+    if (software_ids.empty()) return;
+    const auto remove =
+        db_.cached("DELETE FROM client_software WHERE client_id = ? AND software_id = ?");
+    for (const std::int64_t id : software_ids) {
+        remove->bind(1, client_id).bind(2, id).run();
+        remove->reset();
+    }
+}
+
+void SqliteClientStore::remove_software_named(std::int64_t client_id, const std::string& name) {
+    const auto remove = db_.cached(
+        "DELETE FROM client_software WHERE client_id = ? AND software_id IN "
+        "(SELECT id FROM software WHERE name = ?)");
+    remove->bind(1, client_id).bind(2, name).run();
+    remove->reset();
 }
 
 bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory& inventory,
@@ -339,45 +447,28 @@ bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory&
     }
     if (inventory.seq <= stored) return true;  // a resend that raced with its first delivery
     if (!inventory.full && inventory.base != stored) return false;
-    // A full report writes only its difference from what is held: worked out before the
-    // writer was waited for when that still holds (see InventoryDiff), here otherwise.
-    Inventory worked_out;
-    const Inventory* difference = &inventory;
+    std::vector<NewEntry> learnt;
     if (inventory.full) {
-        if (diff && diff->against == stored) {
-            difference = &diff->changes;
-        } else {
+        // A full report writes only its difference from what is held: worked out before the
+        // writer was waited for when that still holds (see InventoryDiff), here otherwise.
+        InventoryDiff worked_out;
+        if (!diff || diff->against != stored) {
             worked_out = changes_from(client_id, inventory);
-            difference = &worked_out;
+            diff = &worked_out;
         }
-    }
-    const Inventory& changes = *difference;
-    remove_rows("DELETE FROM client_fact WHERE client_id = ? AND key = ?", client_id,
-                changes.removed_facts);
-    remove_rows("DELETE FROM client_software WHERE client_id = ? AND name = ?", client_id,
-                changes.removed_software);
-    if (!changes.facts.empty()) {
-        // An upsert: a changed row is updated in place, where REPLACE deleted and re-inserted it.
-        const auto put_fact = db_.cached(
-            "INSERT INTO client_fact (client_id, key, text_value, num_value) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (client_id, key) DO UPDATE SET text_value = excluded.text_value, "
-            "num_value = excluded.num_value");
-        for (const auto& fact : changes.facts) {
-            put_fact->bind(1, client_id)
-                .bind(2, fact.key)
-                .bind(3, fact.text)
-                .bind(4, fact.number)
-                .run();
-            put_fact->reset();
-        }
-    }
-    if (!changes.software.empty()) {
-        const auto put_software = db_.cached(
-            "INSERT INTO client_software (client_id, name, version) VALUES (?, ?, ?) "
-            "ON CONFLICT (client_id, name) DO UPDATE SET version = excluded.version");
-        for (const auto& package : changes.software) {
-            put_software->bind(1, client_id).bind(2, package.name).bind(3, package.version).run();
-            put_software->reset();
+        write_facts(client_id, diff->changes);
+        remove_software(client_id, diff->remove_software);
+        for (const std::int64_t id : diff->add_software) add_software(client_id, id);
+        for (const auto& package : diff->changes.software)
+            add_software(client_id, software_entry(package, learnt));
+    } else {
+        // A change report names packages: whatever version of each is held goes. In the order
+        // sent, so of two entries with one name the later stays.
+        write_facts(client_id, inventory);
+        for (const auto& name : inventory.removed_software) remove_software_named(client_id, name);
+        for (const auto& package : inventory.software) {
+            remove_software_named(client_id, package.name);
+            add_software(client_id, software_entry(package, learnt));
         }
     }
     db_.cached("UPDATE client SET inventory_seq = ?, inventory_at = ? WHERE id = ?")
@@ -387,6 +478,8 @@ bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory&
         .run();
     if (within) within();
     transaction.commit();
+    for (const auto& entry : learnt)
+        ids_->learn(entry.software.name, entry.software.version, entry.id);
     return true;
 }
 

@@ -4,16 +4,19 @@
 #include "client.h"
 #include "ferry/sqlite.h"
 #include "last_contact_writer.h"
+#include "software_ids.h"
 
 namespace ferry::server {
 
 class SqliteClientStore : public ClientStore {
   public:
-    explicit SqliteClientStore(sql::Database& db) : db_(db) {}
     // With `contacts`, touch() notes the contact there (written within a second, batched)
     // instead of writing it now: a request then makes no write of its own just for that.
-    SqliteClientStore(sql::Database& db, LastContactWriter* contacts)
-        : db_(db), contacts_(contacts) {}
+    // With `software_ids`, the ids of software entries are looked up there and what is learnt
+    // is kept there, for every store of the process; without, in this store only.
+    explicit SqliteClientStore(sql::Database& db, LastContactWriter* contacts = nullptr,
+                               SoftwareIds* software_ids = nullptr)
+        : db_(db), contacts_(contacts), ids_(software_ids ? software_ids : &own_ids_) {}
     void add_secret(const EnrolmentSecret& secret, const std::string& digest,
                     const ChangeLogEntry& entry) override;
     std::vector<EnrolmentSecret> secrets() override;
@@ -35,11 +38,26 @@ class SqliteClientStore : public ClientStore {
     InventoryDiff diff_inventory(std::int64_t client_id, const Inventory& full) override;
 
   private:
-    Inventory changes_from(std::int64_t client_id, const Inventory& full);
-    // Runs `sql` ("DELETE … WHERE client_id = ? AND <key> = ?") for each of `keys`.
-    void remove_rows(const char* sql, std::int64_t client_id, const std::vector<std::string>& keys);
+    // A software entry learnt by a write transaction: kept in ids_ once it is committed.
+    struct NewEntry {
+        Software software;
+        std::int64_t id;
+    };
+    // Works out a full report's difference; `against` is left to the caller. Reads only
+    // committed rows: it runs before its transaction writes anything.
+    InventoryDiff changes_from(std::int64_t client_id, const Inventory& full);
+    // The committed id of `name` at `version`, from ids_ or the database (then kept in ids_).
+    std::optional<std::int64_t> committed_software_id(const Software& software);
+    // The id of the entry of `software`, added when there is none (within a write transaction).
+    std::int64_t software_entry(const Software& software, std::vector<NewEntry>& learnt);
+    void write_facts(std::int64_t client_id, const Inventory& changes);
+    void add_software(std::int64_t client_id, std::int64_t software_id);
+    void remove_software(std::int64_t client_id, const std::vector<std::int64_t>& software_ids);
+    void remove_software_named(std::int64_t client_id, const std::string& name);
     sql::Database& db_;
     LastContactWriter* contacts_ = nullptr;
+    SoftwareIds own_ids_;
+    SoftwareIds* ids_;
 };
 
 }  // namespace ferry::server

@@ -30,8 +30,10 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ferry/error.h"
@@ -458,8 +460,28 @@ int seed(const Options& options) {
         "'secret:bench-seed', 'client.enrol', ?, '', 'active')");
     ferry::sql::Statement add_fact = db.prepare(
         "INSERT INTO client_fact (client_id, key, text_value, num_value) VALUES (?, ?, ?, ?)");
+    // Every (name, version) the pools hold gets its software entry first, in name order, so
+    // that a client's packages, taken in name order, come in the order of the primary key.
+    std::map<std::pair<std::string, std::string>, std::int64_t> software_ids;
+    for (const auto& pool : pools) {
+        for (const auto& p : pool) {
+            software_ids.emplace(std::make_pair(p.name, p.version), 0);
+            software_ids.emplace(std::make_pair(p.name, p.older), 0);
+        }
+    }
+    {
+        ferry::sql::Transaction transaction(db);
+        ferry::sql::Statement add_entry =
+            db.prepare("INSERT INTO software (name, version) VALUES (?, ?)");
+        for (auto& [entry, id] : software_ids) {
+            add_entry.bind(1, entry.first).bind(2, entry.second).run();
+            add_entry.reset();
+            id = db.last_insert_rowid();
+        }
+        transaction.commit();
+    }
     ferry::sql::Statement add_software =
-        db.prepare("INSERT INTO client_software (client_id, name, version) VALUES (?, ?, ?)");
+        db.prepare("INSERT INTO client_software (client_id, software_id) VALUES (?, ?)");
 
     long long fact_rows = 0, software_rows = 0;
     static const char* hex = "0123456789abcdef";
@@ -526,10 +548,8 @@ int seed(const Options& options) {
                     if (!take) continue;
                     --wanted;
                 }
-                add_software.bind(1, id)
-                    .bind(2, p.name)
-                    .bind(3, behind && random.chance(0.2) ? p.older : p.version)
-                    .run();
+                const std::string& version = behind && random.chance(0.2) ? p.older : p.version;
+                add_software.bind(1, id).bind(2, software_ids.at({p.name, version})).run();
                 add_software.reset();
                 ++software_rows;
             }

@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -172,13 +173,13 @@ BOOST_AUTO_TEST_CASE(ADifferenceWorkedOutBeforeIsUsedOnlyWhileItHolds) {
         const std::int64_t before = site.changes();
         BOOST_REQUIRE(site.store.apply_inventory(site.client.id, first, 100 + seq, {}, &for_first));
         BOOST_TEST(held(site.store, site.client.uid) == expected(first), "report " << seq);
-        // The first's difference held, so it wrote no more rows than it names (and the
-        // client row).
+        // The first's difference held, so it wrote no more rows than it names (a package new
+        // to the site is two: its entry and the client's row; and the client row).
         BOOST_TEST(site.changes() - before <=
-                   static_cast<std::int64_t>(for_first.changes.facts.size() +
-                                             for_first.changes.software.size() +
-                                             for_first.changes.removed_facts.size() +
-                                             for_first.changes.removed_software.size() + 1));
+                   static_cast<std::int64_t>(
+                       for_first.changes.facts.size() + 2 * for_first.changes.software.size() +
+                       for_first.changes.removed_facts.size() + for_first.add_software.size() +
+                       for_first.remove_software.size() + 1));
         // The second's is stale now: it is worked out again.
         BOOST_REQUIRE(
             site.store.apply_inventory(site.client.id, second, 101 + seq, {}, &for_second));
@@ -212,11 +213,128 @@ BOOST_AUTO_TEST_CASE(TheDifferenceIsReadFromOneSnapshot) {
             BOOST_TEST(same_snapshot.against == 1);
             // The rows too are seq 1's: the same difference.
             BOOST_TEST(expected(same_snapshot.changes) == expected(early.changes));
-            BOOST_TEST(same_snapshot.changes.removed_software == early.changes.removed_software);
+            BOOST_TEST(same_snapshot.add_software == early.add_software);
+            BOOST_TEST(same_snapshot.remove_software == early.remove_software);
             BOOST_TEST(same_snapshot.changes.removed_facts == early.changes.removed_facts);
         }
         // A new snapshot sees seq 2, and nothing left to change.
         const InventoryDiff later = reader.diff_inventory(client.id, random_report(random, 3));
         BOOST_TEST(later.against == 2);
     }
+}
+
+// A change report names packages: whatever version of one is held goes, and of two entries
+// with one name the later stays, as with a full report.
+BOOST_AUTO_TEST_CASE(AChangeReportReplacesThePackagesItNames) {
+    Site site;
+    Inventory full;
+    full.seq = 1;
+    full.software = {{"curl", "7.88"}, {"nginx", "1.22"}, {"vim", "9.0"}};
+    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, full, 100, {}, nullptr));
+    Inventory change;
+    change.full = false;
+    change.seq = 2;
+    change.base = 1;
+    change.software = {{"nginx", "1.24"}, {"zsh", "5.9"}, {"zsh", "5.8"}, {"curl", "7.88"}};
+    change.removed_software = {"vim", "not-held"};
+    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, change, 101, {}, nullptr));
+    BOOST_TEST(held(site.store, site.client.uid) == "|curl@7.88;nginx@1.24;zsh@5.8;");
+    // A change against another base is refused, and changes nothing.
+    change.seq = 3;
+    change.base = 1;
+    change.software = {{"vim", "9.1"}};
+    BOOST_TEST(!site.store.apply_inventory(site.client.id, change, 102, {}, nullptr));
+    BOOST_TEST(held(site.store, site.client.uid) == "|curl@7.88;nginx@1.24;zsh@5.8;");
+}
+
+// Clients share the entries of what they have in common: one per name and version.
+BOOST_AUTO_TEST_CASE(ClientsShareSoftwareEntries) {
+    Site site;
+    Client second;
+    second.uid = "cl_fedcba9876543210";
+    second.hostname = "ws2";
+    second.state = "active";
+    second.enrolled_at = 1;
+    BOOST_REQUIRE(site.store.enrol(site.store.secrets().at(0), second, "token2",
+                                   ChangeLogEntry{1, "ws2", "client.enrol", second.uid, "", ""}));
+    Inventory report;
+    report.seq = 1;
+    report.software = {{"curl", "7.88"}, {"nginx", "1.22"}};
+    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 100, {}, nullptr));
+    report.software = {{"curl", "7.88"}, {"nginx", "1.24"}};
+    BOOST_REQUIRE(site.store.apply_inventory(second.id, report, 100, {}, nullptr));
+    sql::Statement entries = site.db.prepare("SELECT count(*) FROM software");
+    entries.step();
+    BOOST_TEST(entries.column_int64(0) == 3);
+    BOOST_TEST(held(site.store, site.client.uid) == "|curl@7.88;nginx@1.22;");
+    BOOST_TEST(held(site.store, second.uid) == "|curl@7.88;nginx@1.24;");
+}
+
+// The ids shared by every store of a process hold only committed entries: a report whose
+// transaction rolls back teaches nothing, and the next one that names the same packages
+// writes them.
+BOOST_AUTO_TEST_CASE(SharedIdsLearnOnlyCommittedEntries) {
+    Site site;
+    SoftwareIds ids;
+    SqliteClientStore store(site.db, nullptr, &ids);
+    Inventory report;
+    report.seq = 1;
+    report.software = {{"curl", "7.88"}, {"nginx", "1.22"}};
+    BOOST_CHECK_THROW(store.apply_inventory(
+                          site.client.id, report, 100,
+                          [] { throw std::runtime_error("membership failed"); }, nullptr),
+                      std::runtime_error);
+    BOOST_TEST(ids.size() == 0u);
+    BOOST_TEST(held(store, site.client.uid) == "|");
+    BOOST_REQUIRE(store.apply_inventory(site.client.id, report, 101, {}, nullptr));
+    BOOST_TEST(ids.size() == 2u);
+    BOOST_TEST(held(store, site.client.uid) == "|curl@7.88;nginx@1.22;");
+    // Another store on another connection finds them there, and works out the same difference.
+    SqliteClientStore other(site.db, nullptr, &ids);
+    report.seq = 2;
+    report.software = {{"curl", "7.88"}, {"nginx", "1.24"}};
+    const InventoryDiff diff = other.diff_inventory(site.client.id, report);
+    BOOST_TEST(diff.add_software.empty());  // nginx 1.24 is new to the site
+    BOOST_TEST(diff.changes.software.size() == 1u);
+    BOOST_TEST(diff.remove_software.size() == 1u);  // nginx 1.22
+    BOOST_REQUIRE(other.apply_inventory(site.client.id, report, 102, {}, &diff));
+    BOOST_TEST(ids.size() == 3u);
+    BOOST_TEST(held(store, site.client.uid) == "|curl@7.88;nginx@1.24;");
+}
+
+BOOST_AUTO_TEST_CASE(SharedIdsStopLearningAtTheirBound) {
+    SoftwareIds ids;
+    for (std::size_t i = 0; i < SoftwareIds::kMaxEntries + 10; ++i)
+        ids.learn("package", std::to_string(i), static_cast<std::int64_t>(i) + 1);
+    BOOST_TEST(ids.size() == SoftwareIds::kMaxEntries);
+    BOOST_TEST(ids.find("package", "0").value_or(0) == 1);
+    BOOST_TEST(!ids.find("package", std::to_string(SoftwareIds::kMaxEntries)));
+    // A name and a version never run together: "a" at "bc" is not "ab" at "c".
+    ids.learn("a", "bc", 7);
+    BOOST_TEST(!ids.find("ab", "c"));
+}
+
+// A site whose inventory was stored by name and version (before "inventory software by
+// number") holds the same packages after the migration.
+BOOST_AUTO_TEST_CASE(TheMigrationKeepsWhatClientsHold) {
+    sql::Database db(":memory:");
+    std::vector<sql::Migration> before = site_migrations();
+    const auto step = std::find_if(before.begin(), before.end(), [](const sql::Migration& m) {
+        return m.description == "inventory software by number";
+    });
+    BOOST_REQUIRE(step != before.end());
+    before.erase(step, before.end());
+    db.migrate(before);
+    db.exec(
+        "INSERT INTO client (id, uid, hostname, token_digest, state, enrolled_at) VALUES "
+        "(1, 'cl_1', 'a', 'd1', 'active', 1), (2, 'cl_2', 'b', 'd2', 'active', 1);"
+        "INSERT INTO client_software (client_id, name, version) VALUES (1, 'nginx', '1.22'), "
+        "(1, 'curl', '7.88'), (2, 'nginx', '1.24'), (2, 'curl', '7.88');");
+    db.migrate(site_migrations());
+    SqliteClientStore store(db);
+    BOOST_TEST(held(store, "cl_1") == "|curl@7.88;nginx@1.22;");
+    BOOST_TEST(held(store, "cl_2") == "|curl@7.88;nginx@1.24;");
+    sql::Statement entries = db.prepare("SELECT count(*) FROM software");
+    entries.step();
+    BOOST_TEST(entries.column_int64(0) == 3);
 }

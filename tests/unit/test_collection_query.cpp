@@ -20,8 +20,10 @@ const char* const kSchema = R"sql(
 CREATE TABLE client (id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE, hostname TEXT NOT NULL);
 CREATE TABLE client_fact (client_id INTEGER NOT NULL, key TEXT NOT NULL, text_value TEXT,
                           num_value REAL, PRIMARY KEY (client_id, key)) WITHOUT ROWID;
-CREATE TABLE client_software (client_id INTEGER NOT NULL, name TEXT NOT NULL,
-                              version TEXT NOT NULL, PRIMARY KEY (client_id, name)) WITHOUT ROWID;
+CREATE TABLE software (id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL,
+                       UNIQUE (name, version));
+CREATE TABLE client_software (client_id INTEGER NOT NULL, software_id INTEGER NOT NULL,
+                              PRIMARY KEY (client_id, software_id)) WITHOUT ROWID;
 )sql";
 
 // Five clients. c-05 lacks os.name and reports a memory size that is not a number.
@@ -40,9 +42,10 @@ INSERT INTO client_fact VALUES
   (4, 'hw.temp_offset', '-2.5', -2.5),
   (5, 'hw.memory_mb', 'unknown', NULL), (5, 'location', 'O''Brien''s "lab"', NULL),
   (5, 'site.name', 'Zürich', NULL);
-INSERT INTO client_software VALUES
-  (1, 'nginx', '1.22.1'), (1, 'openssl', '3.0.11'), (2, 'nginx', '1.18.0'),
-  (3, 'postgresql', '15.4'), (3, 'openssl', '3.0.11'), (4, 'firefox', '115.3');
+INSERT INTO software VALUES
+  (1, 'nginx', '1.22.1'), (2, 'openssl', '3.0.11'), (3, 'nginx', '1.18.0'),
+  (4, 'postgresql', '15.4'), (5, 'firefox', '115.3'), (6, 'nginx', '1.24.0');
+INSERT INTO client_software VALUES (1, 1), (1, 2), (2, 3), (3, 4), (3, 2), (4, 5);
 )sql";
 
 // Every character the compiler may emit: identifiers, spaces, parentheses, operators, `?`.
@@ -134,8 +137,8 @@ BOOST_AUTO_TEST_CASE(CompilesToParameterisedSqlWithKeysAndLiteralsBound) {
     BOOST_TEST(h.where == "(c.hostname GLOB ?)");
     const CompiledQuery s = compile_collection_query(R"(software contains "nginx")");
     BOOST_TEST(s.where ==
-               "(EXISTS (SELECT 1 FROM client_software s WHERE s.client_id = c.id AND s.name = "
-               "?))");
+               "(EXISTS (SELECT 1 FROM client_software s WHERE s.client_id = c.id AND "
+               "s.software_id IN (SELECT w.id FROM software w WHERE w.name = ?)))");
 }
 
 BOOST_FIXTURE_TEST_CASE(TheDesignExampleSelectsLargeDebianHostsWithoutNginx, Inventory) {

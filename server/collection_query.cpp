@@ -484,35 +484,55 @@ class Parser {
                                describe(current_));
         }
         advance();
+        const std::string name =
+            expect_string("a package name in double quotes after \"contains\"");
         Sql sql;
-        // The software entries of that name (and version) are a list worked out once for the
-        // whole query; each client is then a probe of its primary key per entry.
-        sql.add(
-               "(EXISTS (SELECT 1 FROM client_software s WHERE s.client_id = c.id AND "
-               "s.software_id IN (SELECT w.id FROM software w WHERE w.name = ")
-            .bind(expect_string("a package name in double quotes after \"contains\""));
+        sql.add("(EXISTS (SELECT 1 FROM client_software s WHERE s.client_id = c.id AND ");
         if (current_.kind == TokenKind::Word && to_lower(current_.value) == "version") {
             advance();
-            sql.add(version_test());
+            sql.add(version_test(name));
+        } else {
+            sql.add(any_version(name));
         }
-        return sql.add(")))");
+        return sql.add("))");
+    }
+
+    // A name's entries are one block of ids (kSoftwareIdsPerName), so any version of it is one
+    // range of a client's rows; the bounds are worked out once for the whole query.
+    static Sql any_version(const std::string& name) {
+        return Sql{}
+            .add("s.software_id BETWEEN (SELECT min(w.id) FROM software w WHERE w.name = ")
+            .bind(name)
+            .add(") AND (SELECT max(w.id) FROM software w WHERE w.name = ")
+            .bind(name)
+            .add(")");
+    }
+
+    static Sql entry_id(const std::string& name, const std::string& version) {
+        return Sql{}
+            .add("(SELECT w.id FROM software w WHERE w.name = ")
+            .bind(name)
+            .add(" AND w.version = ")
+            .bind(version)
+            .add(")");
     }
 
     // Versions are compared for equality only: as text "1.10" < "1.9", and a real version order
     // is the package format's business, not this language's.
-    Sql version_test() {
+    Sql version_test(const std::string& name) {
         if (current_.kind != TokenKind::Compare) {
             fail(current_, "expected == or != after \"version\", found " + describe(current_));
         }
         if (current_.value != "==" && current_.value != "!=") {
             fail(current_, "a version compares only with == or != (versions do not order as text)");
         }
-        const char* op = current_.value == "==" ? " AND (w.version = " : " AND (w.version <> ";
+        const bool equal = current_.value == "==";
         advance();
-        return Sql{}
-            .add(op)
-            .bind(expect_string("a version in double quotes after \"==\" or \"!=\""))
-            .add(")");
+        const std::string version =
+            expect_string("a version in double quotes after \"==\" or \"!=\"");
+        if (equal) return Sql{}.add("s.software_id = ").add(entry_id(name, version));
+        // IS NOT: a version no client has is no entry (NULL), and every version differs from it.
+        return any_version(name).add(" AND s.software_id IS NOT ").add(entry_id(name, version));
     }
 
     // A test after a field: OP literal | "matches" STRING | "in" "(" literal {"," literal} ")"

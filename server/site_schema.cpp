@@ -399,14 +399,19 @@ ALTER TABLE release ADD COLUMN closing_results TEXT NOT NULL DEFAULT '';
 -- two integers each, a third of their size as text, and a report's writes compare integers in
 -- the B-tree. Inventory churn is the site's heaviest write load (docs/benchmarks.md). Entries
 -- are never deleted or renumbered: ferryd keeps the ids it has seen in memory (SoftwareIds).
+-- Each name has a block of 2^20 ids (kSoftwareIdsPerName), its versions numbered within it, so
+-- that "software contains NAME" is one range of a client's rows.
 CREATE TABLE software (
     id      INTEGER PRIMARY KEY,
     name    TEXT NOT NULL,
     version TEXT NOT NULL,
     UNIQUE (name, version)
 );
-INSERT INTO software (name, version)
-    SELECT DISTINCT name, version FROM client_software ORDER BY name, version;
+INSERT INTO software (id, name, version)
+    SELECT dense_rank() OVER (ORDER BY name) * 1048576
+               + row_number() OVER (PARTITION BY name ORDER BY version) - 1,
+           name, version
+    FROM (SELECT DISTINCT name, version FROM client_software) ORDER BY 1;
 CREATE TABLE client_software_v2 (
     client_id   INTEGER NOT NULL REFERENCES client(id),
     software_id INTEGER NOT NULL REFERENCES software(id),

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ferry/error.h"
+#include "site_schema.h"
 #include "sqlite_user_store.h"
 
 namespace ferry::server {
@@ -310,14 +311,40 @@ std::int64_t SqliteClientStore::software_entry(const Software& software,
         if (row->step()) id = row->column_int64(0);
     }
     if (id == 0) {
-        db_.cached("INSERT INTO software (name, version) VALUES (?, ?)")
-            ->bind(1, software.name)
-            .bind(2, software.version)
+        id = new_software_id(software);
+        db_.cached("INSERT INTO software (id, name, version) VALUES (?, ?, ?)")
+            ->bind(1, id)
+            .bind(2, software.name)
+            .bind(3, software.version)
             .run();
-        id = db_.last_insert_rowid();
     }
     learnt.push_back({software, id});
     return id;
+}
+
+// The next id of the name's block, or the first of a new block (see kSoftwareIdsPerName).
+std::int64_t SqliteClientStore::new_software_id(const Software& software) {
+    std::optional<std::int64_t> last_of_name;
+    {
+        const auto row = db_.cached("SELECT max(id) FROM software WHERE name = ?");
+        row->bind(1, software.name).step();
+        if (!row->column_is_null(0)) last_of_name = row->column_int64(0);
+    }
+    if (last_of_name) {
+        const std::int64_t next = *last_of_name + 1;
+        if (next % kSoftwareIdsPerName == 0) {
+            throw Error(ErrorCode::LimitExceeded,
+                        "software: the site holds " + std::to_string(kSoftwareIdsPerName) +
+                            " versions of \"" + software.name.substr(0, 80) +
+                            "\" already, its most; no new one is taken");
+        }
+        return next;
+    }
+    const auto last = db_.cached("SELECT max(id) FROM software");
+    last->step();
+    const std::int64_t blocks =
+        last->column_is_null(0) ? 0 : last->column_int64(0) / kSoftwareIdsPerName;
+    return (blocks + 1) * kSoftwareIdsPerName;
 }
 
 // A full report as the changes against what is stored: a machine that reports what it

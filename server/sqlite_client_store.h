@@ -50,6 +50,7 @@ class SqliteClientStore : public ClientStore {
     std::optional<std::int64_t> committed_software_id(const Software& software);
     // The id of the entry of `software`, added when there is none (within a write transaction).
     std::int64_t software_entry(const Software& software, std::vector<NewEntry>& learnt);
+    std::int64_t new_software_id(const Software& software);
     void write_facts(std::int64_t client_id, const Inventory& changes);
     void add_software(std::int64_t client_id, std::int64_t software_id);
     void remove_software(std::int64_t client_id, const std::vector<std::int64_t>& software_ids);

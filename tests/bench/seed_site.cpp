@@ -470,13 +470,20 @@ int seed(const Options& options) {
         }
     }
     {
+        // Ids as ferryd gives them: a block per name, its versions in turn (site_schema.h).
         ferry::sql::Transaction transaction(db);
         ferry::sql::Statement add_entry =
-            db.prepare("INSERT INTO software (name, version) VALUES (?, ?)");
+            db.prepare("INSERT INTO software (id, name, version) VALUES (?, ?, ?)");
+        std::int64_t next = 0;
+        const std::string* name = nullptr;
         for (auto& [entry, id] : software_ids) {
-            add_entry.bind(1, entry.first).bind(2, entry.second).run();
+            if (!name || *name != entry.first)
+                next = (next / ferry::server::kSoftwareIdsPerName + 1) *
+                       ferry::server::kSoftwareIdsPerName;
+            name = &entry.first;
+            id = next++;
+            add_entry.bind(1, id).bind(2, entry.first).bind(3, entry.second).run();
             add_entry.reset();
-            id = db.last_insert_rowid();
         }
         transaction.commit();
     }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "client.h"
+#include "ferry/error.h"
 #include "ferry/sqlite.h"
 #include "site_schema.h"
 #include "sqlite_client_store.h"
@@ -334,7 +335,50 @@ BOOST_AUTO_TEST_CASE(TheMigrationKeepsWhatClientsHold) {
     SqliteClientStore store(db);
     BOOST_TEST(held(store, "cl_1") == "|curl@7.88;nginx@1.22;");
     BOOST_TEST(held(store, "cl_2") == "|curl@7.88;nginx@1.24;");
-    sql::Statement entries = db.prepare("SELECT count(*) FROM software");
-    entries.step();
-    BOOST_TEST(entries.column_int64(0) == 3);
+    // In blocks, as ferryd gives them: curl's block, then nginx's with its two versions.
+    std::vector<std::string> entries;
+    sql::Statement rows = db.prepare("SELECT id, name, version FROM software ORDER BY id");
+    while (rows.step())
+        entries.push_back(std::to_string(rows.column_int64(0)) + " " + rows.column_text(1) + "@" +
+                          rows.column_text(2));
+    const std::vector<std::string> blocks = {"1048576 curl@7.88", "2097152 nginx@1.22",
+                                             "2097153 nginx@1.24"};
+    BOOST_TEST(entries == blocks, boost::test_tools::per_element());
+}
+
+// Each name has a block of ids and its versions take them in turn, so that any version of a
+// name is one range (a collection query's "software contains"). A full block is refused.
+BOOST_AUTO_TEST_CASE(EachNameHasABlockOfIds) {
+    Site site;
+    Inventory report;
+    report.seq = 1;
+    report.software = {{"nginx", "1.22"}, {"curl", "7.88"}};
+    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 100, {}, nullptr));
+    report.seq = 2;
+    report.software = {{"nginx", "1.24"}, {"curl", "7.88"}, {"zsh", "5.9"}};
+    BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 101, {}, nullptr));
+    std::map<std::string, std::int64_t> ids;
+    sql::Statement rows = site.db.prepare("SELECT name || '@' || version, id FROM software");
+    while (rows.step()) ids[rows.column_text(0)] = rows.column_int64(1);
+    const std::int64_t block = kSoftwareIdsPerName;
+    BOOST_TEST(ids.size() == 4u);
+    BOOST_TEST(ids["curl@7.88"] / block != ids["nginx@1.22"] / block);
+    BOOST_TEST(ids["nginx@1.24"] == ids["nginx@1.22"] + 1);
+    BOOST_TEST(ids["zsh@5.9"] % block == 0);
+    BOOST_TEST(ids["zsh@5.9"] / block > std::max(ids["curl@7.88"], ids["nginx@1.24"]) / block);
+    // The last id of a block taken: no new version of that name, and the report changes nothing.
+    site.db.prepare("INSERT INTO software (id, name, version) VALUES (?, 'zsh', 'last')")
+        .bind(1, ids["zsh@5.9"] + block - 1)
+        .run();
+    report.seq = 3;
+    report.software = {{"zsh", "6.0"}};
+    try {
+        site.store.apply_inventory(site.client.id, report, 102, {}, nullptr);
+        BOOST_FAIL("a version past the block was taken");
+    } catch (const Error& e) {
+        BOOST_TEST((e.code() == ErrorCode::LimitExceeded));
+        BOOST_TEST(std::string(e.what()).find("versions of \"zsh\"") != std::string::npos,
+                   e.what());
+    }
+    BOOST_TEST(held(site.store, site.client.uid) == "|curl@7.88;nginx@1.24;zsh@5.9;");
 }

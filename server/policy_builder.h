@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,13 @@ class PolicyBuilder {
     };
     // Rebuilds up to `limit` dirty clients.
     Outcome build_dirty(std::int64_t now, int limit = 2000);
+    // Rebuilds dirty clients batch after batch until none is left, or `keep_going` says to
+    // stop (the batches taken are still finished). Signing is most of the cost: a batch is
+    // signed while the next is read and the one before saved, so that the store's work, which
+    // is serial, overlaps it. A batch that fails is marked dirty again, and so is every batch
+    // taken and not yet saved; the error is then thrown.
+    Outcome build_all_dirty(const std::function<std::int64_t()>& clock,
+                            const std::function<bool()>& keep_going, int limit = 2000);
 
   private:
     std::int64_t build(const std::vector<PolicyTarget>& targets, std::int64_t now);

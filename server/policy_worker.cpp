@@ -80,10 +80,10 @@ void PolicyWorker::run() {
             }
             SqlitePolicyStore store(*db);
             PolicyBuilder builder(store, key);
-            while (builder.build_dirty(now_seconds()).examined > 0) {
+            builder.build_all_dirty(now_seconds, [this] {
                 std::lock_guard<std::mutex> lock(mutex_);
-                if (stopping_) return;
-            }
+                return !stopping_;
+            });
         } catch (const std::exception& e) {
             std::fprintf(stderr,
                          "{\"level\": \"error\", \"msg\": \"policy build failed\", \"error\": "

@@ -49,6 +49,7 @@ class PolicyStore {
     virtual std::vector<PolicyAdvertisement> advertisements_for(std::int64_t client_id) = 0;
     // The addresses of the distribution points assigned to the client's collections, by name.
     virtual std::vector<std::string> sources_for(std::int64_t client_id) = 0;
+    // The client's policy as the builder compares it: version, content and expiry only.
     virtual std::optional<StoredPolicy> current(std::int64_t client_id) = 0;
     // Stores a batch of new policies, with a feed entry each, in one transaction.
     virtual void save(const std::vector<std::pair<PolicyTarget, StoredPolicy>>& policies,

@@ -85,6 +85,18 @@ void check_policies(Site& site, const std::vector<Client>& clients, std::uint64_
     }
 }
 
+// `count` clients with their first policy, then an advertisement to all of them a minute
+// later: every client is dirty, and its next policy is version 2.
+std::vector<Client> with_first_policies_then_advertised(Site& site, int count) {
+    const auto clients = enrol_many(site, count);
+    site.builder.build_dirty(site.now, 1000);
+    site.collection("all", std::string("has os.name"), {}, true);
+    site.release_to("testing");
+    site.ads.create(site.rita, site.hello_on("all"));
+    site.now += 60;
+    return clients;
+}
+
 auto always = [] { return true; };
 
 std::vector<std::int64_t> ids(const std::vector<PolicyTarget>& targets) {
@@ -125,12 +137,7 @@ BOOST_FIXTURE_TEST_CASE(EveryDirtyClientIsBuiltOnceInOverlappingBatches, Site) {
 // A client of the batch being signed is marked again (a change arrived): its next policy is
 // read only once that batch is saved, so no version is issued twice.
 BOOST_FIXTURE_TEST_CASE(AClientMarkedAgainWhileItsBatchIsSignedGetsNoVersionTwice, Site) {
-    const auto clients = enrol_many(*this, 40);
-    builder.build_dirty(now, 1000);
-    collection("all", std::string("has os.name"), {}, true);
-    release_to("testing");
-    ads.create(rita, hello_on("all"));
-    now += 60;
+    const auto clients = with_first_policies_then_advertised(*this, 40);
     WatchedStore store(policy_store);
     // Before the second claim, the first batch's clients are marked again: claimed in id
     // order, they are the second batch too.
@@ -149,12 +156,7 @@ BOOST_FIXTURE_TEST_CASE(AClientMarkedAgainWhileItsBatchIsSignedGetsNoVersionTwic
 // A save that fails: its batch and the one being signed behind it are marked again, the error
 // reaches the caller, and the next build finishes the work with one version each.
 BOOST_FIXTURE_TEST_CASE(AFailedBatchLeavesEveryUnsavedClientDirty, Site) {
-    const auto clients = enrol_many(*this, 50);
-    builder.build_dirty(now, 1000);
-    collection("all", std::string("has os.name"), {}, true);
-    release_to("testing");
-    ads.create(rita, hello_on("all"));
-    now += 60;
+    const auto clients = with_first_policies_then_advertised(*this, 50);
     WatchedStore store(policy_store);
     store.before_save = [](int save) {
         if (save == 2) throw std::runtime_error("disk full");

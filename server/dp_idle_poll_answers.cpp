@@ -1,8 +1,8 @@
 #include "dp_idle_poll_answers.h"
 
-#include <cstdio>
 #include <ctime>
 
+#include "fault_log.h"
 #include "ferry/token.h"
 #include "idle_poll_answers.h"
 
@@ -17,10 +17,7 @@ bool DpIdlePollAnswers::answer(const RequestHead& head, std::string& response) {
     try {
         if (!is_unchanged(head, uid)) return false;
     } catch (const std::exception& e) {
-        std::fprintf(stderr,
-                     "{\"level\": \"warning\", \"role\": \"dp\", \"msg\": \"idle poll left to "
-                     "the handler\", \"error\": \"%s\"}\n",
-                     e.what());
+        log_fault("warning", "idle poll left to the handler", e.what(), {{"role", "dp"}});
         return false;
     }
     sightings_.saw(std::string(uid), static_cast<std::int64_t>(std::time(nullptr)));

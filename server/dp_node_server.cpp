@@ -8,13 +8,13 @@
 
 #include <ctime>
 #include <filesystem>
-#include <iostream>
 #include <sstream>
 
 #include "advertisement_api.h"
 #include "client_api.h"
 #include "dp_idle_poll_answers.h"
 #include "dp_node_state.h"
+#include "fault_log.h"
 #include "ferry/api_client.h"
 #include "ferry/atomic_file.h"
 #include "ferry/encoding.h"
@@ -59,9 +59,8 @@ class DpRouteHandler : public Poco::Net::HTTPRequestHandler {
         } catch (const Error& e) {
             send_error(response, e);
         } catch (const std::exception& e) {
-            std::cerr << "{\"level\": \"error\", \"role\": \"dp\", \"path\": \""
-                      << request.getURI().substr(0, 200) << "\", \"msg\": \"" << e.what() << "\"}"
-                      << std::endl;
+            log_fault("error", "request failed", e.what(),
+                      {{"role", "dp"}, {"path", request.getURI().substr(0, 200)}});
             send_error_answer(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal",
                               "internal error");
         }

@@ -16,12 +16,12 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <mutex>
 #include <unordered_map>
 
+#include "fault_log.h"
 #include "ferry/error.h"
 #include "listen_socket.h"
 
@@ -240,10 +240,7 @@ class HttpFront::Loop {
         while (!stopping_) {
             const int ready = epoll_wait(epoll_fd_, events, kMaxEvents, 250);
             if (ready < 0 && errno != EINTR) {
-                std::fprintf(stderr,
-                             "{\"level\": \"error\", \"msg\": \"HTTP front: epoll_wait failed\", "
-                             "\"error\": \"%s\"}\n",
-                             std::strerror(errno));
+                log_fault("error", "HTTP front: epoll_wait failed", std::strerror(errno));
                 break;
             }
             now_ms_ = steady_ms();

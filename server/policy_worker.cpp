@@ -1,10 +1,10 @@
 #include "policy_worker.h"
 
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 
 #include "collection.h"
+#include "fault_log.h"
 #include "ferry/atomic_file.h"
 #include "ferry/error.h"
 #include "ferry/minisign.h"
@@ -85,10 +85,7 @@ void PolicyWorker::run() {
                 return !stopping_;
             });
         } catch (const std::exception& e) {
-            std::fprintf(stderr,
-                         "{\"level\": \"error\", \"msg\": \"policy build failed\", \"error\": "
-                         "\"%s\"}\n",
-                         e.what());
+            log_fault("error", "policy build failed", e.what());
             db.reset();  // a fresh connection next time
         }
     }

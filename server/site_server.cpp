@@ -22,6 +22,7 @@
 #include "console_files.h"
 #include "dp_api.h"
 #include "dsl_api.h"
+#include "fault_log.h"
 #include "feed_api.h"
 #include "ferry/error.h"
 #include "ferry/json.h"
@@ -386,10 +387,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
         } catch (const Error& e) {
             const auto status = status_for(e.code());
             if (status == HTTPResponse::HTTP_INTERNAL_SERVER_ERROR) {
-                std::fprintf(stderr,
-                             "{\"level\": \"error\", \"msg\": \"request failed\", \"route\": "
-                             "\"%s\", \"error\": \"%s\"}\n",
-                             route.c_str(), e.what());
+                log_fault("error", "request failed", e.what(), {{"route", route}});
             }
             if (status == HTTPResponse::HTTP_UNAUTHORIZED)
                 response.set("WWW-Authenticate", "Bearer");
@@ -408,10 +406,7 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
             }
         } catch (const std::exception& e) {
             // Logged with context; the client learns only that it was our fault.
-            std::fprintf(stderr,
-                         "{\"level\": \"error\", \"msg\": \"request failed\", \"route\": \"%s\", "
-                         "\"error\": \"%s\"}\n",
-                         route.c_str(), e.what());
+            log_fault("error", "request failed", e.what(), {{"route", route}});
             if (!response.sent())
                 send_error(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal",
                            "internal error");

@@ -46,3 +46,16 @@ BOOST_AUTO_TEST_CASE(ACountGoesBeforeTheError) {
                "{\"level\": \"warning\", \"msg\": \"last contact not written yet\", "
                "\"clients\": 42, \"error\": \"busy\"}\n");
 }
+
+BOOST_AUTO_TEST_CASE(ContextFieldsAreQuotedToo) {
+    const std::string path = "/api/v1/clients/\"x\"\\y";
+    const std::string line = captured([&] {
+        ferry::server::log_fault("error", "request failed", "boom",
+                                 {{"role", "dp"}, {"path", path}});
+    });
+    const auto object = Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>();
+    BOOST_TEST(object->getValue<std::string>("role") == "dp");
+    BOOST_TEST(object->getValue<std::string>("path") == path);
+    BOOST_TEST(object->getValue<std::string>("error") == "boom");
+    BOOST_TEST(line.find("\"path\": ") < line.find("\"error\": "));
+}

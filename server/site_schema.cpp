@@ -412,9 +412,13 @@ INSERT INTO software (id, name, version)
                + row_number() OVER (PARTITION BY name ORDER BY version) - 1,
            name, version
     FROM (SELECT DISTINCT name, version FROM client_software) ORDER BY 1;
+-- No REFERENCES here, unlike the other client tables: their checks were a quarter of a report's
+-- writes (a parent lookup in client and one in software for every package row). Clients and
+-- software entries are never deleted, the writer reads the client's row in the transaction that
+-- writes its packages, and package ids come only from the software table.
 CREATE TABLE client_software_v2 (
-    client_id   INTEGER NOT NULL REFERENCES client(id),
-    software_id INTEGER NOT NULL REFERENCES software(id),
+    client_id   INTEGER NOT NULL,
+    software_id INTEGER NOT NULL,
     PRIMARY KEY (client_id, software_id)
 ) WITHOUT ROWID;
 INSERT INTO client_software_v2 (client_id, software_id)

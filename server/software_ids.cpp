@@ -26,6 +26,16 @@ std::optional<std::int64_t> SoftwareIds::find(std::string_view name,
     return found->second;
 }
 
+std::vector<std::int64_t> SoftwareIds::find_all(const std::vector<Pair>& pairs) const {
+    std::vector<std::int64_t> ids(pairs.size(), 0);
+    const std::shared_lock lock(mutex_);
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        const auto found = ids_.find(key_of(pairs[i].first, pairs[i].second));
+        if (found != ids_.end()) ids[i] = found->second;
+    }
+    return ids;
+}
+
 void SoftwareIds::learn(std::string_view name, std::string_view version, std::int64_t id) {
     const std::string& key = key_of(name, version);
     const std::unique_lock lock(mutex_);

@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace ferry::server {
 
@@ -26,6 +28,10 @@ class SoftwareIds {
     static constexpr std::size_t kMaxEntries = 1 << 18;
 
     std::optional<std::int64_t> find(std::string_view name, std::string_view version) const;
+    // The ids of (name, version) pairs, 0 for those not known, under one lock: a report's 225
+    // lookups from 16 request threads, each taking the lock, were 5% of ferryd's CPU.
+    using Pair = std::pair<std::string_view, std::string_view>;
+    std::vector<std::int64_t> find_all(const std::vector<Pair>& pairs) const;
     // `id` must be committed: see above.
     void learn(std::string_view name, std::string_view version, std::int64_t id);
     std::size_t size() const;

@@ -369,14 +369,19 @@ InventoryDiff SqliteClientStore::changes_from(std::int64_t client_id, const Inve
     }
     // Packages: the ids the report names beside the ids held, both in order. A package at
     // another version is another entry: the old one is removed and the new one added.
-    std::vector<std::int64_t> wanted;
-    wanted.reserve(full.software.size());
-    for (const Software* package : latest_per_name(full.software)) {
-        if (const auto id = committed_software_id(*package))
-            wanted.push_back(*id);
+    const std::vector<const Software*> latest = latest_per_name(full.software);
+    std::vector<SoftwareIds::Pair> pairs;
+    pairs.reserve(latest.size());
+    for (const Software* package : latest) pairs.emplace_back(package->name, package->version);
+    std::vector<std::int64_t> wanted = ids_->find_all(pairs);
+    for (std::size_t i = 0; i < latest.size(); ++i) {
+        if (wanted[i] != 0) continue;
+        if (const auto id = committed_software_id(*latest[i]))
+            wanted[i] = *id;
         else
-            changes.software.push_back(*package);  // new to the site: no one holds it
+            changes.software.push_back(*latest[i]);  // new to the site: no one holds it
     }
+    wanted.erase(std::remove(wanted.begin(), wanted.end(), 0), wanted.end());
     std::sort(wanted.begin(), wanted.end());
     const auto stored = db_.cached(
         "SELECT software_id FROM client_software WHERE client_id = ? ORDER BY software_id");

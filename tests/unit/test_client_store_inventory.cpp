@@ -123,6 +123,12 @@ BOOST_AUTO_TEST_CASE(WhatIsHeldIsTheLastFullReport) {
         BOOST_REQUIRE(site.store.apply_inventory(site.client.id, report, 100 + seq, {}, nullptr));
         BOOST_TEST(held(site.store, site.client.uid) == expected(report), "report " << seq);
     }
+    // Every package row names an entry (the table has no REFERENCES: see the migration).
+    sql::Statement orphans = site.db.prepare(
+        "SELECT count(*) FROM client_software s LEFT JOIN software w ON w.id = s.software_id "
+        "WHERE w.id IS NULL");
+    orphans.step();
+    BOOST_TEST(orphans.column_int64(0) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(TheSameReportAgainWritesOnlyTheSequence) {

@@ -109,9 +109,16 @@ Database& Database::operator=(Database&& other) noexcept {
 }
 
 Database::CachedStatement Database::cached(const std::string& sql) {
-    auto& slot = cache_[sql];
-    if (!slot) slot = std::make_unique<Statement>(prepare(sql));
-    return CachedStatement(*slot);
+    auto found = cache_.find(sql);
+    if (found == cache_.end()) {
+        auto statement = std::make_unique<Statement>(prepare(sql));
+        if (cache_.size() >= kMaxCachedStatements) {
+            for (auto it = cache_.begin(); it != cache_.end();)
+                it = it->second.in_use ? std::next(it) : cache_.erase(it);
+        }
+        found = cache_.emplace(sql, CacheSlot{std::move(statement), false}).first;
+    }
+    return CachedStatement(found->second);
 }
 
 Database::~Database() {

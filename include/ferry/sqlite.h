@@ -103,22 +103,33 @@ class Database {
     ~Database();
 
     Statement prepare(const std::string& sql);
-    // A statement prepared once per connection and kept, for hot paths (an idle policy poll).
-    // The guard resets it when it goes out of scope: a statement left mid-result would hold
-    // its read snapshot open across requests. One user at a time.
+    // A statement prepared once per connection and kept, for hot paths (an idle policy poll,
+    // an inventory report's collection queries). The guard resets it when it goes out of scope:
+    // a statement left mid-result would hold its read snapshot open across requests. One user
+    // at a time. At most kMaxCachedStatements are kept: past that, those not in use are
+    // finalized (texts that vary, like collection queries, come and go).
+    struct CacheSlot {
+        std::unique_ptr<Statement> statement;
+        bool in_use = false;
+    };
     class CachedStatement {
       public:
-        explicit CachedStatement(Statement& statement) : statement_(&statement) {}
+        explicit CachedStatement(CacheSlot& slot) : slot_(&slot) { slot.in_use = true; }
         CachedStatement(const CachedStatement&) = delete;
         CachedStatement& operator=(const CachedStatement&) = delete;
-        ~CachedStatement() { statement_->reset(); }
-        Statement* operator->() const { return statement_; }
-        Statement& operator*() const { return *statement_; }
+        ~CachedStatement() {
+            slot_->statement->reset();
+            slot_->in_use = false;
+        }
+        Statement* operator->() const { return slot_->statement.get(); }
+        Statement& operator*() const { return *slot_->statement; }
 
       private:
-        Statement* statement_;
+        CacheSlot* slot_;
     };
+    static constexpr std::size_t kMaxCachedStatements = 256;
     CachedStatement cached(const std::string& sql);
+    std::size_t cached_count() const { return cache_.size(); }
     // Runs one or more statements without parameters (schema, pragmas).
     void exec(const std::string& sql);
 
@@ -141,7 +152,7 @@ class Database {
   private:
     sqlite3* db_ = nullptr;
     std::string path_;
-    std::map<std::string, std::unique_ptr<Statement>> cache_;
+    std::map<std::string, CacheSlot> cache_;  // nodes stay put: guards point into them
 };
 
 // BEGIN IMMEDIATE … COMMIT, rolled back if destroyed before commit() (an exception, an early

@@ -235,3 +235,24 @@ BOOST_AUTO_TEST_CASE(CachedStatementsAreReusedAndNeverKeepASnapshotOpen) {
     BOOST_REQUIRE(again->step());
     BOOST_TEST(again->column_int64(0) == 11);
 }
+
+// Texts that vary (one per collection query) do not grow a connection's cache without bound:
+// past the limit, the statements not in use are finalized; one in use stays and keeps working.
+BOOST_AUTO_TEST_CASE(TheStatementCacheIsBoundedAndKeepsWhatIsInUse) {
+    Database db(":memory:");
+    db.exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2), (3);");
+    const auto held = db.cached("SELECT v FROM t ORDER BY v");
+    BOOST_REQUIRE(held->step());
+    for (std::size_t i = 0; i < 3 * Database::kMaxCachedStatements; ++i) {
+        const auto row = db.cached("SELECT " + std::to_string(i));
+        BOOST_REQUIRE(row->step());
+        BOOST_TEST(row->column_int64(0) == static_cast<std::int64_t>(i));
+        BOOST_TEST(db.cached_count() <= Database::kMaxCachedStatements);
+    }
+    BOOST_REQUIRE(held->step());  // the statement in use was kept, mid-result
+    BOOST_TEST(held->column_int64(0) == 2);
+    // A text that failed to prepare leaves nothing behind.
+    const std::size_t before = db.cached_count();
+    expect_error([&] { db.cached("SELEC 1"); }, ErrorCode::Internal, "SELEC 1");
+    BOOST_TEST(db.cached_count() == before);
+}

@@ -148,7 +148,7 @@ void ClientService::require_self(const Client& caller, const std::string& uid,
 }
 
 bool ClientService::report_inventory(const Client& caller, const Inventory& inventory,
-                                     const std::function<void()>& within,
+                                     const std::function<void(const InventoryChange&)>& within,
                                      const InventoryDiff* diff) {
     if (inventory.seq < 1) throw Error(ErrorCode::InvalidInput, "field \"seq\": must be >= 1");
     if (inventory.facts.size() > kMaxFacts)

@@ -89,6 +89,15 @@ struct InventoryDiff {
     std::vector<std::int64_t> add_software, remove_software;
 };
 
+// What an applied report changed, for the collection memberships that follow it: the fact keys
+// written or removed, the package names a change report named, and the store's ids of the
+// software entries a full report added or removed (see InventoryDiff).
+struct InventoryChange {
+    std::vector<std::string> fact_keys;
+    std::vector<std::string> software_names;
+    std::vector<std::int64_t> software_entries;
+};
+
 constexpr std::size_t kMaxFacts = 1000;
 constexpr std::size_t kMaxSoftware = 50000;
 
@@ -123,11 +132,13 @@ class ClientStore {
     // returns false (the agent then sends a full report). A report at or below the stored
     // sequence is a resend and changes nothing.
     // `within`, when set, runs inside that transaction once the report is applied (the
-    // collection memberships that follow from it), so both land together.
+    // collection memberships that follow from it), so both land together; it is told what
+    // the report changed.
     // `diff`, when set, is diff_inventory's for this full report: used if it still holds, worked
     // out again in the transaction if not.
     virtual bool apply_inventory(std::int64_t client_id, const Inventory& inventory,
-                                 std::int64_t at, const std::function<void()>& within = {},
+                                 std::int64_t at,
+                                 const std::function<void(const InventoryChange&)>& within = {},
                                  const InventoryDiff* diff = nullptr) = 0;
     // What the full report `full` would change, read from one snapshot without taking the
     // write lock, so that a site can work it out before it waits for the writer.
@@ -160,7 +171,7 @@ class ClientService {
     // `within`: see ClientStore::apply_inventory; called only when the report was applied.
     // `diff`: see ClientStore::apply_inventory.
     bool report_inventory(const Client& caller, const Inventory& inventory,
-                          const std::function<void()>& within = {},
+                          const std::function<void(const InventoryChange&)>& within = {},
                           const InventoryDiff* diff = nullptr);
 
     Client show(const Principal& reader, const std::string& uid);

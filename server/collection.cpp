@@ -1,5 +1,6 @@
 #include "collection.h"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -118,14 +119,44 @@ QueryPreview CollectionService::preview(const Principal& reader, const std::stri
 
 std::int64_t CollectionService::evaluate(const Collection& collection,
                                          std::optional<std::int64_t> client_id) {
+    if (!collection.query) return evaluate(collection, nullptr, client_id);
+    const CompiledQuery query = compile_collection_query(*collection.query);
+    return evaluate(collection, &query, client_id);
+}
+
+std::int64_t CollectionService::evaluate(const Collection& collection, const CompiledQuery* query,
+                                         std::optional<std::int64_t> client_id) {
     std::vector<std::int64_t> matches;
-    if (collection.query)
-        matches = store_.query_matches(compile_collection_query(*collection.query), client_id);
+    if (query) matches = store_.query_matches(*query, client_id);
     return store_.store_members(collection, matches, client_id, clock_());
 }
 
-void CollectionService::refresh_client(std::int64_t client_id) {
-    for (const auto& collection : store_.definitions()) evaluate(collection, client_id);
+void CollectionService::refresh_client(std::int64_t client_id, const InventoryChange* change) {
+    for (const auto& collection : store_.definitions()) {
+        std::optional<CompiledQuery> query;
+        if (collection.query) query = compile_collection_query(*collection.query);
+        if (change && !reads(collection, query ? &*query : nullptr, *change)) continue;
+        evaluate(collection, query ? &*query : nullptr, client_id);
+    }
+}
+
+// Whether a client's membership of `collection` may move with `change`. Static members and the
+// client's own columns (hostname, id) never move with inventory; what an included or excluded
+// collection did is not known here, so a collection with links is always evaluated.
+bool CollectionService::reads(const Collection& collection, const CompiledQuery* query,
+                              const InventoryChange& change) {
+    if (collection.linked) return true;
+    if (!query) return false;
+    auto meets = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+        return std::any_of(a.begin(), a.end(), [&](const std::string& x) {
+            return std::find(b.begin(), b.end(), x) != b.end();
+        });
+    };
+    if (meets(query->fact_keys, change.fact_keys)) return true;
+    if (query->software_names.empty()) return false;
+    if (meets(query->software_names, change.software_names)) return true;
+    return !change.software_entries.empty() &&
+           store_.entries_of(query->software_names, change.software_entries);
 }
 
 std::int64_t CollectionService::refresh_all() {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "client.h"
 #include "collection_query.h"
 #include "user_service.h"
 
@@ -29,6 +30,7 @@ struct Collection {
     std::int64_t created_at = 0;
     std::optional<std::int64_t> evaluated_at;
     std::int64_t member_count = 0;
+    bool linked = false;  // includes or excludes others (definitions() sets this, not the names)
 };
 
 class CollectionStore {
@@ -50,6 +52,10 @@ class CollectionStore {
     // Client row ids the compiled query matches (only `client_id` when given), revoked excluded.
     virtual std::vector<std::int64_t> query_matches(const CompiledQuery& query,
                                                     std::optional<std::int64_t> client_id) = 0;
+    // True when one of the software entries (InventoryChange::software_entries) is a version of
+    // one of the named packages.
+    virtual bool entries_of(const std::vector<std::string>& names,
+                            const std::vector<std::int64_t>& entries) = 0;
     // True when an advertisement targets the collection.
     virtual bool advertised(std::int64_t collection_id) = 0;
     // The client ids (cl_…) of the first `limit` row ids.
@@ -87,14 +93,20 @@ class CollectionService {
     // Compiles and runs a query without saving it (the console's live preview).
     QueryPreview preview(const Principal& reader, const std::string& query);
 
-    // Re-evaluates one client in every collection (after its inventory changed).
-    void refresh_client(std::int64_t client_id);
+    // Re-evaluates one client after its inventory changed: in every collection, or, told what
+    // changed, only in those whose query reads it (and in those that include or exclude
+    // others, which follow them).
+    void refresh_client(std::int64_t client_id, const InventoryChange* change = nullptr);
     // Re-evaluates every collection (on a schedule); returns how many memberships moved.
     std::int64_t refresh_all();
 
   private:
     void check(const Collection& request) const;
     std::int64_t evaluate(const Collection& collection, std::optional<std::int64_t> client_id);
+    std::int64_t evaluate(const Collection& collection, const CompiledQuery* query,
+                          std::optional<std::int64_t> client_id);
+    bool reads(const Collection& collection, const CompiledQuery* query,
+               const InventoryChange& change);
     CollectionStore& store_;
     Clock clock_;
 };

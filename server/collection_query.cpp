@@ -358,7 +358,8 @@ class Parser {
         if (current_.kind != TokenKind::End) {
             fail(current_, "expected and, or or the end of the query, found " + describe(current_));
         }
-        return CompiledQuery{std::move(sql.text), std::move(sql.params)};
+        return CompiledQuery{std::move(sql.text), std::move(sql.params), std::move(fact_keys_),
+                             std::move(software_names_)};
     }
 
   private:
@@ -486,6 +487,7 @@ class Parser {
         advance();
         const std::string name =
             expect_string("a package name in double quotes after \"contains\"");
+        software_names_.push_back(name);
         Sql sql;
         sql.add("(EXISTS (SELECT 1 FROM client_software s WHERE s.client_id = c.id AND ");
         if (current_.kind == TokenKind::Word && to_lower(current_.value) == "version") {
@@ -627,11 +629,12 @@ class Parser {
 
     // A fact test holds when the client has the fact and the fact satisfies `condition`; a column
     // test is the condition itself.
-    static Sql on_field(const Field& field, const Sql& condition) {
+    Sql on_field(const Field& field, const Sql& condition) {
         return field.is_fact() ? fact_exists(field, &condition) : condition;
     }
 
-    static Sql fact_exists(const Field& field, const Sql* condition) {
+    Sql fact_exists(const Field& field, const Sql* condition) {
+        fact_keys_.push_back(field.name);
         Sql sql;
         sql.add("(EXISTS (SELECT 1 FROM client_fact f WHERE f.client_id = c.id AND f.key = ")
             .bind(field.name);
@@ -689,6 +692,7 @@ class Parser {
 
     const std::string& text_;
     Lexer lexer_;
+    std::vector<std::string> fact_keys_, software_names_;
     Token current_;
     int depth_ = 0;
 };

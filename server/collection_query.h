@@ -29,6 +29,11 @@ using QueryParameter = std::variant<std::string, double>;
 struct CompiledQuery {
     std::string where;  // an SQL boolean expression over `c`, e.g. "(EXISTS (SELECT 1 ...))"
     std::vector<QueryParameter> parameters;
+    // What the query reads of a client's inventory: its result for a client can change only
+    // when one of these facts or packages does (the client's own columns never change with
+    // inventory). In the order met, possibly repeated.
+    std::vector<std::string> fact_keys;
+    std::vector<std::string> software_names;
 };
 
 // Longest query text accepted (bytes), and deepest nesting of parentheses / `not`. The depth

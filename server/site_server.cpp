@@ -576,10 +576,11 @@ class RouteHandler : public Poco::Net::HTTPRequestHandler {
     // What runs inside the transaction that applies a client's inventory: its collection
     // memberships move with it, under the same write lock (one per report, not one per
     // collection) and with no moment where one is stored without the other.
-    static std::function<void()> memberships_follow(sql::Database& db, std::int64_t client_id) {
-        return [&db, client_id] {
+    static std::function<void(const InventoryChange&)> memberships_follow(sql::Database& db,
+                                                                          std::int64_t client_id) {
+        return [&db, client_id](const InventoryChange& change) {
             SqliteCollectionStore collections(db);
-            CollectionService(collections, wall_clock()).refresh_client(client_id);
+            CollectionService(collections, wall_clock()).refresh_client(client_id, &change);
         };
     }
 

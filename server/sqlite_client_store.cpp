@@ -272,6 +272,13 @@ void SqliteClientStore::touch(std::int64_t client_id, std::int64_t at) {
 
 namespace {
 
+// The fact keys a change report writes or removes.
+std::vector<std::string> changed_keys(const Inventory& changes) {
+    std::vector<std::string> keys = changes.removed_facts;
+    for (const auto& fact : changes.facts) keys.push_back(fact.key);
+    return keys;
+}
+
 // The packages of a report, one per name: of two entries with one name the later is kept, as
 // it always was (the later one was written last). In name order.
 std::vector<const Software*> latest_per_name(const std::vector<Software>& software) {
@@ -465,7 +472,8 @@ void SqliteClientStore::remove_software_named(std::int64_t client_id, const std:
 }
 
 bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory& inventory,
-                                        std::int64_t at, const std::function<void()>& within,
+                                        std::int64_t at,
+                                        const std::function<void(const InventoryChange&)>& within,
                                         const InventoryDiff* diff) {
     // Every statement here is kept prepared on the connection: a report runs them hundreds of
     // times, and preparing them anew each time cost more than running them.
@@ -480,6 +488,7 @@ bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory&
     if (inventory.seq <= stored) return true;  // a resend that raced with its first delivery
     if (!inventory.full && inventory.base != stored) return false;
     std::vector<NewEntry> learnt;
+    InventoryChange change;
     if (inventory.full) {
         // A full report writes only its difference from what is held: worked out before the
         // writer was waited for when that still holds (see InventoryDiff), here otherwise.
@@ -491,8 +500,15 @@ bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory&
         write_facts(client_id, diff->changes);
         remove_software(client_id, diff->remove_software);
         for (const std::int64_t id : diff->add_software) add_software(client_id, id);
-        for (const auto& package : diff->changes.software)
-            add_software(client_id, software_entry(package, learnt));
+        change.software_entries = diff->remove_software;
+        change.software_entries.insert(change.software_entries.end(), diff->add_software.begin(),
+                                       diff->add_software.end());
+        for (const auto& package : diff->changes.software) {
+            const std::int64_t id = software_entry(package, learnt);
+            add_software(client_id, id);
+            change.software_entries.push_back(id);
+        }
+        change.fact_keys = changed_keys(diff->changes);
     } else {
         // A change report names packages: whatever version of each is held goes. In the order
         // sent, so of two entries with one name the later stays.
@@ -501,14 +517,19 @@ bool SqliteClientStore::apply_inventory(std::int64_t client_id, const Inventory&
         for (const auto& package : inventory.software) {
             remove_software_named(client_id, package.name);
             add_software(client_id, software_entry(package, learnt));
+            change.software_names.push_back(package.name);
         }
+        change.software_names.insert(change.software_names.end(),
+                                     inventory.removed_software.begin(),
+                                     inventory.removed_software.end());
+        change.fact_keys = changed_keys(inventory);
     }
     db_.cached("UPDATE client SET inventory_seq = ?, inventory_at = ? WHERE id = ?")
         ->bind(1, inventory.seq)
         .bind(2, at)
         .bind(3, client_id)
         .run();
-    if (within) within();
+    if (within) within(change);
     transaction.commit();
     for (const auto& entry : learnt)
         ids_->learn(entry.software.name, entry.software.version, entry.id);

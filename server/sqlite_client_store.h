@@ -34,7 +34,8 @@ class SqliteClientStore : public ClientStore {
     ClientSummary summary(std::int64_t now) override;
     std::vector<ClientReport> reports(std::int64_t client_id, int limit) override;
     bool apply_inventory(std::int64_t client_id, const Inventory& inventory, std::int64_t at,
-                         const std::function<void()>& within, const InventoryDiff* diff) override;
+                         const std::function<void(const InventoryChange&)>& within,
+                         const InventoryDiff* diff) override;
     InventoryDiff diff_inventory(std::int64_t client_id, const Inventory& full) override;
 
   private:

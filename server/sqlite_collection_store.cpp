@@ -153,7 +153,9 @@ std::vector<Collection> SqliteCollectionStore::list() {
 std::vector<Collection> SqliteCollectionStore::definitions() {
     // Read inside every inventory report's transaction (its memberships follow it): kept
     // prepared on the connection.
-    const auto rows = db_.cached("SELECT id, name, query, pilot FROM collection ORDER BY id");
+    const auto rows = db_.cached(
+        "SELECT id, name, query, pilot, EXISTS (SELECT 1 FROM collection_link l WHERE "
+        "l.collection_id = collection.id) FROM collection ORDER BY id");
     std::vector<Collection> out;
     while (rows->step()) {
         Collection c;
@@ -161,6 +163,7 @@ std::vector<Collection> SqliteCollectionStore::definitions() {
         c.name = rows->column_text(1);
         if (!rows->column_is_null(2)) c.query = rows->column_text(2);
         c.pilot = rows->column_int64(3) != 0;
+        c.linked = rows->column_int64(4) != 0;
         out.push_back(std::move(c));
     }
     return out;
@@ -203,6 +206,23 @@ std::vector<std::int64_t> SqliteCollectionStore::query_matches(
         run(rows);
     }
     return out;
+}
+
+bool SqliteCollectionStore::entries_of(const std::vector<std::string>& names,
+                                       const std::vector<std::int64_t>& entries) {
+    // A name's entries are one block of ids (kSoftwareIdsPerName): each name is a range.
+    const auto range = db_.cached("SELECT min(id), max(id) FROM software WHERE name = ?");
+    for (const auto& name : names) {
+        range->bind(1, name);
+        const bool known = range->step() && !range->column_is_null(0);
+        const std::int64_t first = known ? range->column_int64(0) : 0;
+        const std::int64_t last = known ? range->column_int64(1) : -1;
+        range->reset();
+        for (const std::int64_t id : entries) {
+            if (id >= first && id <= last) return true;
+        }
+    }
+    return false;
 }
 
 std::vector<std::string> SqliteCollectionStore::uids(const std::vector<std::int64_t>& ids,

@@ -17,6 +17,8 @@ class SqliteCollectionStore : public CollectionStore {
     std::vector<std::string> member_uids(std::int64_t collection_id, int limit) override;
     std::vector<std::int64_t> query_matches(const CompiledQuery& query,
                                             std::optional<std::int64_t> client_id) override;
+    bool entries_of(const std::vector<std::string>& names,
+                    const std::vector<std::int64_t>& entries) override;
     std::vector<std::string> uids(const std::vector<std::int64_t>& ids, int limit) override;
     std::int64_t store_members(const Collection& collection,
                                const std::vector<std::int64_t>& matches,

@@ -287,10 +287,11 @@ BOOST_AUTO_TEST_CASE(SharedIdsLearnOnlyCommittedEntries) {
     Inventory report;
     report.seq = 1;
     report.software = {{"curl", "7.88"}, {"nginx", "1.22"}};
-    BOOST_CHECK_THROW(store.apply_inventory(
-                          site.client.id, report, 100,
-                          [] { throw std::runtime_error("membership failed"); }, nullptr),
-                      std::runtime_error);
+    BOOST_CHECK_THROW(
+        store.apply_inventory(
+            site.client.id, report, 100,
+            [](const InventoryChange&) { throw std::runtime_error("membership failed"); }, nullptr),
+        std::runtime_error);
     BOOST_TEST(ids.size() == 0u);
     BOOST_TEST(held(store, site.client.uid) == "|");
     BOOST_REQUIRE(store.apply_inventory(site.client.id, report, 101, {}, nullptr));

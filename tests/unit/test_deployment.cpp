@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <boost/test/unit_test.hpp>
+#include <random>
 
 #include "deployment_site.h"
 #include "dp.h"
@@ -535,4 +536,73 @@ BOOST_FIXTURE_TEST_CASE(ANewCollectionMarksNoPolicyUntilSomethingTargetsIt, Site
     untargeted.query = "os.name == \"Debian\"";
     BOOST_TEST(collections.update(rita, untargeted).member_count == 100);
     BOOST_TEST(dirty().empty());
+}
+
+// A report re-evaluates a client only in the collections whose query reads what it changed (and
+// in those with links). Random change and full reports against seven collections: after each,
+// a full re-evaluation of every collection moves nobody, so nothing that mattered was skipped.
+BOOST_FIXTURE_TEST_CASE(AReportReEvaluatesOnlyWhatItChangedAndMissesNothing, Site) {
+    std::vector<Client> machines;
+    for (int i = 0; i < 3; ++i)
+        machines.push_back(enrol("ws-" + std::to_string(i), "Debian", 8192, {"nginx"}));
+    collection("debian", std::string(R"(os.name == "Debian")"));
+    collection("big", std::string("hw.memory_mb >= 4096"));
+    collection("web", std::string(R"(software contains "nginx")"));
+    collection("curl2", std::string(R"(software contains "curl" version == "2")"));
+    collection("no-vim", std::string(R"(not software contains "vim")"));
+    collection("named", std::string("has site.name"));
+    collection("debian-small", std::nullopt, {}, false, {"debian"}, {"big"});
+    BOOST_TEST(collections.refresh_all() == 0);
+
+    std::mt19937 random(42);
+    auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+    const char* names[] = {"nginx", "curl", "vim", "zsh"};
+    for (int round = 0; round < 300; ++round) {
+        const Client& machine = machines[static_cast<std::size_t>(pick(3))];
+        const Client current = clients.show(root, machine.uid);
+        Inventory report;
+        report.seq = current.inventory_seq + 1;
+        report.full = pick(3) == 0;
+        report.base = current.inventory_seq;
+        if (report.full || pick(2) == 0)
+            report.facts.push_back({"os.name", pick(2) ? "Debian" : "Ubuntu", std::nullopt});
+        if (report.full || pick(2) == 0)
+            report.facts.push_back({"hw.memory_mb", "", pick(2) ? 8192.0 : 2048.0});
+        if (pick(3) == 0) report.facts.push_back({"site.name", "lab", std::nullopt});
+        if (!report.full && pick(4) == 0) report.removed_facts.push_back("site.name");
+        for (const char* name : names) {
+            const int roll = pick(4);
+            if (roll < 2) report.software.push_back({name, std::to_string(1 + roll)});
+            if (roll == 3 && !report.full) report.removed_software.push_back(name);
+        }
+        BOOST_REQUIRE(clients.report_inventory(current, report, [&](const InventoryChange& change) {
+            collections.refresh_client(machine.id, &change);
+        }));
+        BOOST_TEST(collections.refresh_all() == 0, "round " << round);
+    }
+}
+
+// What a report does not touch is not re-evaluated: a membership set by hand in a collection
+// over hw.memory_mb stays through a report that changes only os.name, and is set right by the
+// next report that changes the memory.
+BOOST_FIXTURE_TEST_CASE(ACollectionWhoseQueryAReportDoesNotReadIsNotEvaluated, Site) {
+    const auto machine = enrol("ws-1", "Debian", 8192, {"nginx"});
+    const auto big = collection("big", std::string("hw.memory_mb >= 4096"));
+    BOOST_TEST(members("big") == std::vector<std::string>{machine.uid});
+    db.prepare("DELETE FROM collection_member WHERE collection_id = ?").bind(1, big.id).run();
+    auto report = [&](std::vector<Fact> facts) {
+        const Client current = clients.show(root, machine.uid);
+        Inventory change;
+        change.full = false;
+        change.seq = current.inventory_seq + 1;
+        change.base = current.inventory_seq;
+        change.facts = std::move(facts);
+        clients.report_inventory(current, change, [&](const InventoryChange& changed) {
+            collections.refresh_client(machine.id, &changed);
+        });
+    };
+    report({{"os.name", "Ubuntu", std::nullopt}});
+    BOOST_TEST(members("big").empty());
+    report({{"hw.memory_mb", "", 16384.0}});
+    BOOST_TEST(members("big") == std::vector<std::string>{machine.uid});
 }

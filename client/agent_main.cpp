@@ -85,17 +85,7 @@ std::int64_t parse_duration(const std::string& text) {
 
 // A whole number in [1, max] from an option, or a UsageError naming the option.
 std::int64_t parse_count(const std::string& option, const std::string& text, std::int64_t max) {
-    std::size_t used = 0;
-    long long value = 0;
-    try {
-        value = std::stoll(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != text.size() || text.empty() || value < 1 || value > max)
-        throw UsageError(option + " \"" + text + "\": expected a whole number from 1 to " +
-                         std::to_string(max));
-    return value;
+    return whole_number(option, text, 1, max);
 }
 
 // "512M", "2G", "1048576" → bytes.

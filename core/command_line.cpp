@@ -1,5 +1,7 @@
 #include "ferry/command_line.h"
 
+#include <cctype>
+
 namespace ferry {
 
 CommandLine::CommandLine(int argc, char** argv, int first, const std::vector<OptionSpec>& options,
@@ -61,6 +63,23 @@ std::string CommandLine::required(const std::string& name) const {
     if (!v) throw UsageError(name + " is required");
     if (v->empty()) throw UsageError(name + " must not be empty");
     return *v;
+}
+
+long long whole_number(const std::string& option, const std::string& text, long long min,
+                       long long max) {
+    std::size_t used = 0;
+    long long value = 0;
+    const bool plain = !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) ||
+                                         text[0] == '-');  // stoll would skip spaces, take '+'
+    try {
+        if (plain) value = std::stoll(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (text.empty() || used != text.size() || value < min || value > max)
+        throw UsageError(option + " \"" + text + "\": expected a whole number from " +
+                         std::to_string(min) + " to " + std::to_string(max));
+    return value;
 }
 
 }  // namespace ferry

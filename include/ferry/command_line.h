@@ -24,6 +24,12 @@ struct OptionSpec {
     bool takes_value = false;
 };
 
+// The whole number `text` given to `option`, within [min, max]; UsageError naming the option,
+// what was given and the range otherwise ("--interval \"5x\": expected a whole number from 1
+// to 86400").
+long long whole_number(const std::string& option, const std::string& text, long long min,
+                       long long max);
+
 class CommandLine {
   public:
     // Parses argv[first..argc). `positional` is the exact number of positional arguments.

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <random>
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/command_line.h"
 #include "ferry/error.h"
 #include "ferry/sqlite.h"
 #include "sqlite_client_store.h"
@@ -56,17 +58,11 @@ struct Options {
 }
 
 long long number_option(const std::string& name, const std::string& value, long long min) {
-    std::size_t used = 0;
-    long long number = 0;
     try {
-        number = std::stoll(value, &used);
-    } catch (const std::exception&) {
-        used = 0;
+        return ferry::whole_number(name, value, min, std::numeric_limits<long long>::max());
+    } catch (const ferry::UsageError& e) {
+        usage(e.what());
     }
-    if (used == 0 || used != value.size() || number < min)
-        usage(name + " must be a whole number, at least " + std::to_string(min) + " (got \"" +
-              value + "\")");
-    return number;
 }
 
 Options parse(int argc, char** argv) {

@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "ferry/command_line.h"
 #include "ferry/error.h"
 #include "ferry/sqlite.h"
 #include "ferry/token.h"
@@ -361,10 +362,11 @@ struct Options {
 }
 
 long long number_option(const std::string& name, const std::string& value, long long min) {
-    if (value.empty() || value.size() > 12 ||
-        value.find_first_not_of("0123456789") != std::string::npos || std::stoll(value) < min)
-        usage_error(name + " needs a whole number of at least " + std::to_string(min));
-    return std::stoll(value);
+    try {
+        return ferry::whole_number(name, value, min, 999'999'999'999);
+    } catch (const ferry::UsageError& e) {
+        usage_error(e.what());
+    }
 }
 
 Options parse(int argc, char** argv) {
